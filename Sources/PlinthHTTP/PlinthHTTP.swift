@@ -1,0 +1,6 @@
+import PlinthCore
+
+/// Namespace marker for the PlinthHTTP module.
+public enum PlinthHTTPModule {
+    public static let name = "PlinthHTTP"
+}

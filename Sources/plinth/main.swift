@@ -1,0 +1,8 @@
+import Foundation
+import PlinthCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(CommandLineInterface.run(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,7 @@
+import XCTest
+
+final class PlinthControlModuleTests: XCTestCase {
+    func testModuleBuilds() {
+        XCTAssertTrue(true)
+    }
+}

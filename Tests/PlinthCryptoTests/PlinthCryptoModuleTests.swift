@@ -1,0 +1,7 @@
+import XCTest
+
+final class PlinthCryptoModuleTests: XCTestCase {
+    func testModuleBuilds() {
+        XCTAssertTrue(true)
+    }
+}

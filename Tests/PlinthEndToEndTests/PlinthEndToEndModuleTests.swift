@@ -1,0 +1,7 @@
+import XCTest
+
+final class PlinthEndToEndModuleTests: XCTestCase {
+    func testModuleBuilds() {
+        XCTAssertTrue(true)
+    }
+}

@@ -1,0 +1,7 @@
+import XCTest
+
+final class PlinthEngineModuleTests: XCTestCase {
+    func testModuleBuilds() {
+        XCTAssertTrue(true)
+    }
+}

@@ -1,0 +1,7 @@
+import XCTest
+
+final class PlinthGatewayModuleTests: XCTestCase {
+    func testModuleBuilds() {
+        XCTAssertTrue(true)
+    }
+}

@@ -1,0 +1,7 @@
+import XCTest
+
+final class PlinthHTTPModuleTests: XCTestCase {
+    func testModuleBuilds() {
+        XCTAssertTrue(true)
+    }
+}

@@ -1,0 +1,7 @@
+import XCTest
+
+final class PlinthRuntimeModuleTests: XCTestCase {
+    func testModuleBuilds() {
+        XCTAssertTrue(true)
+    }
+}

@@ -1,0 +1,7 @@
+import XCTest
+
+final class PlinthStoreModuleTests: XCTestCase {
+    func testModuleBuilds() {
+        XCTAssertTrue(true)
+    }
+}

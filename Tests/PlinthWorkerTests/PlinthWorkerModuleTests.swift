@@ -1,0 +1,7 @@
+import XCTest
+
+final class PlinthWorkerModuleTests: XCTestCase {
+    func testModuleBuilds() {
+        XCTAssertTrue(true)
+    }
+}
