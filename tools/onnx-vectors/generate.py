@@ -48,9 +48,9 @@ def encode(name, arr, blob, labels=None):
     return entry
 
 
-def zipmap_to_matrix(value):
-    """onnxruntime returns ZipMap outputs as a list of dicts; Plinth returns [N, C] in label order."""
-    labels = list(value[0].keys())
+def zipmap_to_matrix(value, labels=None):
+    """onnxruntime returns ZipMap outputs as a list of dicts; Plinth returns [N, C] in the ZipMap's label order."""
+    labels = labels if labels is not None else list(value[0].keys())
     mat = np.array([[row[k] for k in labels] for row in value], dtype=np.float32)
     return mat, labels
 
@@ -63,12 +63,21 @@ def add_case(name, model, inputs, note="", stable_name=None):
         data = model
     sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     outs = sess.run(None, inputs)
+    proto = onnx.load_from_string(data)
+    zipmap_labels = {}
+    for node in proto.graph.node:
+        if node.op_type == "ZipMap":
+            for a in node.attribute:
+                if a.name == "classlabels_int64s":
+                    zipmap_labels[node.output[0]] = list(a.ints)
+                elif a.name == "classlabels_strings":
+                    zipmap_labels[node.output[0]] = [x.decode() for x in a.strings]
     blob = bytearray()
     case = {"name": name, "model": (stable_name or name + ".onnx"), "blob": name + ".bin", "note": note,
             "inputs": [encode(k, v, blob) for k, v in inputs.items()], "outputs": []}
     for meta, value in zip(sess.get_outputs(), outs):
         if isinstance(value, list):
-            mat, labels = zipmap_to_matrix(value)
+            mat, labels = zipmap_to_matrix(value, zipmap_labels.get(meta.name))
             case["outputs"].append(encode(meta.name, mat, blob, labels=labels))
         else:
             case["outputs"].append(encode(meta.name, value, blob))
@@ -375,6 +384,7 @@ def sklearn_cases():
         ("skl_random_forest_int_labels", RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0), Xi, yi),
         ("skl_random_forest_string_labels", RandomForestClassifier(n_estimators=5, max_depth=4, random_state=1), Xi, names),
         ("skl_decision_tree_classifier", DecisionTreeClassifier(max_depth=5, random_state=0), Xi, names),
+        ("skl_random_forest_binary", RandomForestClassifier(n_estimators=4, max_depth=3, random_state=0), X, y),
         ("skl_gradient_boosting_binary", GradientBoostingClassifier(n_estimators=8, max_depth=3, random_state=0), X, y),
         ("skl_gradient_boosting_multiclass", GradientBoostingClassifier(n_estimators=5, max_depth=2, random_state=0), Xi, yi),
     ]
