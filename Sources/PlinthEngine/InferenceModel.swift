@@ -23,7 +23,11 @@ public final class InferenceModel: Sendable {
     public convenience init(path: String) throws(EngineError) {
         let bytes = try FileBytes.read(path: path)
         let dir: String
-        if let slash = path.lastIndex(of: "/") { dir = String(path[..<slash]).isEmpty ? "/" : String(path[..<slash]) } else { dir = "." }
+        if let slash = path.lastIndex(of: "/") {
+            dir = String(path[..<slash]).isEmpty ? "/" : String(path[..<slash])
+        } else {
+            dir = "."
+        }
         try self.init(bytes: bytes, directory: dir)
     }
 
@@ -35,7 +39,9 @@ public final class InferenceModel: Sendable {
         inputs = plan.inputs.map(\.signature)
         outputs = plan.outputs.map(\.signature)
         var imports: [String: Int] = [:]
-        for o in model.opsetImports { imports[o.domain == "ai.onnx" ? "" : o.domain] = max(imports[o.domain] ?? 0, o.version) }
+        for o in model.opsetImports {
+            imports[o.domain == "ai.onnx" ? "" : o.domain] = max(imports[o.domain] ?? 0, o.version)
+        }
         opsetImports = imports
         producer = model.producerVersion.isEmpty ? model.producerName : "\(model.producerName) \(model.producerVersion)"
         irVersion = model.irVersion
@@ -69,7 +75,9 @@ public final class InferenceModel: Sendable {
         for step in plan.steps { try step.op.run(&frame, step.io) }
         var result: [String: Tensor] = [:]
         for (sig, slot) in plan.outputs {
-            guard let t = frame.values[slot] else { throw .execution(node: sig.name, reason: "output was not produced") }
+            guard let t = frame.values[slot] else {
+                throw .execution(node: sig.name, reason: "output was not produced")
+            }
             result[sig.name] = t
         }
         return result
@@ -77,7 +85,8 @@ public final class InferenceModel: Sendable {
 
     static func check(_ t: Tensor, against sig: TensorSignature) throws(EngineError) {
         guard t.type == sig.type else {
-            throw .invalidInput(name: sig.name, reason: "expected datatype \(sig.type.rawValue), got \(t.type.rawValue)")
+            throw .invalidInput(
+                name: sig.name, reason: "expected datatype \(sig.type.rawValue), got \(t.type.rawValue)")
         }
         guard t.isConsistent else {
             throw .invalidInput(name: sig.name, reason: "shape \(t.shape) does not hold \(t.elementCount) elements")

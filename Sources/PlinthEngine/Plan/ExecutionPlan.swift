@@ -38,11 +38,16 @@ struct PlanBuilder {
             let domain = node.domain == "ai.onnx" ? "" : node.domain
             let opset = opsets[domain] ?? 0
             let item = UnsupportedOperator(name: node.opType, domain: node.domain, opset: opset)
-            if !OperatorRegistry.isSupported(opType: node.opType, domain: domain, opset: opset), !unsupported.contains(item) {
+            if !OperatorRegistry.isSupported(opType: node.opType, domain: domain, opset: opset),
+                !unsupported.contains(item)
+            {
                 unsupported.append(item)
             }
         }
-        if unsupported.count == 1 { throw .unsupportedOperator(name: unsupported[0].name, domain: unsupported[0].domain, opset: unsupported[0].opset) }
+        if unsupported.count == 1 {
+            throw .unsupportedOperator(
+                name: unsupported[0].name, domain: unsupported[0].domain, opset: unsupported[0].opset)
+        }
         if !unsupported.isEmpty { throw .unsupportedOperators(unsupported) }
 
         // 2. Slots: each name defined exactly once.
@@ -76,7 +81,9 @@ struct PlanBuilder {
         var consumers = [[Int]](repeating: [], count: graph.nodes.count)
         for (i, node) in graph.nodes.enumerated() {
             for inp in node.inputs where !inp.isEmpty {
-                guard slotOf[inp] != nil else { throw .malformed("input '\(inp)' of node '\(node.name)' (\(node.opType)) is not defined") }
+                guard slotOf[inp] != nil else {
+                    throw .malformed("input '\(inp)' of node '\(node.name)' (\(node.opType)) is not defined")
+                }
                 if let p = producer[inp] {
                     indegree[i] += 1
                     consumers[p].append(i)
@@ -111,8 +118,10 @@ struct PlanBuilder {
                 continue
             }
             let op = try OperatorRegistry.make(ctx)
-            let io = StepIO(inputs: node.inputs.map { $0.isEmpty ? -1 : slotOf[$0]! }, outputs: outSlots, node: ctx.name)
-            let allConstant = node.inputs.allSatisfy { $0.isEmpty || constants[slotOf[$0]!] != nil } && !node.inputs.isEmpty
+            let io = StepIO(
+                inputs: node.inputs.map { $0.isEmpty ? -1 : slotOf[$0]! }, outputs: outSlots, node: ctx.name)
+            let allConstant =
+                node.inputs.allSatisfy { $0.isEmpty || constants[slotOf[$0]!] != nil } && !node.inputs.isEmpty
             if allConstant {
                 var scratch = Frame(slotCount: slotOf.count, constants: constants.map { ($0.key, $0.value) })
                 try op.run(&scratch, io)
@@ -131,18 +140,21 @@ struct PlanBuilder {
             guard let s = slotOf[vi.name] else { throw .malformed("graph output '\(vi.name)' is not produced") }
             var sig = try signature(vi)
             if let p = producer[vi.name], graph.nodes[p].opType == "ZipMap" {
-                let ctx = NodeContext(node: graph.nodes[p], opset: opsets[OperatorRegistry.mlDomain] ?? 1, constantInputs: [:])
+                let ctx = NodeContext(
+                    node: graph.nodes[p], opset: opsets[OperatorRegistry.mlDomain] ?? 1, constantInputs: [:])
                 sig.labels = ClassLabels(ctx)?.descriptions
                 sig.type = .float32
                 sig.shape = [-1, sig.labels?.count ?? -1]
             }
             outputs.append((sig, s))
         }
-        let outputSet = Set(outputs.map(\.1)), inputSet = Set(inputSlots.map(\.1))
+        let outputSet = Set(outputs.map(\.1))
+        let inputSet = Set(inputSlots.map(\.1))
         let written = Set(steps.flatMap { $0.io.outputs.filter { $0 >= 0 } })
         return ExecutionPlan(
             steps: steps, slotCount: slotOf.count, constants: constants.map { ($0.key, $0.value) },
-            inputs: inputSlots.map { (signature: $0.0, slot: $0.1) }, outputs: outputs.map { (signature: $0.0, slot: $0.1) },
+            inputs: inputSlots.map { (signature: $0.0, slot: $0.1) },
+            outputs: outputs.map { (signature: $0.0, slot: $0.1) },
             intermediates: written.subtracting(outputSet).subtracting(inputSet).sorted(),
             computedOutputs: outputSet.intersection(written).sorted())
     }
@@ -150,8 +162,11 @@ struct PlanBuilder {
     private func signature(_ vi: ValueInfoProto) throws(EngineError) -> TensorSignature {
         switch vi.type {
         case .tensor(let elem, let shape):
-            guard let t = TensorType(onnxDataType: elem) else { throw .unsupportedFeature("value '\(vi.name)' has element type \(elem)") }
-            let dims = (shape ?? []).map { d -> Int in if case .fixed(let n) = d, n >= 0 { return n } else { return -1 } }
+            guard let t = TensorType(onnxDataType: elem) else {
+                throw .unsupportedFeature("value '\(vi.name)' has element type \(elem)")
+            }
+            let dims = (shape ?? []).map { d -> Int in if case .fixed(let n) = d, n >= 0 { return n } else { return -1 }
+            }
             var sig = TensorSignature(name: vi.name, type: t, shape: dims)
             sig.rankKnown = shape != nil
             return sig
