@@ -1,6 +1,8 @@
 /// MatMul with numpy semantics (1-D promotion, batch broadcasting); a constant 2-D B is packed at load.
 struct MatMulOperator: Operator {
     let packed: PackedMatrix?
+    /// A following `Add` of a constant [N] vector, fused into the product (packed path only).
+    var bias: [Float]? = nil
 
     func run(_ frame: inout Frame, _ io: StepIO) throws(EngineError) {
         let (sa, a) = try frame.floatInput(io, 0)
@@ -16,13 +18,21 @@ struct MatMulOperator: Operator {
             outShape.append(packed.n)
             var c = try frame.floatBuffer(io, shape: outShape)
             if k == 0 {
-                c.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                for i in 0..<c.count { c[i] = bias.map { $0[i % $0.count] } ?? 0 }
             } else if m > 0 && packed.n > 0 {
                 a.withUnsafeBufferPointer { pa in
                     c.withUnsafeMutableBufferPointer { pc in
-                        KernelDispatch.sgemm(
-                            m: m, a: pa.baseAddress!, lda: k, packed: packed, c: pc.baseAddress!, ldc: packed.n,
-                            bias: nil)
+                        if let bias {
+                            bias.withUnsafeBufferPointer { pb in
+                                KernelDispatch.sgemm(
+                                    m: m, a: pa.baseAddress!, lda: k, packed: packed, c: pc.baseAddress!,
+                                    ldc: packed.n, bias: pb.baseAddress!)
+                            }
+                        } else {
+                            KernelDispatch.sgemm(
+                                m: m, a: pa.baseAddress!, lda: k, packed: packed, c: pc.baseAddress!, ldc: packed.n,
+                                bias: nil)
+                        }
                     }
                 }
             }

@@ -103,7 +103,9 @@ struct PlanBuilder {
 
         // 4. Compile each node; run nodes whose inputs are all constant now (constant folding).
         var steps: [ExecutionPlan.Step] = []
-        for i in order {
+        let graphOutputNames = Set(graph.outputs.map(\.name))
+        var fusedAway = Set<Int>()
+        for i in order where !fusedAway.contains(i) {
             let node = graph.nodes[i]
             let domain = node.domain == "ai.onnx" ? "" : node.domain
             var constInputs: [Int: Tensor] = [:]
@@ -117,9 +119,26 @@ struct PlanBuilder {
                 constants[s] = try OperatorRegistry.constant(ctx, decoder: decoder)
                 continue
             }
-            let op = try OperatorRegistry.make(ctx)
-            let io = StepIO(
+            var op = try OperatorRegistry.make(ctx)
+            var io = StepIO(
                 inputs: node.inputs.map { $0.isEmpty ? -1 : slotOf[$0]! }, outputs: outSlots, node: ctx.name)
+            // MatMul(x, constant W) feeding only Add(·, constant [N]): one GEMM with the bias fused.
+            if var matmul = op as? MatMulOperator, let packed = matmul.packed, node.outputs.count == 1,
+                !graphOutputNames.contains(node.outputs[0]), consumers[i].count == 1
+            {
+                let j = consumers[i][0]
+                let add = graph.nodes[j]
+                if add.opType == "Add", add.domain.isEmpty || add.domain == "ai.onnx", add.inputs.count == 2,
+                    let other = add.inputs.first(where: { $0 != node.outputs[0] }),
+                    add.inputs.contains(node.outputs[0]), let s = slotOf[other], let bias = constants[s],
+                    bias.shape == [packed.n], let values = bias.floats, add.outputs.count == 1, !add.outputs[0].isEmpty
+                {
+                    matmul.bias = values
+                    op = matmul
+                    io = StepIO(inputs: io.inputs, outputs: [slotOf[add.outputs[0]]!], node: ctx.name + "+" + add.name)
+                    fusedAway.insert(j)
+                }
+            }
             let allConstant =
                 node.inputs.allSatisfy { $0.isEmpty || constants[slotOf[$0]!] != nil } && !node.inputs.isEmpty
             if allConstant {
