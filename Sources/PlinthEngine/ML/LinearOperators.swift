@@ -55,7 +55,8 @@ struct LinearClassifierOperator: Operator {
         guard let l = ClassLabels(ctx, intsKey: "classlabels_ints") else { throw ctx.error("no class labels") }
         labels = l
         classes = intercepts.isEmpty ? l.count : intercepts.count
-        guard classes > 0, coefficients.count % classes == 0, classes == l.count || (classes == 1 && l.count == 2)
+        guard classes > 0, coefficients.count % classes == 0,
+            (classes >= 2 && classes == l.count) || (classes == 1 && l.count == 2)
         else {
             throw ctx.error("\(classes) classes of coefficients do not fit \(l.count) labels")
         }

@@ -99,11 +99,11 @@ enum ClassLabels: Sendable {
         }
     }
 
-    /// A label tensor from class indices.
+    /// A label tensor from class indices (clamped: operators validate counts at load, this is a backstop).
     func tensor(_ indices: [Int], shape: [Int]) -> Tensor {
         switch self {
-        case .ints(let v): return Tensor(shape: shape, int64s: indices.map { v[$0] })
-        case .strings(let v): return Tensor(shape: shape, strings: indices.map { v[$0] })
+        case .ints(let v): return Tensor(shape: shape, int64s: indices.map { v[min(max($0, 0), v.count - 1)] })
+        case .strings(let v): return Tensor(shape: shape, strings: indices.map { v[min(max($0, 0), v.count - 1)] })
         }
     }
 }
