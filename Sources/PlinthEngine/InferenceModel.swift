@@ -99,14 +99,31 @@ public final class InferenceModel: Sendable {
         }
     }
 
-    /// Runs once at load on zero inputs (dynamic dimensions = 1) so inconsistent static shapes
-    /// fail here, not on the first request; also warms the buffer pool.
+    /// Runs once at load on zero inputs so inconsistent static shapes fail here, not on the first
+    /// request; also warms the buffer pool. Dynamic dimensions are tried as 1, then as 2 (a model
+    /// may need an even batch); the model is rejected only when both fail.
     private func selfCheck() throws(EngineError) {
+        var firstError: EngineError?
+        for dynamic in [1, 2] {
+            guard let probe = probeInputs(dynamic: dynamic) else { return }
+            do {
+                _ = try run(probe)
+                return
+            } catch {
+                if firstError == nil { firstError = error }
+            }
+            if !inputs.contains(where: { $0.shape.contains { $0 < 0 } }) { break }
+        }
+        if let firstError { throw .malformed("shape check on zero inputs failed: \(firstError)") }
+    }
+
+    /// Zero tensors for every input, or nil when a shape is unknown or too large to probe.
+    private func probeInputs(dynamic: Int) -> [String: Tensor]? {
         var probe: [String: Tensor] = [:]
         for sig in inputs {
-            guard sig.rankKnown else { return }
-            let shape = sig.shape.map { $0 < 0 ? 1 : $0 }
-            guard let n = Tensor.count(of: shape), n <= 1 << 22 else { return }
+            guard sig.rankKnown else { return nil }
+            let shape = sig.shape.map { $0 < 0 ? dynamic : $0 }
+            guard let n = Tensor.count(of: shape), n <= 1 << 22 else { return nil }
             let storage: TensorStorage
             switch sig.type {
             case .float32: storage = .float32(.init(repeating: 0, count: n))
@@ -118,10 +135,6 @@ public final class InferenceModel: Sendable {
             }
             probe[sig.name] = Tensor(shape: shape, storage: storage)
         }
-        do {
-            _ = try run(probe)
-        } catch {
-            throw .malformed("shape check with dynamic dimensions set to 1 failed: \(error)")
-        }
+        return probe
     }
 }

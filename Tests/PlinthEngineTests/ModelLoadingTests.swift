@@ -182,4 +182,14 @@ final class ModelLoadingTests: XCTestCase {
             XCTAssert(m.contains("shape check"), m)
         }
     }
+
+    func testModelNeedingAnEvenBatchStillLoads() throws {
+        let shape = OnnxBuilder.int64Tensor("s", dims: [2], values: [-1, 8])
+        let bytes = OnnxBuilder.model(
+            nodes: [OnnxBuilder.node("Reshape", ["x", "s"], ["y"])], inputs: [OnnxBuilder.floatValue("x", [nil, 4])],
+            outputs: [OnnxBuilder.floatValue("y", [nil, 8])], initializers: [shape])
+        let model = try InferenceModel(bytes: bytes, directory: nil)
+        let y = try model.run(["x": Tensor(shape: [2, 4], floats: [Float](repeating: 1, count: 8))])
+        XCTAssertEqual(y["y"]?.shape, [1, 8])
+    }
 }

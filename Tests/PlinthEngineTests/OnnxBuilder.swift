@@ -94,6 +94,15 @@ enum OnnxBuilder {
         return t
     }
 
+    static func int64Tensor(_ name: String, dims: [Int64], values: [Int64]) -> ProtoWriter {
+        var t = ProtoWriter()
+        t.ints(1, dims, packed: false)
+        t.int(2, 7)
+        t.string(8, name)
+        t.ints(7, values, packed: true)
+        return t
+    }
+
     static func externalTensor(_ name: String, dims: [Int64], location: String, length: Int) -> ProtoWriter {
         var t = ProtoWriter()
         t.ints(1, dims, packed: false)
