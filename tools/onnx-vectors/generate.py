@@ -477,6 +477,24 @@ def extra_cases():
     add_case("chain_activations", graph_model(nodes, [vi("x", F, ["N", 4, 6])], [vi("y", F, None)], [w1, w2], opset=13), {"x": (rng.standard_normal((2, 4, 6))).astype(np.float32)})
 
 
+def more_op_cases():
+    """Unary math and the other reductions; own RNG, appended last."""
+    rng = np.random.default_rng(2024)
+    x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    pos = (np.abs(x) + 0.1).astype(np.float32)
+    for op in ["Neg", "Abs", "Exp", "Floor", "Ceil"]:
+        add_case("op_" + op.lower(), *unary(op, x=x))
+    for op in ["Log", "Reciprocal"]:
+        add_case("op_" + op.lower(), *unary(op, x=pos))
+    add_case("op_reducesum_attr_opset11", *unary("ReduceSum", opset=11, x=x, axes=[0, 2], keepdims=1))
+    add_case("op_reducesum_input_opset13", graph_model([helper.make_node("ReduceSum", ["x", "ax"], ["y"], keepdims=0)], [vi("x", F, [2, 3, 4])], [vi("y", F, None)],
+                                                        [const("ax", np.array([1], np.int64))], opset=13), {"x": x})
+    add_case("op_reducemax_attr_opset13", *unary("ReduceMax", opset=13, x=x, axes=[-1], keepdims=0))
+    add_case("op_reducemin_input_opset18", graph_model([helper.make_node("ReduceMin", ["x", "ax"], ["y"])], [vi("x", F, [2, 3, 4])], [vi("y", F, None)],
+                                                        [const("ax", np.array([0, 1], np.int64))], opset=18), {"x": x})
+    add_case("op_reducemax_all_opset18", graph_model([helper.make_node("ReduceMax", ["x"], ["y"], keepdims=0)], [vi("x", F, [2, 3, 4])], [vi("y", F, None)], opset=18), {"x": x})
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     onnx_op_cases()
@@ -485,6 +503,7 @@ def main():
     sklearn_cases()
     network_cases()
     extra_cases()
+    more_op_cases()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump({"generator": "tools/onnx-vectors/generate.py", "onnxruntime": ort.__version__, "cases": CASES}, f, indent=1)
     print("%d cases written to %s" % (len(CASES), OUT))

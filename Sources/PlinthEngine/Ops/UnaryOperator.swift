@@ -4,12 +4,14 @@
     import Darwin
 #endif
 
-/// Elementwise float functions: Relu, LeakyRelu, Sigmoid, Tanh, Erf, Sqrt, Gelu, and the GELU variants.
+/// Elementwise float functions: Relu, LeakyRelu, Sigmoid, Tanh, Erf, Sqrt, Gelu (exact and tanh),
+/// Neg, Abs, Exp, Log, Reciprocal, Floor, Ceil.
 struct UnaryOperator: Operator {
     enum Kind: Sendable {
         case relu
         case leakyRelu(Float)
         case sigmoid, tanh, erf, sqrt, gelu, geluTanh
+        case neg, abs, exp, log, reciprocal, floor, ceil
     }
     let kind: Kind
 
@@ -39,6 +41,13 @@ struct UnaryOperator: Operator {
                 case .tanh: for i in 0..<px.count { pr[i] = tanhf(px[i]) }
                 case .erf: for i in 0..<px.count { pr[i] = erff(px[i]) }
                 case .sqrt: for i in 0..<px.count { pr[i] = sqrtf(px[i]) }
+                case .neg: for i in 0..<px.count { pr[i] = -px[i] }
+                case .abs: for i in 0..<px.count { pr[i] = Swift.abs(px[i]) }
+                case .exp: for i in 0..<px.count { pr[i] = expf(px[i]) }
+                case .log: for i in 0..<px.count { pr[i] = logf(px[i]) }
+                case .reciprocal: for i in 0..<px.count { pr[i] = 1 / px[i] }
+                case .floor: for i in 0..<px.count { pr[i] = floorf(px[i]) }
+                case .ceil: for i in 0..<px.count { pr[i] = ceilf(px[i]) }
                 case .gelu:
                     for i in 0..<px.count {
                         let v = px[i]

@@ -7,7 +7,8 @@ enum OperatorRegistry {
         "LogSoftmax",
         "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Flatten", "Reshape", "Transpose",
         "Concat", "Squeeze", "Unsqueeze", "Gather", "Clip", "Dropout", "Constant", "Shape", "Slice", "Erf", "Sqrt",
-        "ReduceMean", "LayerNormalization", "Where", "Equal", "Gelu", "Identity", "Cast", "ArgMax",
+        "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "LayerNormalization", "Neg", "Abs", "Exp", "Log",
+        "Reciprocal", "Floor", "Ceil", "Where", "Equal", "Gelu", "Identity", "Cast", "ArgMax",
     ]
     static let ml: Set<String> = [
         "LinearRegressor", "LinearClassifier", "Scaler", "Normalizer", "TreeEnsembleRegressor",
@@ -43,6 +44,13 @@ enum OperatorRegistry {
         case "Tanh": return UnaryOperator(kind: .tanh)
         case "Erf": return UnaryOperator(kind: .erf)
         case "Sqrt": return UnaryOperator(kind: .sqrt)
+        case "Neg": return UnaryOperator(kind: .neg)
+        case "Abs": return UnaryOperator(kind: .abs)
+        case "Exp": return UnaryOperator(kind: .exp)
+        case "Log": return UnaryOperator(kind: .log)
+        case "Reciprocal": return UnaryOperator(kind: .reciprocal)
+        case "Floor": return UnaryOperator(kind: .floor)
+        case "Ceil": return UnaryOperator(kind: .ceil)
         case "Gelu": return UnaryOperator(kind: c.string("approximate", "none") == "tanh" ? .geluTanh : .gelu)
         case "Clip":
             return ClipOperator(
@@ -75,10 +83,12 @@ enum OperatorRegistry {
                     attrStarts: c.ints("starts") ?? [], attrEnds: c.ints("ends") ?? [], attrAxes: c.ints("axes"))
             }
             return SliceOperator(attrStarts: nil, attrEnds: nil, attrAxes: nil)
-        case "ReduceMean":
-            return ReduceMeanOperator(
-                attrAxes: c.opset < 18 ? (c.ints("axes") ?? []) : nil, keepDims: c.int("keepdims", 1) != 0,
-                noopWithEmptyAxes: c.opset >= 18 && c.int("noop_with_empty_axes", 0) != 0)
+        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin":
+            guard let kind = ReduceOperator.Kind(rawValue: c.node.opType) else { throw c.error("unknown reduction") }
+            let fromInput = c.opset >= ReduceOperator.axesInputOpset(kind)
+            return ReduceOperator(
+                kind: kind, attrAxes: fromInput ? nil : (c.ints("axes") ?? []), keepDims: c.int("keepdims", 1) != 0,
+                noopWithEmptyAxes: fromInput && c.int("noop_with_empty_axes", 0) != 0)
         case "ArgMax":
             return ArgMaxOperator(
                 axis: c.int("axis", 0), keepDims: c.int("keepdims", 1) != 0,
