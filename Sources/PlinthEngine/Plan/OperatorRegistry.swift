@@ -13,6 +13,7 @@ enum OperatorRegistry {
     static let ml: Set<String> = [
         "LinearRegressor", "LinearClassifier", "Scaler", "Normalizer", "TreeEnsembleRegressor",
         "TreeEnsembleClassifier", "ZipMap",
+        "ArrayFeatureExtractor", "Imputer", "OneHotEncoder",
     ]
     /// Highest opset versions whose semantics the engine implements.
     static let maxStandardOpset = 22
@@ -136,6 +137,9 @@ enum OperatorRegistry {
                 throw c.error("unknown norm")
             }
             return NormalizerOperator(norm: n)
+        case "ArrayFeatureExtractor": return ArrayFeatureExtractorOperator()
+        case "Imputer": return try ImputerOperator(c)
+        case "OneHotEncoder": return try OneHotEncoderOperator(c)
         case "TreeEnsembleRegressor": return try TreeEnsembleRegressorOperator(c)
         case "TreeEnsembleClassifier": return try TreeEnsembleClassifierOperator(c)
         case "ZipMap":
