@@ -64,7 +64,7 @@ struct PlanBuilder {
             constants[try define(t.name)] = try decoder.tensor(t)
         }
         var inputSlots: [(TensorSignature, Int)] = []
-        for vi in graph.inputs where slotOf[vi.name] == nil || constants[slotOf[vi.name]!] == nil {
+        for vi in graph.inputs where slotOf[vi.name].map({ constants[$0] == nil }) ?? true {
             // Old exporters list initializers as inputs too; those stay constants.
             inputSlots.append((try signature(vi), try define(vi.name)))
         }
@@ -113,7 +113,8 @@ struct PlanBuilder {
                 if let s = slotOf[inp], let t = constants[s] { constInputs[k] = t }
             }
             let ctx = NodeContext(node: node, opset: opsets[domain] ?? 0, constantInputs: constInputs)
-            let outSlots = node.outputs.map { $0.isEmpty ? -1 : slotOf[$0]! }
+            // Every name was given a slot above (outputs) or checked to have one (inputs); -1 = absent.
+            let outSlots = node.outputs.map { $0.isEmpty ? -1 : slotOf[$0] ?? -1 }
             if node.opType == "Constant" && domain.isEmpty {
                 guard let s = outSlots.first, s >= 0 else { throw ctx.error("Constant without an output") }
                 constants[s] = try OperatorRegistry.constant(ctx, decoder: decoder)
@@ -121,7 +122,7 @@ struct PlanBuilder {
             }
             var op = try OperatorRegistry.make(ctx)
             var io = StepIO(
-                inputs: node.inputs.map { $0.isEmpty ? -1 : slotOf[$0]! }, outputs: outSlots, node: ctx.name)
+                inputs: node.inputs.map { $0.isEmpty ? -1 : slotOf[$0] ?? -1 }, outputs: outSlots, node: ctx.name)
             // MatMul(x, constant W) feeding only Add(·, constant [N]): one GEMM with the bias fused.
             if var matmul = op as? MatMulOperator, let packed = matmul.packed, node.outputs.count == 1,
                 !graphOutputNames.contains(node.outputs[0]), consumers[i].count == 1
@@ -135,12 +136,13 @@ struct PlanBuilder {
                 {
                     matmul.bias = values
                     op = matmul
-                    io = StepIO(inputs: io.inputs, outputs: [slotOf[add.outputs[0]]!], node: ctx.name + "+" + add.name)
+                    io = StepIO(inputs: io.inputs, outputs: [slotOf[add.outputs[0]] ?? -1], node: ctx.name + "+" + add.name)
                     fusedAway.insert(j)
                 }
             }
             let allConstant =
-                node.inputs.allSatisfy { $0.isEmpty || constants[slotOf[$0]!] != nil } && !node.inputs.isEmpty
+                node.inputs.allSatisfy { $0.isEmpty || slotOf[$0].map { constants[$0] != nil } ?? false }
+                && !node.inputs.isEmpty
             if allConstant {
                 var scratch = Frame(slotCount: slotOf.count, constants: constants.map { ($0.key, $0.value) })
                 try op.run(&scratch, io)
