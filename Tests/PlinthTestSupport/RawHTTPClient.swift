@@ -5,7 +5,9 @@ import Glibc
 #endif
 
 /// A blocking raw-socket client for protocol tests: send exact bytes, read exact responses.
-public final class RawHTTPClient {
+/// `@unchecked Sendable`: `send` touches only the descriptor, so one thread may send while another
+/// reads; the read buffer must be used by one reader at a time.
+public final class RawHTTPClient: @unchecked Sendable {
     public enum Failure: Error { case connect(String), timeout, closed, malformed(String) }
 
     public let fd: Int32
@@ -82,6 +84,12 @@ public final class RawHTTPClient {
     }
 
     public func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+    /// Sends `bytes` from a background thread (for uploads larger than the socket buffers).
+    public func sendInBackground(_ bytes: [UInt8]) {
+        let thread = Thread { [self] in try? send(bytes) }
+        thread.start()
+    }
 
     /// Half-closes the sending side.
     public func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
