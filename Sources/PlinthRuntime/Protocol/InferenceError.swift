@@ -16,6 +16,8 @@ public enum InferenceError: Error, Sendable, Equatable, CustomStringConvertible 
     case executionFailed(String)
     /// Shutting down: no new work is accepted.
     case unavailable
+    /// Too many requests already queued for the model.
+    case overloaded
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum InferenceError: Error, Sendable, Equatable, CustomStringConvertible 
         case .modelNotFound(let message): message
         case .executionFailed(let message): "model execution failed: \(message)"
         case .unavailable: "the runtime is shutting down"
+        case .overloaded: "too many requests queued for this model; retry later"
         }
     }
 
@@ -37,7 +40,7 @@ public enum InferenceError: Error, Sendable, Equatable, CustomStringConvertible 
         case .malformedJSON, .invalidRequest, .invalidBinaryData, .inputMismatch, .unknownOutput: 400
         case .modelNotFound: 404
         case .executionFailed: 500
-        case .unavailable: 503
+        case .unavailable, .overloaded: 503
         }
     }
 }
