@@ -9,6 +9,11 @@ public final class RuntimeServer: Sendable {
     private let executor: BatchingExecutor
     private let ready = ReadinessFlag()
 
+    /// Loads the model at `configuration.modelPath` with the native engine.
+    public convenience init(configuration: RuntimeConfiguration) throws {
+        self.init(configuration: configuration, model: try EngineServedModel(path: configuration.modelPath))
+    }
+
     package init(configuration: RuntimeConfiguration, model: any ServedModel) {
         self.configuration = configuration
         executor = BatchingExecutor(model: model, maxBatch: configuration.maxBatch,
