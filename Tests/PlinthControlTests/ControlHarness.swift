@@ -83,7 +83,6 @@ final class ControlHarness {
         }
         var request = HTTPRequest(method: method, path: path, query: query, headers: headers, body: bytes)
         request.remoteAddress = "10.0.0.1:4000"
-        request.requestID = "test-\(UUID().uuidString.prefix(8))"
         let response = router.handle(request)
         var collected: [UInt8] = []
         switch response.body {
