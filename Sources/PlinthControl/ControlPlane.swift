@@ -36,6 +36,26 @@ public final class ControlPlane: Sendable {
         generation = Atomic(Int64(Date().timeIntervalSince1970 * 1000))
         try bootstrapAdmin()
         try blobs.collectGarbage(store: store)
+        startKeyUsageFlusher()
+    }
+
+    /// Writes batched API key uses every flush interval, so they land even when traffic stops.
+    /// The thread holds the plane weakly and ends once the plane is gone.
+    private func startKeyUsageFlusher() {
+        let interval = configuration.keyUsageFlushInterval
+        let ticks = max(1, Int(interval.components.seconds))
+        Thread.detachNewThread { [weak self] in
+            var elapsed = 0
+            while true {
+                sleep(1)
+                guard let plane = self else { return }
+                elapsed += 1
+                if elapsed >= ticks {
+                    elapsed = 0
+                    plane.flush()
+                }
+            }
+        }
     }
 
     private func bootstrapAdmin() throws {
