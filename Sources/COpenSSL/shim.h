@@ -11,3 +11,32 @@
 #include <openssl/core_names.h>
 #include <openssl/params.h>
 #include <openssl/kdf.h>
+
+#include <string.h>
+
+// Parameter names like OSSL_MAC_PARAM_DIGEST arrive in Swift as temporary Strings; OSSL_PARAM
+// keeps the pointer, so params are built here, in C, with string literals that never dangle.
+
+/// (Re)keys an HMAC context for SHA-256. A NULL key would keep the previous key in OpenSSL 3,
+/// so an empty key is passed as a valid pointer with length 0.
+static inline int plinth_hmac_init_sha256(EVP_MAC_CTX *ctx, const unsigned char *key, size_t keylen) {
+    static const unsigned char empty = 0;
+    OSSL_PARAM params[2];
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    return EVP_MAC_init(ctx, key != NULL ? key : &empty, keylen, params);
+}
+
+/// 1 when `pkey` is an EC key on NIST P-256 (the only curve ES256 allows), 0 otherwise.
+static inline int plinth_pkey_is_p256(const EVP_PKEY *pkey) {
+    char name[80];
+    size_t len = 0;
+    if (!EVP_PKEY_is_a(pkey, "EC")) return 0;
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name, &len) != 1) return 0;
+    return strcmp(name, "prime256v1") == 0 || strcmp(name, "P-256") == 0;
+}
+
+/// 1 when `pkey` is an RSA key (PKCS#1 v1.5 / PSS capable).
+static inline int plinth_pkey_is_rsa(const EVP_PKEY *pkey) {
+    return EVP_PKEY_is_a(pkey, "RSA");
+}

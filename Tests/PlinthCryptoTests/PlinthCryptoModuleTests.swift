@@ -1,7 +1,0 @@
-import XCTest
-
-final class PlinthCryptoModuleTests: XCTestCase {
-    func testModuleBuilds() {
-        XCTAssertTrue(true)
-    }
-}

@@ -1,7 +1,0 @@
-import XCTest
-
-final class PlinthStoreModuleTests: XCTestCase {
-    func testModuleBuilds() {
-        XCTAssertTrue(true)
-    }
-}
