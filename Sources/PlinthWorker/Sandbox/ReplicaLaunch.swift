@@ -6,7 +6,8 @@ public struct ReplicaLaunch: Sendable, Equatable {
     public var id: String
     /// argv; argv[0] is an absolute path or a name found in PATH (/usr/local/bin:/usr/bin:/bin).
     public var command: [String]
-    /// Extra environment (PLINTH_* names are reserved and dropped).
+    /// Extra environment. PLINTH_SOCKET/LISTEN/REPLICA_ID/MODEL_DIR, PATH, HOME, TMPDIR, LANG and the
+    /// GPU variables are always set by the sandbox and override these.
     public var environment: [String: String]
     /// Files placed read-only in the replica's folder: name in the folder → path in the cache.
     public var files: [String: String]

@@ -95,8 +95,8 @@ public struct ReplicaSandbox: Sendable {
         _ launch: ReplicaLaunch, executable: String, uid: UInt32?, artifactDir: String, runDir: String,
         socketPath: String, cgroup: ReplicaCgroup?
     ) -> SandboxSpec {
-        var environment: [String: String] = [:]
-        for (key, value) in launch.environment where !key.hasPrefix("PLINTH_") { environment[key] = value }
+        // The caller filters tenant-supplied names; the reserved ones below always win.
+        var environment = launch.environment
         environment["PATH"] = PreparedExec.defaultPath
         environment["HOME"] = runDir
         environment["TMPDIR"] = runDir
