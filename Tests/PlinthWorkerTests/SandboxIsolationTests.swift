@@ -43,6 +43,32 @@ final class SandboxIsolationTests: XCTestCase {
         XCTAssertTrue(output.contains("listing: replica-a\n"), "the neighbour's folder is hidden: \(output)")
     }
 
+    func testDedicatedUIDAloneKeepsNeighboursOut() throws {
+        let harness = try SandboxHarness()
+        defer { harness.cleanUp() }
+        guard harness.isolation.dedicatedUsers else { throw XCTSkip("needs a root agent (dedicated uids)") }
+        // Without a mount namespace only file permissions separate the replicas.
+        var level = harness.isolation
+        level.mountNamespace = false
+        level.pidNamespace = false
+        let sandbox = ReplicaSandbox(
+            isolation: level, hierarchy: .unavailable, launcherPath: harness.sandbox.launcherPath,
+            replicasDirectory: harness.sandbox.replicasDirectory, hiddenPaths: [])
+        let theirs = try harness.cachedFile("b.bin", "secret-of-b")
+        let dirB = sandbox.directory(of: "replica-b")
+        try sandbox.prepareFolders(dir: dirB, artifactDir: dirB + "/artifact", runDir: dirB + "/run", files: ["model.bin": theirs], uid: 61001)
+        let running = try sandbox.launch(
+            ReplicaLaunch(id: "replica-a", command: ["/bin/sh", "-c", "cat \(dirB)/artifact/model.bin || echo denied; ls \(dirB)/artifact || echo no-list; touch \(dirB)/run/x || echo no-write"], limits: SandboxHarness.limits),
+            slot: 0)
+        defer { close(running.outputFD) }
+        XCTAssertTrue(SandboxHarness.waitUntil { ChildProcess.poll(running.pid) != nil })
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { read(running.outputFD, $0.baseAddress, $0.count) }
+        let output = String(decoding: buffer[0..<max(0, n)], as: UTF8.self)
+        XCTAssertFalse(output.contains("secret-of-b"), output)
+        for expected in ["denied", "no-list", "no-write"] { XCTAssertTrue(output.contains(expected), output) }
+    }
+
     func testReplicaCannotWriteItsArtifact() throws {
         let harness = try SandboxHarness()
         defer { harness.cleanUp() }
