@@ -35,10 +35,11 @@ final class SandboxIsolationTests: XCTestCase {
             runDir: harness.sandbox.directory(of: "replica-b") + "/run", files: ["model.bin": theirs],
             uid: harness.isolation.dedicatedUsers ? 61001 : nil)
         let (status, output) = try harness.run(
-            "replica-a", ["/bin/sh", "-c", "cat model.bin; echo; cat \(other) || echo denied; cat \(theirs) || echo denied; echo listing: $(ls \(harness.dataDirectory)/replicas)"],
+            "replica-a", ["/bin/sh", "-c", "cat model.bin; echo; umount \(harness.dataDirectory) 2>/dev/null || echo cannot-unmount; cat \(other) || echo denied; cat \(theirs) || echo denied; echo listing: $(ls \(harness.dataDirectory)/replicas)"],
             files: ["model.bin": mine])
         XCTAssertEqual(status, .exited(0), output)
         XCTAssertTrue(output.contains("model-of-a"), output)
+        XCTAssertTrue(output.contains("cannot-unmount"), output)
         XCTAssertFalse(output.contains("secret-of-b"), output)
         XCTAssertTrue(output.contains("listing: replica-a\n"), "the neighbour's folder is hidden: \(output)")
     }

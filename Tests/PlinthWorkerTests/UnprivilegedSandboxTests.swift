@@ -8,8 +8,8 @@ import XCTest
 import Glibc
 #endif
 
-/// The launcher as a non-root agent would run it: a user namespace (uid 0 inside mapped to
-/// the agent's uid), and the mount namespace alone hides the neighbours.
+/// The launcher as a non-root agent would run it: a user namespace (uid 1000 inside mapped
+/// to the agent's uid, so no capabilities survive the exec), and the mount namespace alone hides the neighbours.
 final class UnprivilegedSandboxTests: XCTestCase {
     func testUnprivilegedLauncherIsolatesWithAUserNamespace() throws {
         let launcher = try SandboxHarness.launcherPath()
@@ -30,7 +30,7 @@ final class UnprivilegedSandboxTests: XCTestCase {
         chmod(data + "/b/artifact/m", 0o444)
         let spec = SandboxSpec(
             executable: "sh",
-            arguments: ["sh", "-c", "echo uid=$(id -u) self=$$; cat m; echo; cat \(data)/b/artifact/m || echo hidden; touch m2 || echo read-only; touch \(data)/a/run/s && echo run-ok"],
+            arguments: ["sh", "-c", "echo uid=$(id -u) self=$$; cat m; echo; umount \(data) 2>/dev/null || echo cannot-unmount; cat \(data)/b/artifact/m || echo hidden; touch m2 || echo read-only; touch \(data)/a/run/s && echo run-ok"],
             workingDirectory: data + "/a/artifact", namespaces: .all,
             readOnlyPaths: [data + "/a/artifact"], writablePaths: [data + "/a/run"], hiddenPaths: [data])
         let specPath = root + "/spec.json"
@@ -48,7 +48,7 @@ final class UnprivilegedSandboxTests: XCTestCase {
         process.waitUntilExit()
         if output.contains("unshare failed") { throw XCTSkip("user namespaces are not allowed here: \(output)") }
         XCTAssertEqual(process.terminationStatus, 0, output)
-        for expected in ["uid=0 self=2", "mine", "hidden", "read-only", "run-ok"] {
+        for expected in ["uid=1000 self=2", "mine", "cannot-unmount", "hidden", "read-only", "run-ok"] {
             XCTAssertTrue(output.contains(expected), "missing '\(expected)' in: \(output)")
         }
         XCTAssertFalse(output.contains("theirs"), output)

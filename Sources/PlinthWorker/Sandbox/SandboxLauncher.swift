@@ -23,6 +23,8 @@ public enum SandboxLauncher {
     public static let execFailedStatus: Int32 = 126
     /// Exit status when the command was not found.
     public static let notFoundStatus: Int32 = 127
+    /// The replica's uid and gid inside its user namespace (non-root agents).
+    public static let namespaceID = 1000
 
     /// Entry point of `plinth sandbox-exec`. `arguments` are the words after the subcommand:
     /// exactly one, the path of the JSON `SandboxSpec`. Returns only on failure or after the
@@ -92,9 +94,12 @@ public enum SandboxLauncher {
                 try syscallChecked("unshare", { unshare(flags) })
             }
             if flags & plinth_clone_newuser != 0 {
+                // Not uid 0 inside: the capabilities the namespace grants (needed for the
+                // mounts below) are then dropped at exec, so the replica cannot unmount the
+                // covers that hide its neighbours.
                 try writeSmallFile("/proc/self/setgroups", "deny")
-                try writeSmallFile("/proc/self/uid_map", "0 \(uid) 1\n")
-                try writeSmallFile("/proc/self/gid_map", "0 \(gid) 1\n")
+                try writeSmallFile("/proc/self/uid_map", "\(namespaceID) \(uid) 1\n")
+                try writeSmallFile("/proc/self/gid_map", "\(namespaceID) \(gid) 1\n")
             }
             if spec.namespaces.mount {
                 try MountLayout(spec: spec).apply()
