@@ -43,20 +43,14 @@ public final class WorkerAgent: Sendable {
         } catch {
             throw WorkerError.setup("bad control URL '\(configuration.controlURL)': \(error)")
         }
-        let binary = configuration.plinthBinary ?? WorkerAgent.ownExecutable()
         let data = configuration.dataDirectory
-        for dir in [data, data + "/replicas"] {
-            if mkdir(dir, 0o711) != 0 && errno != EEXIST { throw WorkerError.setup("cannot create \(dir): errno \(errno)") }
-        }
+        let sandbox = try ReplicaSandbox.forNode(
+            dataDirectory: data, nodeName: configuration.nodeName, plinthBinary: configuration.plinthBinary)
         cache = try ArtifactCache(directory: data + "/artifacts")
-        let hierarchy = CgroupHierarchy.detect(agentName: "plinth-" + WorkerAgent.sanitized(configuration.nodeName))
-        isolation = IsolationProbe.detect(launcherPath: binary, hierarchy: hierarchy, scratchDirectory: data)
+        isolation = sandbox.isolation
         capacity = NodeResources.capacity(gpus: GPUInventory.detect())
-        let sandbox = ReplicaSandbox(
-            isolation: isolation, hierarchy: hierarchy, launcherPath: binary, replicasDirectory: data + "/replicas",
-            hiddenPaths: [data])
         supervisor = ReplicaSupervisor(sandbox: sandbox, policy: configuration.policy, logger: logger)
-        planner = ReplicaPlanner(runtimeCommand: [binary, "runtime"], replicasDirectory: data + "/replicas")
+        planner = ReplicaPlanner(runtimeCommand: [sandbox.launcherPath, "runtime"], replicasDirectory: sandbox.replicasDirectory)
         state.withLock { $0.heartbeatInterval = configuration.heartbeatIntervalSeconds }
         logger.info(
             "worker isolation",
@@ -232,17 +226,5 @@ public final class WorkerAgent: Sendable {
             let message = String(decoding: response.body.prefix(300), as: UTF8.self)
             throw WorkerError.controlPlane(status: response.status, message: message)
         }
-    }
-
-    static func ownExecutable() -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return "/proc/self/exe" }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    static func sanitized(_ name: String) -> String {
-        let cleaned = String(name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" ? Character($0) : "_" }.prefix(48))
-        return cleaned.isEmpty ? "node" : cleaned
     }
 }
