@@ -41,10 +41,7 @@ extension Gateway {
         let state = deployments.state(tenantID: principal.tenantID, route: route)
         let versionIndex: Int
         if let wanted = request.pathParameters["version"] {
-            guard let index = route.versions.firstIndex(where: { $0.version == wanted }) else {
-                throw HTTPError(404, "version '\(wanted)' of deployment '\(route.name)' not found")
-            }
-            versionIndex = index
+            versionIndex = try self.versionIndex(route, named: wanted)
         } else {
             guard let index = state.chooseVersion(routingKey: request.headers["Plinth-Routing-Key"]) else {
                 throw HTTPError(503, "deployment '\(route.name)' has no version receiving traffic")
@@ -55,47 +52,40 @@ extension Gateway {
         meter.version = version.version
 
         // Admission: the deployment's concurrency cap, then its bounded queue.
-        let deadline = start(meter) + GatewayClock.nanoseconds(route.requestTimeout)
-        metrics.queueEntered(principal.tenantName, route.name)
-        let admission = state.gate.admit(deadline: deadline)
-        metrics.queueLeft(principal.tenantName, route.name)
+        let deadline = meter.start + GatewayClock.nanoseconds(route.requestTimeout)
+        metrics.queueDepth(principal.tenantName, route.name, delta: 1)
+        let admission = BlockingAdmission.admit(state.admission, deadline: deadline)
+        metrics.queueDepth(principal.tenantName, route.name, delta: -1)
+        let permit: AdmissionPermit
         switch admission {
-        case .full:
+        case .overloaded(let retryAfter):
             metrics.overloaded(principal.tenantName, route.name)
             throw HTTPError(
                 503, "deployment '\(route.name)' is overloaded, retry later",
-                headers: ["Retry-After": String(configuration.overloadRetryAfterSeconds)])
-        case .timedOut:
-            throw HTTPError(504, "deployment '\(route.name)' did not answer within its request timeout")
-        case .admitted:
-            break
+                headers: ["Retry-After": String(retryAfter)])
+        case .admitted(let p):
+            permit = p
         }
-        defer { state.gate.release() }
-        let admitted = GatewayClock.now()
-        meter.gatewayQueueMicros = Int64((admitted - meter.start) / 1_000)
+        defer { state.admission.release(permit) }
+        meter.gatewayQueueMicros = Int64(permit.queuedNanos / 1_000)
 
         let forwarded = ForwardedRequest.make(from: request, modelName: version.modelName, body: request.body)
         metrics.inFlight(principal.tenantName, route.name, delta: 1)
         defer { metrics.inFlight(principal.tenantName, route.name, delta: -1) }
-        let upstream = try forward(
-            forwarded, state: state, versionIndex: versionIndex, replicas: version.replicas,
-            timeout: route.requestTimeout)
+        let upstream = try forward(forwarded, to: state.versions[versionIndex], timeout: route.requestTimeout)
         meter.absorbRuntimeHeaders(upstream.headers)
 
-        if let shadow = route.shadow {
+        if let shadow = route.shadow, let shadowBalancer = state.shadow {
             let accepted = shadows.offer(
                 ShadowJob(
                     request: ForwardedRequest.make(from: request, modelName: shadow.modelName, body: request.body),
                     tenantID: principal.tenantID, tenantName: principal.tenantName, apiKeyID: principal.keyID ?? "",
-                    deployment: route.name, deploymentKey: DeploymentTable.key(principal.tenantID, route.name),
-                    shadow: shadow, timeout: route.requestTimeout, primaryStatus: upstream.status,
+                    deployment: route.name, balancer: shadowBalancer, timeout: route.requestTimeout, primaryStatus: upstream.status,
                     requestID: request.requestID, bytesIn: request.body.count))
             if !accepted { metrics.shadow("dropped") }
         }
         return Gateway.callerResponse(upstream, version: version.version)
     }
-
-    private func start(_ meter: UsageMeter) -> UInt64 { meter.start }
 
     /// The runtime's answer as the caller gets it: status and body untouched, only the content
     /// headers passed through, plus the version that served it.
@@ -109,20 +99,23 @@ extension Gateway {
         return HTTPResponse(status: upstream.status, headers: headers, body: .bytes(upstream.body))
     }
 
-    /// Per-key then per-tenant token buckets → 429 with Retry-After.
+    /// Per-key and per-tenant token buckets, charged together → 429 with Retry-After.
     private func checkRateLimits(_ principal: GatewayPrincipal, deployment: String) throws(HTTPError) {
-        if let keyID = principal.keyID, let rate = principal.keyRequestsPerSecond,
-            let wait = rateLimits.take(scope: "key:" + keyID, rate: rate)
-        {
-            metrics.rateLimited(principal.tenantName, deployment, scope: "key")
-            throw HTTPError(429, "API key rate limit exceeded", headers: ["Retry-After": String(wait)])
+        let keyLimit = principal.keyID == nil ? nil : Gateway.rateLimit(principal.keyRequestsPerSecond)
+        let tenantLimit = Gateway.rateLimit(principal.tenantRequestsPerSecond)
+        guard keyLimit != nil || tenantLimit != nil else { return }
+        let decision = rateLimiter.check(
+            apiKey: principal.keyID ?? "", keyLimit: keyLimit, tenant: principal.tenantID, tenantLimit: tenantLimit)
+        if let retryAfter = decision.retryAfterSeconds {
+            metrics.rateLimited(principal.tenantName, deployment)
+            throw HTTPError(429, "rate limit exceeded", headers: ["Retry-After": String(retryAfter)])
         }
-        if let rate = principal.tenantRequestsPerSecond,
-            let wait = rateLimits.take(scope: "tenant:" + principal.tenantID, rate: rate)
-        {
-            metrics.rateLimited(principal.tenantName, deployment, scope: "tenant")
-            throw HTTPError(429, "tenant rate limit exceeded", headers: ["Retry-After": String(wait)])
-        }
+    }
+
+    /// A positive, finite rate as a bucket with one second's burst (at least 1); else unlimited.
+    static func rateLimit(_ perSecond: Double?) -> RateLimit? {
+        guard let perSecond, perSecond > 0, perSecond.isFinite else { return nil }
+        return RateLimit(ratePerSecond: perSecond, burst: max(1, perSecond))
     }
 
     /// Content-Length (what the caller declared) and the body against the deployment's limit;

@@ -18,7 +18,7 @@ public final class Gateway: Sendable {
     let principals: PrincipalCache
     let clients: ReplicaClients
     let deployments: DeploymentTable
-    let rateLimits: RateLimits
+    let rateLimiter: RateLimiter
     let shadows: ShadowMirror
     let logger = Logger(component: "gateway")
 
@@ -28,18 +28,19 @@ public final class Gateway: Sendable {
     ///   - metrics: the Prometheus registry `GET /metrics` renders; the gateway registers its
     ///     series in it.
     public init(
-        configuration: GatewayConfiguration, directory: any GatewayDirectory, journal: UsageJournal?
+        configuration: GatewayConfiguration, directory: any GatewayDirectory, journal: UsageJournal?,
+        metrics: MetricsRegistry
     ) {
         self.configuration = configuration
         self.directory = directory
         self.journal = journal
-        self.metrics = GatewayMetrics()
+        self.metrics = GatewayMetrics(registry: metrics)
         self.principals = PrincipalCache(ttl: configuration.credentialCacheTTL)
         self.clients = ReplicaClients(
             connectTimeout: configuration.connectTimeout,
             maxIdleConnectionsPerEndpoint: configuration.maxIdleConnectionsPerReplica)
         self.deployments = DeploymentTable(ejection: configuration.replicaEjection)
-        self.rateLimits = RateLimits()
+        self.rateLimiter = RateLimiter()
         self.shadows = ShadowMirror(
             capacity: configuration.shadowQueueCapacity, workers: configuration.shadowWorkers)
         shadows.start(self)

@@ -2,13 +2,10 @@
 import Glibc
 #endif
 
-/// Monotonic time in nanoseconds (CLOCK_MONOTONIC): cheap, never jumps, no Foundation.
+/// Time helpers for the request path: no Foundation, no allocation.
 enum GatewayClock {
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
+    /// Monotonic nanoseconds (the building blocks' clock).
+    static func now() -> UInt64 { MonotonicClock.now() }
 
     /// Wall-clock microseconds since the Unix epoch (usage timestamps).
     static func wallMicros() -> Int64 {

@@ -10,8 +10,7 @@ struct ShadowJob: Sendable {
     var tenantName: String
     var apiKeyID: String
     var deployment: String
-    var deploymentKey: String
-    var shadow: VersionRoute
+    var balancer: VersionBalancer
     var timeout: Duration
     var primaryStatus: Int
     var requestID: String
@@ -112,25 +111,25 @@ extension Gateway {
         var meter = UsageMeter(
             principal: principal, deployment: job.deployment, start: start, bytesIn: job.bytesIn,
             requestID: job.requestID)
-        meter.version = job.shadow.version
-        let balancer =
-            deployments.existing(job.deploymentKey)?.shadowBalancer ?? ReplicaBalancer(ejectionNanos: 0)
-        var status = 502
+        meter.version = job.balancer.version
+        var status = 503
         var bytesOut = 0
-        if let replica = balancer.acquire(job.shadow.replicas, excluding: nil) {
-            defer { balancer.release(replica.id) }
+        let balancer = job.balancer
+        if let replica = balancer.acquire(excluding: nil)
+        {
+            status = 502
+            var refused = false
             do {
                 let response = try clients.client(timeout: job.timeout).send(job.request, to: replica.endpoint)
                 status = response.status
                 bytesOut = response.body.count
                 meter.absorbRuntimeHeaders(response.headers)
             } catch HTTPClientError.connectFailed {
-                balancer.eject(replica.id)
+                refused = true
             } catch HTTPClientError.timedOut {
                 status = 504
             } catch {}
-        } else {
-            status = 503
+            balancer.finish(replica.id, refused: refused)
         }
         let agree = (status / 100) == (job.primaryStatus / 100)
         metrics.shadow(status >= 502 && status <= 504 && job.primaryStatus < 500 ? "failed" : agree ? "agree" : "disagree")
