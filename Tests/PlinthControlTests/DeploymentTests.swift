@@ -64,7 +64,8 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(h.expect(200, .PUT, "/v1/tenants/acme/deployments/d", json: spec()).json["revision"] as? Int, 1)
         let canary = spec(["versions": [["model": "m", "version": "2", "weight": 100]], "shadow": NSNull()])
         XCTAssertEqual(h.expect(200, .PUT, "/v1/tenants/acme/deployments/d", json: canary).json["revision"] as? Int, 2)
-        let revisions = h.expect(200, .GET, "/v1/tenants/acme/deployments/d/revisions").json["items"] as? [[String: Any]]
+        let revisions =
+            h.expect(200, .GET, "/v1/tenants/acme/deployments/d/revisions").json["items"] as? [[String: Any]]
         XCTAssertEqual(revisions?.compactMap { $0["revision"] as? Int }, [2, 1])
         let rolled = h.expect(200, .POST, "/v1/tenants/acme/deployments/d/rollback", query: "to=1")
         XCTAssertEqual(rolled.json["revision"] as? Int, 3)
@@ -131,8 +132,12 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(names, ["cpu-large", "cpu-small", "gpu-1x"])
         let gpu = h.expect(200, .GET, "/v1/instance-classes/gpu-1x", headers: viewer).json
         XCTAssertEqual(gpu["gpuCount"] as? Int, 1)
-        h.expect(201, .PUT, "/v1/instance-classes/gpu-4x", json: ["vcpus": 32, "memoryBytes": 1 << 36, "gpuCount": 4, "gpuKind": "h100", "pricePerSecond": 0.002])
-        h.expect(200, .PUT, "/v1/instance-classes/gpu-4x", json: ["vcpus": 32, "memoryBytes": 1 << 36, "gpuCount": 4, "pricePerSecond": 0.003])
+        h.expect(
+            201, .PUT, "/v1/instance-classes/gpu-4x",
+            json: ["vcpus": 32, "memoryBytes": 1 << 36, "gpuCount": 4, "gpuKind": "h100", "pricePerSecond": 0.002])
+        h.expect(
+            200, .PUT, "/v1/instance-classes/gpu-4x",
+            json: ["vcpus": 32, "memoryBytes": 1 << 36, "gpuCount": 4, "pricePerSecond": 0.003])
         h.expect(422, .PUT, "/v1/instance-classes/bad", json: ["vcpus": 0, "memoryBytes": 1])
         h.expect(201, .PUT, "/v1/tenants/acme/deployments/d", json: spec())
         h.expect(409, .DELETE, "/v1/instance-classes/cpu-small")
@@ -156,7 +161,11 @@ final class DeploymentTests: XCTestCase {
         XCTAssertNil(snapshot.tenants["acme"])
         XCTAssertNil(snapshot.deployments["acme"])
         for table in ["models", "model_versions", "deployments", "deployment_revisions", "api_keys", "users"] {
-            let n = try h.plane.store.read { db in try db.queryOne("SELECT COUNT(*) AS n FROM \(table) WHERE \(table == "users" ? "tenant" : "tenant") = 'acme'")?.int("n") }
+            let n = try h.plane.store.read { db in
+                try db.queryOne(
+                    "SELECT COUNT(*) AS n FROM \(table) WHERE \(table == "users" ? "tenant" : "tenant") = 'acme'")?.int(
+                        "n")
+            }
             XCTAssertEqual(n, 0, table)
         }
     }

@@ -22,11 +22,13 @@ final class IdentityTests: XCTestCase {
         let plane = try ControlPlane(configuration: configuration)
         let lines = printed.withLock { $0 }
         XCTAssertEqual(lines.count, 1)
-        let password = try XCTUnwrap(lines.first?.components(separatedBy: "password ").last?.components(separatedBy: " ").first)
+        let password = try XCTUnwrap(
+            lines.first?.components(separatedBy: "password ").last?.components(separatedBy: " ").first)
         XCTAssertGreaterThanOrEqual(password.count, 20)
         let router = Router()
         plane.register(on: router)
-        var request = HTTPRequest(method: .GET, path: "/v1/auth/whoami", headers: ControlHarness.basic("admin", password))
+        var request = HTTPRequest(
+            method: .GET, path: "/v1/auth/whoami", headers: ControlHarness.basic("admin", password))
         request.remoteAddress = "127.0.0.1:1"
         XCTAssertEqual(router.handle(request).status, 200)
 
@@ -67,7 +69,8 @@ final class IdentityTests: XCTestCase {
         XCTAssertNotNil(reply.headers["WWW-Authenticate"])
         XCTAssertNotNil(reply.json["error"])
         XCTAssertEqual(h.send(.GET, "/v1/tenants", headers: ControlHarness.basic("admin", "nope")).status, 401)
-        XCTAssertEqual(h.send(.GET, "/v1/tenants", headers: ControlHarness.bearer("plk_0011223344556677_x")).status, 401)
+        XCTAssertEqual(
+            h.send(.GET, "/v1/tenants", headers: ControlHarness.bearer("plk_0011223344556677_x")).status, 401)
         XCTAssertEqual(h.send(.GET, "/v1/tenants", headers: ControlHarness.bearer("not.a.jwt")).status, 401)
     }
 
@@ -88,7 +91,8 @@ final class IdentityTests: XCTestCase {
         let key = try XCTUnwrap(reply.json["key"] as? String)
         h.expect(200, .GET, "/v1/tenants/acme", headers: ControlHarness.bearer(key))
         try h.plane.store.write { db in
-            try db.execute("UPDATE api_keys SET expires_at = ? WHERE id = ?", Int64(Date().timeIntervalSince1970) - 1,
+            try db.execute(
+                "UPDATE api_keys SET expires_at = ? WHERE id = ?", Int64(Date().timeIntervalSince1970) - 1,
                 AuthorizationMatrixTests.keyID(key))
         }
         h.expect(401, .GET, "/v1/tenants/acme", headers: ControlHarness.bearer(key))
@@ -174,7 +178,9 @@ final class IdentityTests: XCTestCase {
         }
         h.createTenant("acme")
         h.createUser(tenant: "acme", username: "bob", password: "right-password", role: "viewer")
-        for _ in 0..<3 { h.expect(401, .POST, "/v1/auth/token", headers: ControlHarness.basic("bob", "wrong-password")) }
+        for _ in 0..<3 {
+            h.expect(401, .POST, "/v1/auth/token", headers: ControlHarness.basic("bob", "wrong-password"))
+        }
         // Even the right password is refused while locked, before any hashing.
         let locked = h.send(.POST, "/v1/auth/token", headers: ControlHarness.basic("bob", "right-password"))
         XCTAssertEqual(locked.status, 429)
@@ -219,12 +225,18 @@ final class IdentityTests: XCTestCase {
         h.createTenant("acme")
         h.createTenant("globex")
         let owner = ControlHarness.bearer(try h.createKey(tenant: "acme", role: "owner"))
-        h.expect(422, .POST, "/v1/tenants/acme/users", headers: owner, json: ["username": "x1", "password": "password-1", "role": "admin"])
-        h.expect(422, .POST, "/v1/tenants/acme/users", headers: owner, json: ["username": "x2", "password": "short", "role": "viewer"])
+        h.expect(
+            422, .POST, "/v1/tenants/acme/users", headers: owner,
+            json: ["username": "x1", "password": "password-1", "role": "admin"])
+        h.expect(
+            422, .POST, "/v1/tenants/acme/users", headers: owner,
+            json: ["username": "x2", "password": "short", "role": "viewer"])
         h.createUser(tenant: "globex", username: "gus", password: "gus-password", role: "viewer")
         h.expect(404, .GET, "/v1/tenants/globex/users/gus", headers: owner)
         h.expect(404, .GET, "/v1/tenants/acme/users/gus", headers: owner)
-        h.expect(409, .POST, "/v1/tenants/acme/users", headers: owner, json: ["username": "gus", "password": "password-1", "role": "viewer"])
+        h.expect(
+            409, .POST, "/v1/tenants/acme/users", headers: owner,
+            json: ["username": "gus", "password": "password-1", "role": "viewer"])
         h.expect(409, .DELETE, "/v1/admins/admin")
     }
 }

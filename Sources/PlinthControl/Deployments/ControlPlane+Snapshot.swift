@@ -12,8 +12,8 @@ extension ControlPlane {
                     name: name, suspended: try row.bool("suspended"), maxRequestsPerSecond: row.optionalInt("max_rps"))
             }
             for row in try db.query(
-                "SELECT id, tenant, role, deployments, secret_sha256, expires_at FROM api_keys WHERE revoked_at IS NULL")
-            {
+                "SELECT id, tenant, role, deployments, secret_sha256, expires_at FROM api_keys WHERE revoked_at IS NULL"
+            ) {
                 guard let role = Role(rawValue: try row.string("role")) else { continue }
                 let id = try row.string("id")
                 snapshot.apiKeys[id] = RoutingAPIKey(

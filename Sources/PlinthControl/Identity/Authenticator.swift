@@ -44,7 +44,8 @@ final class Authenticator: Sendable {
             switch scheme {
             case "basic": principal = try authenticateBasic(value, address: Self.host(of: request.remoteAddress))
             case "bearer":
-                principal = value.hasPrefix(APIKeyToken.prefix) ? try authenticateAPIKey(value) : try authenticateJWT(value)
+                principal =
+                    value.hasPrefix(APIKeyToken.prefix) ? try authenticateAPIKey(value) : try authenticateJWT(value)
             default: throw ControlError.unauthenticated("unsupported authorization scheme")
             }
         } else {
@@ -57,7 +58,9 @@ final class Authenticator: Sendable {
     }
 
     private func isSuspended(_ tenant: String) throws -> Bool {
-        try store.read { db in try db.queryOne("SELECT suspended FROM tenants WHERE name = ?", tenant)?.bool("suspended") }
+        try store.read { db in
+            try db.queryOne("SELECT suspended FROM tenants WHERE name = ?", tenant)?.bool("suspended")
+        }
             ?? true
     }
 
@@ -96,7 +99,8 @@ final class Authenticator: Sendable {
         keyUsage.touch(token.id, store: store)
         return Principal(
             userID: nil, name: "key:\(token.id)", tenant: try row.string("tenant"), role: role,
-            credential: .apiKey(id: token.id), deployments: JSONColumn.decodeStringArray(row.optionalString("deployments")))
+            credential: .apiKey(id: token.id),
+            deployments: JSONColumn.decodeStringArray(row.optionalString("deployments")))
     }
 
     // MARK: HTTP Basic

@@ -46,7 +46,9 @@ extension ControlPlane {
                 case .apiKey: credential = "apiKey"
                 }
                 return .json(
-                    WhoAmI(name: p.name, tenant: p.tenant, role: p.role, credential: credential, deployments: p.deployments))
+                    WhoAmI(
+                        name: p.name, tenant: p.tenant, role: p.role, credential: credential, deployments: p.deployments
+                    ))
             },
             RouteDefinition(
                 .POST, "/v1/auth/password", id: "changePassword",

@@ -4,7 +4,7 @@ import PlinthHTTP
 import PlinthStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A model version as the API shows it. `state` is uploaded, ready or failed (with `reason`).
@@ -79,7 +79,8 @@ extension ControlPlane {
         guard
             let row = try store.read({ db in
                 try db.queryOne(
-                    "SELECT * FROM model_versions WHERE tenant = ? AND model = ? AND version = ?", tenant, model, version)
+                    "SELECT * FROM model_versions WHERE tenant = ? AND model = ? AND version = ?", tenant, model,
+                    version)
             })
         else { throw ControlError.notFound("version not found") }
         return try Self.versionView(from: row)
