@@ -87,16 +87,45 @@ final class IdentityTests: XCTestCase {
     func testExpiredKeyIsRejected() throws {
         let h = try ControlHarness()
         h.createTenant("acme")
-        let reply = h.expect(201, .POST, "/v1/tenants/acme/keys", json: ["role": "viewer", "expiresInSeconds": 3600])
+        let reply = h.expect(201, .POST, "/v1/tenants/acme/keys", json: ["role": "viewer", "expiresInSeconds": 1])
         let key = try XCTUnwrap(reply.json["key"] as? String)
-        h.expect(200, .GET, "/v1/tenants/acme", headers: ControlHarness.bearer(key))
-        try h.plane.store.write { db in
-            try db.execute(
-                "UPDATE api_keys SET expires_at = ? WHERE id = ?", Int64(Date().timeIntervalSince1970) - 1,
-                AuthorizationMatrixTests.keyID(key))
+        XCTAssertNotNil(reply.json["apiKey"].flatMap { ($0 as? [String: Any])?["expiresAt"] })
+        // Poll rather than sleep a fixed time: the key dies within a second or two.
+        let deadline = Date().addingTimeInterval(10)
+        var status = 0
+        while Date() < deadline {
+            status = h.send(.GET, "/v1/tenants/acme", headers: ControlHarness.bearer(key)).status
+            if status == 401 { break }
+            usleep(100_000)
         }
-        h.expect(401, .GET, "/v1/tenants/acme", headers: ControlHarness.bearer(key))
+        XCTAssertEqual(status, 401)
         h.expect(422, .POST, "/v1/tenants/acme/keys", json: ["role": "viewer", "expiresAt": "2001-01-01T00:00:00Z"])
+        h.expect(422, .POST, "/v1/tenants/acme/keys", json: ["role": "viewer", "expiresInSeconds": 0])
+    }
+
+    func testGatewayIdentifyResolvesCredentialsFromMemory() throws {
+        let h = try ControlHarness()
+        h.createTenant("acme", quotas: ["maxRequestsPerSecond": 50])
+        h.createUser(tenant: "acme", username: "ivy", password: "ivy-password", role: "invoker")
+        let key = try h.createKey(tenant: "acme", role: "invoker", deployments: ["fraud"])
+        let token = try XCTUnwrap(APIKeyToken(parsing: key))
+        let byKey = try h.plane.identify(.apiKey(id: token.id, secret: token.secret), remoteAddress: "1.2.3.4:5")
+        XCTAssertEqual(byKey.tenant, "acme")
+        XCTAssertEqual(byKey.role, .invoker)
+        XCTAssertEqual(byKey.deployments, ["fraud"])
+        XCTAssertEqual(byKey.credential, .apiKey(id: token.id))
+        let byBasic = try h.plane.identify(.basic(user: "ivy", password: "ivy-password"), remoteAddress: "1.2.3.4:5")
+        XCTAssertEqual(byBasic.name, "ivy")
+        let jwt = try h.token(username: "ivy", password: "ivy-password")
+        XCTAssertEqual(try h.plane.identify(.bearer(token: jwt), remoteAddress: "1.2.3.4:5").role, .invoker)
+        XCTAssertThrowsError(try h.plane.identify(.apiKey(id: token.id, secret: "wrong"), remoteAddress: "x")) {
+            XCTAssertEqual($0 as? IdentityError, .invalid("invalid API key"))
+        }
+        h.expect(200, .POST, "/v1/tenants/acme/suspend")
+        XCTAssertThrowsError(try h.plane.identify(.apiKey(id: token.id, secret: token.secret), remoteAddress: "x")) {
+            XCTAssertEqual($0 as? IdentityError, .suspended)
+        }
+        XCTAssertEqual(h.plane.routingSnapshot().tenants["acme"]?.maxRequestsPerSecond, 50)
     }
 
     func testKeySecretIsShownOnceAndStoredOnlyAsHash() throws {

@@ -10,7 +10,7 @@ extension ControlPlane {
         do {
             if case .anonymous = route.access {
             } else {
-                context.principal = try authenticator.authenticate(request)
+                context.principal = try authenticator.authenticate(request, index: try currentState().identity)
             }
             try authorize(route, context)
             response = try route.handler(context)

@@ -2,8 +2,8 @@ import PlinthCore
 import PlinthStore
 
 extension ControlPlane {
-    /// Reads keys, tenants and deployments (resolved to artifacts) in one snapshot transaction.
-    func buildRoutingSnapshot(version: Int64) throws -> RoutingSnapshot {
+    /// Reads keys, tenants, users and deployments (resolved to artifacts) in one read transaction.
+    func buildState(version: Int64) throws -> ControlState {
         try store.read { db in
             var snapshot = RoutingSnapshot(version: version)
             for row in try db.query("SELECT name, suspended, max_rps FROM tenants") {
@@ -57,7 +57,7 @@ extension ControlPlane {
                     maxPayloadBytes: spec.maxPayloadBytes ?? DeploymentSpec.defaultMaxPayloadBytes,
                     targetConcurrency: spec.autoscaling?.targetConcurrency ?? DeploymentSpec.defaultTargetConcurrency)
             }
-            return snapshot
+            return ControlState(snapshot: snapshot, identity: try IdentityIndex.load(db: db, snapshot: snapshot))
         }
     }
 }
