@@ -45,13 +45,22 @@ final class DeploymentTests: XCTestCase {
             ("requestTimeoutMillis", ["requestTimeoutMillis": 0]),
             ("maxPayloadBytes", ["maxPayloadBytes": 0]),
             ("autoscaling.targetConcurrency", ["autoscaling": ["targetConcurrency": 0]]),
+            ("maxReplica", ["maxReplica": 3]),
+            ("batching.maxBatch", ["batching": ["maxBatch": 3]]),
+            ("versions[0].wieght", ["versions": [["model": "m", "version": "1", "wieght": 3]]]),
+            ("minReplicas", ["minReplicas": "two"]),
+            ("versions[0].weight", ["versions": [["model": "m", "version": "1", "weight": "heavy"]]]),
+            ("versions[0].version", ["versions": [["model": "m"]]]),
         ]
         for (field, change) in cases {
             let reply = h.send(.PUT, "/v1/tenants/acme/deployments/d", headers: h.admin, json: spec(change))
             XCTAssertEqual(reply.status, 422, "\(field): \(reply.text)")
             XCTAssertEqual(reply.json["field"] as? String, field, reply.text)
         }
-        h.expect(400, .PUT, "/v1/tenants/acme/deployments/d", json: ["instanceClass": "cpu-small"])
+        XCTAssertEqual(
+            h.expect(422, .PUT, "/v1/tenants/acme/deployments/d", json: ["instanceClass": "cpu-small"]).json["field"]
+                as? String, "versions")
+        h.expect(400, .PUT, "/v1/tenants/acme/deployments/d", body: Array("[1,2]".utf8))
         h.expect(422, .PUT, "/v1/tenants/acme/deployments/Bad_Name", json: spec())
         h.expect(404, .GET, "/v1/tenants/acme/deployments/d")
     }

@@ -23,7 +23,7 @@ extension ControlPlane {
                 tag: "deployments", access: .tenant(Roles.builders), request: "DeploymentSpec", status: 200,
                 response: "Deployment"
             ) { [self] context in
-                let spec = try context.request.decodeJSON(DeploymentSpec.self)
+                let spec = try DeploymentSpec.decode(context.request.body)
                 return try apply(spec, context: context, cause: "apply")
             },
             RouteDefinition(
