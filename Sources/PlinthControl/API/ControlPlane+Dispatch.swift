@@ -22,7 +22,8 @@ extension ControlPlane {
         }
         if route.isMutating {
             audit(route, context, status: response.status)
-            if response.status < 400 { bumpGeneration() }
+            // A login changes nothing the identity index or routing snapshot hold.
+            if response.status < 400, route.operationID != "createToken" { bumpGeneration() }
         }
         return response
     }

@@ -181,7 +181,7 @@ extension ControlPlane {
         let tenant = try context.parameter("tenant")
         let name = try context.parameter("deployment")
         _ = try deploymentView(name, tenant: tenant)
-        let list = try ListQuery(context.request)
+        let list = try ListQuery(context.request, labelled: false)
         var condition = "tenant = ? AND deployment = ?"
         var args: [any SQLBindable] = [tenant, name]
         if let after = list.after {

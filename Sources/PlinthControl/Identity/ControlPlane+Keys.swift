@@ -61,7 +61,7 @@ extension ControlPlane {
 
     private func listKeys(_ context: RequestContext) throws -> HTTPResponse {
         let tenant = try context.parameter("tenant")
-        let list = try ListQuery(context.request)
+        let list = try ListQuery(context.request, labelled: false)
         var args: [any SQLBindable] = [tenant]
         var condition = "tenant = ?"
         if let after = list.after {

@@ -84,7 +84,7 @@ extension ControlPlane {
     }
 
     private func listUsers(_ context: RequestContext, tenant: String?) throws -> HTTPResponse {
-        let list = try ListQuery(context.request)
+        let list = try ListQuery(context.request, labelled: false)
         var (condition, args) = Self.tenantCondition(tenant)
         if let after = list.after {
             condition += " AND username > ?"

@@ -61,7 +61,7 @@ extension ControlPlane {
         let tenant = try context.parameter("tenant")
         let model = try context.parameter("model")
         _ = try modelView(model, tenant: tenant)
-        let list = try ListQuery(context.request)
+        let list = try ListQuery(context.request, labelled: false)
         var condition = "tenant = ? AND model = ?"
         var args: [any SQLBindable] = [tenant, model]
         if let after = list.after {
