@@ -195,6 +195,8 @@ final class RegistryTests: XCTestCase {
         h.createModel(tenant: "acme", name: "n", format: "external")
         h.expect(403, .POST, "/v1/tenants/acme/models", json: ["name": "o", "format": "onnx"])
         h.expect(400, .POST, "/v1/tenants/acme/models", body: Array("{not json".utf8))
+        h.expect(400, .PUT, "/v1/tenants/acme/models/m/versions/empty/artifact", body: [])
+        h.expect(404, .PUT, "/v1/tenants/acme/models/nope/versions/1/artifact", body: [1])
         h.expect(422, .PUT, "/v1/tenants/acme/models/m/versions/bad%20version/artifact", body: [1])
     }
 
