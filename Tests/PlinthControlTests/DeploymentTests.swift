@@ -97,19 +97,25 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(versions.compactMap { $0["readyReplicas"] as? Int }, [0, 0, 0])
         XCTAssertEqual(versions.compactMap { $0["shadow"] as? Bool }, [false, false, true])
         XCTAssertEqual(((status["events"] as? [[String: Any]])?.first)?["reason"] as? String, "RevisionCreated")
-        // What a worker would write once a replica is up.
-        try h.plane.store.write { db in
-            try db.execute(
-                """
-                INSERT INTO replica_status (tenant, deployment, replica, model, version, worker, state, updated_at)
-                VALUES ('acme', 'd', 'r1', 'm', '1', 'node-a', 'ready', 0)
-                """)
-        }
+        // What a worker reports once a replica is up.
+        XCTAssertTrue(
+            try h.plane.reportReplica(
+                ReplicaReport(
+                    tenant: "acme", deployment: "d", replica: "r1", model: "m", version: "1", worker: "node-a",
+                    state: "ready")))
+        XCTAssertFalse(
+            try h.plane.reportReplica(
+                ReplicaReport(
+                    tenant: "acme", deployment: "gone", replica: "r1", model: "m", version: "1", worker: "node-a",
+                    state: "ready")))
+        try h.plane.recordDeploymentEvent(
+            tenant: "acme", deployment: "d", type: "Normal", reason: "ReplicaReady", message: "r1 on node-a")
         status = h.expect(200, .GET, "/v1/tenants/acme/deployments/d/status").json
         versions = status["versions"] as? [[String: Any]] ?? []
         XCTAssertEqual(versions.first?["readyReplicas"] as? Int, 1)
         let available = (status["conditions"] as? [[String: Any]])?.first { $0["type"] as? String == "Available" }
         XCTAssertEqual(available?["status"] as? Bool, true)
+        XCTAssertEqual(((status["events"] as? [[String: Any]])?.first)?["reason"] as? String, "ReplicaReady")
     }
 
     func testRoutingSnapshotCarriesDeploymentsAndGrowsItsVersionOnChange() throws {
