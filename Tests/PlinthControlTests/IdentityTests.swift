@@ -62,6 +62,41 @@ final class IdentityTests: XCTestCase {
         XCTAssertEqual(me.json["credential"] as? String, "token")
     }
 
+    func testRotatedOutKeyStillVerifiesWhileListedAndNewTokensUseTheFirstKey() throws {
+        let h = try ControlHarness()
+        let oldToken = h.adminToken
+        let keyFile = h.directory + "/jwt.key"
+        let old = try String(contentsOfFile: keyFile, encoding: .utf8)
+        let fresh = "feedface0001 \(Base64URL.encode(SecureRandom.bytes(32)))\n"
+        try (fresh + old).write(toFile: keyFile, atomically: true, encoding: .utf8)
+        var configuration = ControlHarness.configuration(directory: h.directory, adminPassword: h.adminPassword)
+        let restarted = try ControlPlane(configuration: configuration)
+        let router = Router()
+        restarted.register(on: router)
+        func status(_ headers: HTTPHeaders, _ method: HTTPMethod = .GET, _ path: String = "/v1/auth/whoami")
+            -> HTTPResponse
+        {
+            var request = HTTPRequest(method: method, path: path, headers: headers)
+            request.remoteAddress = "127.0.0.1:1"
+            return router.handle(request)
+        }
+        XCTAssertEqual(status(ControlHarness.bearer(oldToken)).status, 200)
+        let issued = status(ControlHarness.basic("admin", h.adminPassword), .POST, "/v1/auth/token")
+        guard case .bytes(let body) = issued.body,
+            let token = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["token"] as? String,
+            let header = Base64URL.decode(String(token.prefix { $0 != "." }))
+        else { return XCTFail("no token") }
+        XCTAssertTrue(String(decoding: header, as: UTF8.self).contains("feedface0001"))
+        // Dropping the old key voids the tokens it signed.
+        try fresh.write(toFile: keyFile, atomically: true, encoding: .utf8)
+        let pruned = try ControlPlane(configuration: configuration)
+        let prunedRouter = Router()
+        pruned.register(on: prunedRouter)
+        var request = HTTPRequest(method: .GET, path: "/v1/auth/whoami", headers: ControlHarness.bearer(oldToken))
+        request.remoteAddress = "127.0.0.1:1"
+        XCTAssertEqual(prunedRouter.handle(request).status, 401)
+    }
+
     func testMissingCredentialsGet401WithWWWAuthenticate() throws {
         let h = try ControlHarness()
         let reply = h.send(.GET, "/v1/tenants")

@@ -187,6 +187,12 @@ final class ServerEndToEndTests: XCTestCase {
         }
         let reply = try connection.readResponse()
         XCTAssertEqual(reply.status, 413)
+        // A declared length over the quota is refused before any body byte is sent.
+        let declared = try RawConnection(port: server.port)
+        try declared.write(
+            "PUT /v1/tenants/acme/models/m/versions/2/artifact HTTP/1.1\r\nHost: localhost\r\n"
+                + "Authorization: \(server.adminBasic)\r\nContent-Length: \(64 << 20)\r\n\r\n")
+        XCTAssertEqual(try declared.readResponse().status, 413)
         XCTAssertTrue(
             waitUntil(10) {
                 ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/blobs/tmp")) ?? []).isEmpty
