@@ -24,7 +24,9 @@ public final class ControlPlane: Sendable {
         self.configuration = configuration
         let data = configuration.dataDirectory
         do {
-            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            // Only the server's user may read hashes, keys and tenants' artifacts.
+            try FileManager.default.createDirectory(
+                atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw ControlPlaneError.dataDirectory("cannot create \(data): \(error)")
         }
@@ -66,13 +68,17 @@ public final class ControlPlane: Sendable {
         let password = given ?? SecureRandom.token(18)
         let hash = authenticator.hasher.hash(password)
         let now = Authenticator.now()
-        try store.write { db in
+        // Checked again inside the transaction: two processes starting at once create one admin.
+        let created: Bool = try store.write { db in
+            guard try db.queryOne("SELECT 1 AS one FROM users LIMIT 1") == nil else { return false }
             try db.execute(
                 """
                 INSERT INTO users (username, tenant, role, password_hash, created_at, updated_at)
                 VALUES ('admin', NULL, 'admin', ?, ?, ?)
                 """, hash, now, now)
+            return true
         }
+        guard created else { return }
         if given == nil {
             configuration.bootstrapOutput(
                 "plinth: created platform admin 'admin' with password \(password) (shown once; change it with POST /v1/auth/password)"
