@@ -170,6 +170,31 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(tempFiles(h), [])
     }
 
+    func testConcurrentUploadsOfOneVersionStoreItOnce() throws {
+        let h = try ControlHarness()
+        h.createTenant("acme")
+        h.createModel(tenant: "acme", name: "m")
+        let statuses = Mutex<[Int]>([])
+        let router = h.router
+        let headers = h.admin
+        DispatchQueue.concurrentPerform(iterations: 6) { i in
+            var request = HTTPRequest(
+                method: .PUT, path: "/v1/tenants/acme/models/m/versions/1/artifact", headers: headers,
+                body: [UInt8](repeating: UInt8(i), count: 200_000))
+            request.remoteAddress = "127.0.0.1:1"
+            let status = router.handle(request).status
+            statuses.withLock { $0.append(status) }
+        }
+        let all = statuses.withLock { $0 }.sorted()
+        XCTAssertEqual(all.filter { $0 == 201 }.count, 1, "\(all)")
+        XCTAssertEqual(all.filter { $0 == 409 }.count, 5, "\(all)")
+        let stored = h.expect(200, .GET, "/v1/tenants/acme/models/m/versions/1").json["sha256"] as? String
+        let blobs = try FileManager.default.subpathsOfDirectory(atPath: h.directory + "/blobs/sha256")
+            .filter { $0.count > 3 }
+        XCTAssertEqual(blobs.map { String($0.suffix(64)) }, [stored ?? ""])
+        XCTAssertEqual(tempFiles(h), [])
+    }
+
     func testVersionInUseCannotBeDeleted() throws {
         let h = try ControlHarness()
         h.createTenant("acme")
