@@ -129,6 +129,16 @@ enum OpenAPISchemas {
                 "id": integer, "time": time, "actor": string, "tenant": string, "action": string, "target": string,
                 "requestID": string, "outcome": string, "status": integer, "address": string,
             ]),
+            "UsageReport": object([
+                "tenant": string, "from": time, "to": time, "requests": integer, "succeeded": integer,
+                "clientErrors": integer, "serverErrors": integer, "computeMicros": integer,
+                "rows": array(object([
+                    "minute": time, "deployment": string, "version": string, "apiKey": string, "shadow": boolean,
+                    "requests": integer, "succeeded": integer, "clientErrors": integer, "serverErrors": integer,
+                    "latencyMicros": integer, "queueMicros": integer, "computeMicros": integer, "bytesIn": integer,
+                    "bytesOut": integer, "batchRows": integer,
+                ])),
+            ]),
             "OpenAPI": ["type": "object"],
         ]
         for (page, item) in [
