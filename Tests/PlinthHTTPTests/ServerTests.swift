@@ -84,6 +84,18 @@ final class ServerTests: XCTestCase {
         }
     }
 
+    func testHalfClosedClientGetsItsAnswersAndTheConnectionCloses() throws {
+        let s = try TestHTTPServer(router: makeRouter())
+        defer { s.stop() }
+        for path in ["/healthz", "/pool/h"] {
+            let c = try RawHTTPClient(port: s.port, timeout: 5)
+            try c.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+            c.shutdownWrite()
+            XCTAssertEqual(try c.readResponse().status, 200)
+            XCTAssertTrue(c.isClosedByPeer(), path)
+        }
+    }
+
     func testChunkedRequestBodyIsDecoded() throws {
         let s = try TestHTTPServer(router: makeRouter())
         defer { s.stop() }
