@@ -4,7 +4,7 @@ import PlinthCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One event-loop thread: its own epoll, its own SO_REUSEPORT listeners, edge-triggered sockets.
@@ -46,7 +46,9 @@ final class EventLoop: @unchecked Sendable {
         tickMs = Int32(clamping: max(10, min(500, Int(Sys.milliseconds(shortest)) / 4)))
         try add(wakeFd, tag: EventLoop.wakeTag, events: plinth_epollin)
         for (i, l) in listeners.enumerated() {
-            try add(l.fd, tag: EventLoop.listenerTag | UInt64(i), events: plinth_epollin | (l.shared ? plinth_epollexclusive : 0))
+            try add(
+                l.fd, tag: EventLoop.listenerTag | UInt64(i),
+                events: plinth_epollin | (l.shared ? plinth_epollexclusive : 0))
         }
     }
 
@@ -160,7 +162,8 @@ final class EventLoop: @unchecked Sendable {
             let open = ctx.openConnections.add(1, ordering: .relaxed).newValue
             if open > ctx.config.maxConnections {
                 ctx.openConnections.subtract(1, ordering: .relaxed)
-                let busy = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+                let busy = Array(
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
                 _ = busy.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, plinth_msg_nosignal) }
                 close(fd)
                 continue
@@ -339,7 +342,9 @@ final class EventLoop: @unchecked Sendable {
     private func resumeAccepting() {
         acceptPaused = false
         for (i, l) in listeners.enumerated() {
-            try? add(l.fd, tag: EventLoop.listenerTag | UInt64(i), events: plinth_epollin | (l.shared ? plinth_epollexclusive : 0))
+            try? add(
+                l.fd, tag: EventLoop.listenerTag | UInt64(i),
+                events: plinth_epollin | (l.shared ? plinth_epollexclusive : 0))
         }
     }
 
@@ -352,7 +357,8 @@ final class EventLoop: @unchecked Sendable {
             if l.owned { close(l.fd) }
         }
         listeners = []
-        for conn in Array(connections.values) where conn.phase == .idle && conn.pendingOutput == 0 && conn.deferredJob == nil {
+        for conn in Array(connections.values)
+        where conn.phase == .idle && conn.pendingOutput == 0 && conn.deferredJob == nil {
             closeConnection(conn)
         }
     }
