@@ -24,6 +24,8 @@ struct Command: Sendable {
 
 enum Commands {
     static let all: [Command] = [
+        ServeCommand.command,
+        BackupCommand.command,
         Command(
             name: "version", summary: "Print the version.", usageLine: "version", flags: [],
             run: { _ in

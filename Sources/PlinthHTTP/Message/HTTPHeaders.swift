@@ -1,0 +1,74 @@
+/// Ordered header fields; lookups are case-insensitive (ASCII), insertion order is kept.
+public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
+    @usableFromInline var fields: [(name: String, value: String)]
+
+    public init() { fields = [] }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        fields = elements.map { (name: $0.0, value: $0.1) }
+    }
+
+    /// Number of fields (a name given twice counts twice).
+    public var count: Int { fields.count }
+    public var isEmpty: Bool { fields.isEmpty }
+
+    /// The first value for `name`, nil when absent.
+    public subscript(_ name: String) -> String? {
+        for field in fields where HTTPHeaders.equalsIgnoringCase(field.name, name) { return field.value }
+        return nil
+    }
+
+    /// Every value for `name`, in order.
+    public func values(_ name: String) -> [String] {
+        fields.compactMap { HTTPHeaders.equalsIgnoringCase($0.name, name) ? $0.value : nil }
+    }
+
+    /// Whether a field named `name` is present.
+    public func contains(_ name: String) -> Bool {
+        fields.contains { HTTPHeaders.equalsIgnoringCase($0.name, name) }
+    }
+
+    /// Appends a field, keeping existing ones with the same name.
+    public mutating func add(_ name: String, _ value: String) {
+        fields.append((name: name, value: value))
+    }
+
+    /// Replaces every field named `name` with one field.
+    public mutating func set(_ name: String, _ value: String) {
+        if let index = fields.firstIndex(where: { HTTPHeaders.equalsIgnoringCase($0.name, name) }) {
+            fields[index].value = value
+            var i = fields.count - 1
+            while i > index {
+                if HTTPHeaders.equalsIgnoringCase(fields[i].name, name) { fields.remove(at: i) }
+                i -= 1
+            }
+        } else {
+            fields.append((name: name, value: value))
+        }
+    }
+
+    /// Removes every field named `name`.
+    public mutating func remove(_ name: String) {
+        fields.removeAll { HTTPHeaders.equalsIgnoringCase($0.name, name) }
+    }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
+        fields.makeIterator()
+    }
+
+    /// ASCII case-insensitive comparison without allocating.
+    static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { ua in
+            b.withUTF8 { ub in
+                guard ua.count == ub.count else { return false }
+                for i in 0..<ua.count where ua[i] != ub[i] {
+                    if ua[i] | 0x20 != ub[i] | 0x20 { return false }
+                    let lower = ua[i] | 0x20
+                    if lower < 0x61 || lower > 0x7A { return false }
+                }
+                return true
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/// Per-route behaviour the server needs before it reads the body.
+public struct RouteOptions: Sendable {
+    /// Largest accepted body (buffered or streamed); exceeded → 413. Default 1 MiB.
+    public var maxBodyBytes: Int
+    /// The handler gets `request.bodyStream`; the body is not buffered.
+    public var streamingBody: Bool
+    /// For trivial non-blocking handlers (health): run on the event loop, no thread hop.
+    /// Default false = the handler thread pool, where blocking is fine.
+    public var runsOnEventLoop: Bool
+
+    public init(maxBodyBytes: Int = 1 << 20, streamingBody: Bool = false, runsOnEventLoop: Bool = false) {
+        self.maxBodyBytes = maxBodyBytes
+        self.streamingBody = streamingBody
+        self.runsOnEventLoop = runsOnEventLoop
+    }
+}
+
+/// One registered route.
+struct Route: Sendable {
+    let method: HTTPMethod
+    let pattern: String
+    let parameterNames: [String]
+    let options: RouteOptions
+    let handler: HTTPHandler
+}
+
+/// Handler signature: runs on a handler thread (or the event loop for `runsOnEventLoop` routes).
+public typealias HTTPHandler = @Sendable (HTTPRequest) throws -> HTTPResponse

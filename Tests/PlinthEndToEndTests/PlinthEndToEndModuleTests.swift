@@ -1,7 +1,0 @@
-import XCTest
-
-final class PlinthEndToEndModuleTests: XCTestCase {
-    func testModuleBuilds() {
-        XCTAssertTrue(true)
-    }
-}

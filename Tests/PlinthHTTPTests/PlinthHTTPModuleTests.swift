@@ -1,7 +1,0 @@
-import XCTest
-
-final class PlinthHTTPModuleTests: XCTestCase {
-    func testModuleBuilds() {
-        XCTAssertTrue(true)
-    }
-}
