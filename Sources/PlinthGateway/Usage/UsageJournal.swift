@@ -134,6 +134,7 @@ public final class UsageJournal: @unchecked Sendable {
     }
 
     /// Flushes, stops the flusher and closes the segment. Later appends throw `.closed`.
+    /// Always call it: the flusher thread keeps the journal alive until then.
     public func close() {
         condition.lock()
         if closed {
