@@ -16,7 +16,12 @@ public final class HTTPClient: Sendable {
         var status = 0
         var headers = HTTPHeaders()
         var body: [UInt8] = []
-        try send(request, to: endpoint, onHead: { status = $0; headers = $1 }, onChunk: { body += $0 })
+        try send(
+            request, to: endpoint,
+            onHead: {
+                status = $0
+                headers = $1
+            }, onChunk: { body += $0 })
         return HTTPClientResponse(status: status, headers: headers, body: body)
     }
 
@@ -79,15 +84,20 @@ public final class HTTPClient: Sendable {
         head += Array("\(request.method) \(request.path.isEmpty ? "/" : request.path) HTTP/1.1\r\n".utf8)
         if !request.headers.contains("Host") {
             switch endpoint {
-            case .tcp(let host, let port): head += Array("Host: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n".utf8)
+            case .tcp(let host, let port):
+                head += Array("Host: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n".utf8)
             case .unix: head += Array("Host: localhost\r\n".utf8)
             }
         }
         for (name, value) in request.headers {
-            if HTTPHeaders.equalsIgnoringCase(name, "Content-Length") || HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding") {
+            if HTTPHeaders.equalsIgnoringCase(name, "Content-Length")
+                || HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding")
+            {
                 continue
             }
-            guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else {
+            guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }),
+                !value.utf8.contains(where: { $0 == 13 || $0 == 10 })
+            else {
                 throw HTTPClientError.malformedResponse("request header contains CR or LF: \(name)")
             }
             head += Array("\(name): \(value)\r\n".utf8)

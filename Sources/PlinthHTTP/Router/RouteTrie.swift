@@ -82,7 +82,8 @@ struct RouteTrie: Sendable {
             return nil
         }
         let segment = segments[index]
-        if let child = node.literals[segment], let hit = search(child, segments, index + 1, method, &values, &pathOnly) {
+        if let child = node.literals[segment], let hit = search(child, segments, index + 1, method, &values, &pathOnly)
+        {
             return hit
         }
         if !segment.isEmpty, let child = node.parameter.first {

@@ -1,7 +1,7 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Request ids: a client's X-Request-Id when it is sane (1–128 chars of [A-Za-z0-9._:-]),
