@@ -4,6 +4,12 @@ public struct UnsupportedOperator: Sendable, Hashable, CustomStringConvertible {
     public var domain: String
     public var opset: Int
 
+    public init(name: String, domain: String, opset: Int) {
+        self.name = name
+        self.domain = domain
+        self.opset = opset
+    }
+
     public var description: String { "\(domain.isEmpty ? "ai.onnx" : domain).\(name) (opset \(opset))" }
 }
 

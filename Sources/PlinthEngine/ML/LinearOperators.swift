@@ -10,7 +10,7 @@ struct LinearRegressorOperator: Operator {
         intercepts = ctx.floats("intercepts")
         targets = ctx.int("targets", 1)
         post = try PostTransform(ctx)
-        guard targets > 0, coefficients.count % targets == 0, intercepts.isEmpty || intercepts.count == targets else {
+        guard targets > 0, targets <= max(coefficients.count, 1), coefficients.count % targets == 0, intercepts.isEmpty || intercepts.count == targets else {
             throw ctx.error("coefficients/intercepts do not fit \(targets) targets")
         }
     }

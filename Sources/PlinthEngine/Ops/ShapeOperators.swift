@@ -53,7 +53,11 @@ struct ReshapeOperator: Operator {
         }
         if let k = inferred {
             var known = 1
-            for (i, d) in out.enumerated() where i != k { known *= d }
+            for (i, d) in out.enumerated() where i != k {
+                let (p, overflow) = known.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw .execution(node: node, reason: "shape \(spec) overflows") }
+                known = p
+            }
             guard known > 0, total % known == 0 else { throw .execution(node: node, reason: "cannot reshape \(input) to \(spec)") }
             out[k] = total / known
         }
@@ -240,17 +244,19 @@ struct SliceOperator: Operator {
             let a = try Shapes.normalizeAxis(axisRaw, rank: rank, node: io.node)
             let dim = x.shape[a]
             let st = steps?[k] ?? 1
-            guard st != 0 else { throw .execution(node: io.node, reason: "step 0") }
-            var s = starts[k] < 0 ? starts[k] + dim : starts[k]
-            var e = ends[k] < 0 ? ends[k] + dim : ends[k]
+            guard st != 0, abs(st) < 1 << 48 else { throw .execution(node: io.node, reason: "invalid step \(st)") }
+            // Clamp first so the arithmetic below cannot overflow on INT64_MIN/MAX sentinels.
+            let s0 = min(max(starts[k], -(1 << 48)), 1 << 48), e0 = min(max(ends[k], -(1 << 48)), 1 << 48)
+            var s = s0 < 0 ? s0 + dim : s0
+            var e = e0 < 0 ? e0 + dim : e0
             if st > 0 {
                 s = min(max(s, 0), dim)
                 e = min(max(e, 0), dim)
-                out[a] = e > s ? (e - s + st - 1) / st : 0
+                out[a] = e > s ? (e - s - 1) / st + 1 : 0
             } else {
                 s = min(max(s, -1), dim - 1)
                 e = min(max(e, -1), dim - 1)
-                out[a] = s > e ? (s - e - st - 1) / (-st) : 0
+                out[a] = s > e ? (s - e - 1) / (-st) + 1 : 0
             }
             begin[a] = s
             step[a] = st
