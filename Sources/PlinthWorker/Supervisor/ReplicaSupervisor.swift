@@ -55,7 +55,10 @@ public final class ReplicaSupervisor: Sendable {
     public func reconcile(_ desired: [ReplicaLaunch]) {
         var byID: [String: ReplicaLaunch] = [:]
         for launch in desired { byID[launch.id] = launch }
-        shared.withLock { $0.desired = byID }
+        shared.withLock { state in
+            guard !state.stopping else { return }  // shutting down: everything stays stopped
+            state.desired = byID
+        }
     }
 
     /// The current state of every replica the supervisor knows, sorted by id.
