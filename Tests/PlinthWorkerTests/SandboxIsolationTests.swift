@@ -70,6 +70,46 @@ final class SandboxIsolationTests: XCTestCase {
         for expected in ["denied", "no-list", "no-write"] { XCTAssertTrue(output.contains(expected), output) }
     }
 
+    func testCgroupLimitsComeFromTheInstanceClassAndCapProcesses() throws {
+        let harness = try SandboxHarness()
+        defer { harness.cleanUp() }
+        guard harness.hierarchy.mode == .v1 else { throw XCTSkip("checks v1 files; this host has \(harness.hierarchy.mode)") }
+        var limits = SandboxHarness.limits
+        limits.maxProcesses = 12
+        limits.cpuMillicores = 250
+        limits.memoryBytes = 100 << 20
+        let group = try ReplicaCgroup.create(in: harness.hierarchy, name: "limits-probe", limits: CgroupLimits(memoryBytes: limits.memoryBytes, cpuMillicores: limits.cpuMillicores, pids: limits.maxProcesses))
+        defer { group.remove() }
+        func read(_ controller: String, _ file: String) -> String? { ReplicaCgroup.read((group.directories[controller] ?? "") + "/" + file) }
+        XCTAssertEqual(read("memory", "memory.limit_in_bytes"), String(100 << 20))
+        XCTAssertEqual(read("cpu", "cpu.cfs_quota_us"), "25000")
+        XCTAssertEqual(read("cpu", "cpu.cfs_period_us"), "100000")
+        XCTAssertEqual(read("pids", "pids.max"), "12")
+        // A fork bomb stops at the process limit (cgroup pids.max, and RLIMIT_NPROC with a dedicated uid).
+        let script = """
+            import os, signal, time
+            pids = []
+            for i in range(40):
+                try:
+                    pid = os.fork()
+                except OSError as e:
+                    print("fork refused")
+                    break
+                if pid == 0:
+                    time.sleep(30)
+                    os._exit(0)
+                pids.append(pid)
+            print("forked", len(pids))
+            for p in pids:
+                os.kill(p, signal.SIGKILL)
+            """
+        let (status, output) = try harness.run("forker", ["/usr/bin/python3", "-c", script], limits: limits)
+        XCTAssertEqual(status, .exited(0), output)
+        XCTAssertTrue(output.contains("fork refused"), output)
+        let forked = output.split(separator: "\n").first { $0.hasPrefix("forked ") }.flatMap { Int($0.dropFirst("forked ".count)) }
+        XCTAssertLessThanOrEqual(forked ?? 99, 12, output)
+    }
+
     func testReplicaCannotWriteItsArtifact() throws {
         let harness = try SandboxHarness()
         defer { harness.cleanUp() }
