@@ -104,6 +104,26 @@ public struct CgroupHierarchy: Sendable, Equatable {
         }
     }
 
+    /// Kills and removes replica cgroups left by an earlier agent process (its replicas died
+    /// with it, but a process that escaped its PID namespace would not have). Returns how many.
+    @discardableResult
+    public func removeStaleReplicaGroups() -> Int {
+        var names = Set<String>()
+        for base in bases.values {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix("replica-") {
+                names.insert(name)
+            }
+        }
+        var directories: [String: [String: String]] = [:]
+        for name in names {
+            for (controller, base) in bases { directories[name, default: [:]][controller] = base + "/" + name }
+        }
+        for (_, dirs) in directories {
+            ReplicaCgroup(mode: mode, directories: dirs.filter { FileManager.default.fileExists(atPath: $0.value) }).remove()
+        }
+        return names.count
+    }
+
     static func makeDirectory(_ path: String) -> Bool {
         if mkdir(path, 0o755) == 0 || errno == EEXIST {
             return access(path + "/cgroup.procs", W_OK) == 0
