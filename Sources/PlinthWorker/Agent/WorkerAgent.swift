@@ -17,6 +17,7 @@ public final class WorkerAgent: Sendable {
     public let capacity: NodeCapacity
     public let supervisor: ReplicaSupervisor
     public let cache: ArtifactCache
+    let fetcher: ArtifactFetcher
     let planner: ReplicaPlanner
     let client: HTTPClient
     let endpoint: HTTPEndpoint
@@ -47,6 +48,9 @@ public final class WorkerAgent: Sendable {
         let sandbox = try ReplicaSandbox.forNode(
             dataDirectory: data, nodeName: configuration.nodeName, plinthBinary: configuration.plinthBinary)
         cache = try ArtifactCache(directory: data + "/artifacts")
+        fetcher = ArtifactFetcher(
+            cache: cache, client: client, endpoint: endpoint, token: configuration.token,
+            retryDelaySeconds: configuration.artifactRetrySeconds, logger: logger)
         isolation = sandbox.isolation
         capacity = NodeResources.capacity(gpus: GPUInventory.detect())
         supervisor = ReplicaSupervisor(sandbox: sandbox, policy: configuration.policy, logger: logger)
@@ -140,58 +144,42 @@ public final class WorkerAgent: Sendable {
         }
     }
 
-    /// Fetches missing artifacts and hands the runnable replicas to the supervisor.
+    /// Hands the runnable replicas to the supervisor; replicas whose artifact is still
+    /// downloading (in the background) or failed to download are reported as pending.
     public func apply(_ desired: DesiredState) {
         var launches: [ReplicaLaunch] = []
         var unplaceable: [String: ReplicaCondition] = [:]
         for replica in desired.replicas {
+            var artifactPath: String?
+            if let artifact = replica.artifact {
+                switch fetcher.request(artifact) {
+                case .cached(let path):
+                    artifactPath = path
+                case .downloading:
+                    unplaceable[replica.id] = ReplicaCondition(
+                        reason: "Downloading", message: "fetching artifact \(artifact.sha256) (\(artifact.sizeBytes) bytes)")
+                    continue
+                case .failed(let error):
+                    unplaceable[replica.id] = ReplicaCondition(reason: "ArtifactUnavailable", message: "\(error)")
+                    continue
+                }
+            }
             do {
-                var artifactPath: String?
-                if let artifact = replica.artifact { artifactPath = try fetch(artifact) }
                 launches.append(try planner.launch(for: replica, artifactPath: artifactPath))
-            } catch let error as ArtifactError {
-                unplaceable[replica.id] = ReplicaCondition(reason: "ArtifactUnavailable", message: "\(error)")
             } catch {
                 unplaceable[replica.id] = ReplicaCondition(reason: "InvalidReplica", message: "\(error)")
             }
         }
-        for (id, condition) in unplaceable {
-            logger.warning("replica not runnable", ["replica": .string(id), "reason": .string(condition.reason), "detail": .string(condition.message)])
+        let previous = state.withLock { $0.unplaceable }
+        for (id, condition) in unplaceable where previous[id] != condition && condition.reason != "Downloading" {
+            logger.warning(
+                "replica not runnable", ["replica": .string(id), "reason": .string(condition.reason), "detail": .string(condition.message)])
         }
         supervisor.reconcile(launches)
         state.withLock {
             $0.unplaceable = unplaceable
             $0.appliedGeneration = desired.generation
         }
-    }
-
-    /// The cached path of `artifact`, downloading and verifying it first when missing.
-    func fetch(_ artifact: ArtifactReference) throws -> String {
-        if cache.contains(artifact.sha256) { return try cache.path(for: artifact.sha256) }
-        guard artifact.downloadPath.hasPrefix("/"), !artifact.downloadPath.contains("://") else {
-            throw ArtifactError.downloadFailed("bad download path '\(artifact.downloadPath)'")
-        }
-        var headers = HTTPHeaders()
-        headers.set("Authorization", "Bearer " + configuration.token)
-        let request = HTTPClientRequest(method: .GET, path: artifact.downloadPath, headers: headers)
-        let started = Date()
-        let path = try cache.store(digest: artifact.sha256, sizeBytes: artifact.sizeBytes) { write in
-            do {
-                try client.send(
-                    request, to: endpoint,
-                    onHead: { status, _ in
-                        guard status == 200 else { throw ArtifactError.downloadFailed("HTTP \(status)") }
-                    }, onChunk: write)
-            } catch let error as ArtifactError {
-                throw error
-            } catch {
-                throw ArtifactError.downloadFailed("\(error)")
-            }
-        }
-        logger.info(
-            "artifact cached",
-            ["sha256": .string(artifact.sha256), "bytes": .int(Int(clamping: artifact.sizeBytes)), "seconds": .double(Date().timeIntervalSince(started))])
-        return path
     }
 
     /// POSTs `body` as JSON and decodes the JSON answer, mapping statuses to `WorkerError`.
