@@ -16,7 +16,11 @@ final class NodeInventoryTests: XCTestCase {
             """
         let gpus = GPUInventory.parse(csv)
         XCTAssertEqual(gpus.count, 2)
-        XCTAssertEqual(gpus[0], GPUDevice(index: 0, name: "NVIDIA H100 80GB HBM3", memoryBytes: 81559 << 20, uuid: "GPU-5c3e2b1a-0000-1111-2222-333344445555"))
+        XCTAssertEqual(
+            gpus[0],
+            GPUDevice(
+                index: 0, name: "NVIDIA H100 80GB HBM3", memoryBytes: 81559 << 20,
+                uuid: "GPU-5c3e2b1a-0000-1111-2222-333344445555"))
         XCTAssertEqual(gpus[1].index, 1)
         XCTAssertEqual(GPUInventory.parse(""), [])
     }
@@ -24,7 +28,9 @@ final class NodeInventoryTests: XCTestCase {
     func testGPUDetectionFindsNothingWithoutNvidiaSmi() {
         // This reads the real host: either nvidia-smi answers (then every device parsed) or none.
         let gpus = GPUInventory.detect(searchPath: "/nonexistent")
-        let hasTool = ["/usr/bin/nvidia-smi", "/usr/local/bin/nvidia-smi"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+        let hasTool = ["/usr/bin/nvidia-smi", "/usr/local/bin/nvidia-smi"].contains {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
         if !hasTool { XCTAssertEqual(gpus, []) }
     }
 
@@ -52,7 +58,8 @@ final class NodeInventoryTests: XCTestCase {
         XCTAssertEqual(plan.bases["pids"], "/sys/fs/cgroup/pids/plinth")
 
         let unified = CgroupHierarchy.plan(
-            mountinfo: "30 25 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate", procCgroup: "0::/system.slice/plinth.service\n",
+            mountinfo: "30 25 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate",
+            procCgroup: "0::/system.slice/plinth.service\n",
             agentName: "replicas")
         XCTAssertEqual(unified.mode, .v2)
         XCTAssertEqual(unified.bases["unified"], "/sys/fs/cgroup/system.slice/plinth.service/replicas")

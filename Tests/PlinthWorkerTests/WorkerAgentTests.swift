@@ -42,10 +42,11 @@ final class WorkerAgentTests: XCTestCase {
                 guard authorized(request) else { return .error(401, "bad token") }
                 guard request.pathParameters["worker"] == "w-1" else { return .error(404, "unknown worker") }
                 let body = try request.decodeJSON(Heartbeat.self)
-                return .json(plane.state.withLock { s -> DesiredState in
-                    s.heartbeats.append(body)
-                    return s.desired
-                })
+                return .json(
+                    plane.state.withLock { s -> DesiredState in
+                        s.heartbeats.append(body)
+                        return s.desired
+                    })
             }
             router.add(.GET, "/v1/workers/artifacts/{sha}") { request in
                 guard authorized(request) else { return .error(401, "bad token") }
@@ -63,7 +64,8 @@ final class WorkerAgentTests: XCTestCase {
         let harness = try SandboxHarness()
         defer { harness.cleanUp() }
         let control = FakeControlPlane()
-        let server = HTTPServer(configuration: HTTPServerConfiguration(listen: [.tcp(host: "127.0.0.1", port: 0)]), router: control.router)
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(listen: [.tcp(host: "127.0.0.1", port: 0)]), router: control.router)
         let addresses: [ListenAddress]
         do {
             addresses = try server.start()
@@ -81,23 +83,31 @@ final class WorkerAgentTests: XCTestCase {
             $0.artifacts[digest] = script
             $0.artifacts[String(repeating: "0", count: 64)] = corrupt
         }
-        let limits = InstanceLimits(instanceClass: "cpu-small", cpuMillicores: 500, memoryBytes: 256 << 20, maxProcesses: 64, maxOpenFiles: 256)
+        let limits = InstanceLimits(
+            instanceClass: "cpu-small", cpuMillicores: 500, memoryBytes: 256 << 20, maxProcesses: 64, maxOpenFiles: 256)
         let good = DesiredReplica(
             id: "r-good", tenant: "acme", deployment: "echo", version: "1", format: "external",
-            artifact: ArtifactReference(sha256: digest, sizeBytes: UInt64(script.count), downloadPath: "/v1/workers/artifacts/\(digest)", fileName: "server.py"),
+            artifact: ArtifactReference(
+                sha256: digest, sizeBytes: UInt64(script.count), downloadPath: "/v1/workers/artifacts/\(digest)",
+                fileName: "server.py"),
             command: ["/usr/bin/python3", "server.py"], limits: limits)
         var bad = good
         bad.id = "r-bad"
         bad.artifact = ArtifactReference(
-            sha256: String(repeating: "0", count: 64), sizeBytes: UInt64(script.count), downloadPath: "/v1/workers/artifacts/\(String(repeating: "0", count: 64))", fileName: "server.py")
-        control.state.withLock { $0.desired = DesiredState(generation: 1, replicas: [good, bad], heartbeatIntervalSeconds: 0.2) }
+            sha256: String(repeating: "0", count: 64), sizeBytes: UInt64(script.count),
+            downloadPath: "/v1/workers/artifacts/\(String(repeating: "0", count: 64))", fileName: "server.py")
+        control.state.withLock {
+            $0.desired = DesiredState(generation: 1, replicas: [good, bad], heartbeatIntervalSeconds: 0.2)
+        }
 
         let data = harness.root + "/agent"
         let agent = try WorkerAgent(
             configuration: WorkerConfiguration(
-                controlURL: "http://127.0.0.1:\(port)", token: control.token, dataDirectory: data, nodeName: "test-node",
+                controlURL: "http://127.0.0.1:\(port)", token: control.token, dataDirectory: data,
+                nodeName: "test-node",
                 plinthBinary: harness.sandbox.launcherPath,
-                policy: ReplicaLifecyclePolicy(probeInterval: 0.2, probeTimeout: 2, backoffBase: 0.2, backoffCap: 1, drainGrace: 3),
+                policy: ReplicaLifecyclePolicy(
+                    probeInterval: 0.2, probeTimeout: 2, backoffBase: 0.2, backoffCap: 1, drainGrace: 3),
                 heartbeatIntervalSeconds: 0.2),
             logger: Logger(component: "worker-test", minimumLevel: .error))
         let finished = Mutex(false)
@@ -124,7 +134,8 @@ final class WorkerAgentTests: XCTestCase {
         XCTAssertEqual(control.lastHeartbeat?.appliedGeneration, 1)
         let ready = try XCTUnwrap(control.lastHeartbeat?.replicas.first { $0.id == "r-good" })
         let socket = try XCTUnwrap(ready.endpoint?.dropFirst("unix:".count))
-        XCTAssertTrue(ReadinessProbe.isReady(socketPath: String(socket), timeoutSeconds: 5), "the gateway can reach it directly")
+        XCTAssertTrue(
+            ReadinessProbe.isReady(socketPath: String(socket), timeoutSeconds: 5), "the gateway can reach it directly")
         XCTAssertTrue(agent.cache.contains(digest))
         XCTAssertFalse(agent.cache.contains(String(repeating: "0", count: 64)), "a corrupt download is never cached")
         XCTAssertEqual(control.state.withLock { $0.badTokens }, 0)

@@ -4,7 +4,7 @@ import PlinthHTTP
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The node agent: detects what the node offers and how well it can isolate replicas,
@@ -35,7 +35,10 @@ public final class WorkerAgent: Sendable {
     }
 
     /// Prepares the data directory, detects capacity and isolation. Starts nothing yet.
-    public init(configuration: WorkerConfiguration, client: HTTPClient = HTTPClient(), logger: Logger = Logger(component: "worker")) throws {
+    public init(
+        configuration: WorkerConfiguration, client: HTTPClient = HTTPClient(),
+        logger: Logger = Logger(component: "worker")
+    ) throws {
         self.configuration = configuration
         self.client = client
         self.logger = logger
@@ -54,7 +57,8 @@ public final class WorkerAgent: Sendable {
         isolation = sandbox.isolation
         capacity = NodeResources.capacity(gpus: GPUInventory.detect())
         supervisor = ReplicaSupervisor(sandbox: sandbox, policy: configuration.policy, logger: logger)
-        planner = ReplicaPlanner(runtimeCommand: [sandbox.launcherPath, "runtime"], replicasDirectory: sandbox.replicasDirectory)
+        planner = ReplicaPlanner(
+            runtimeCommand: [sandbox.launcherPath, "runtime"], replicasDirectory: sandbox.replicasDirectory)
         state.withLock { $0.heartbeatInterval = configuration.heartbeatIntervalSeconds }
         logger.info(
             "worker isolation",
@@ -85,7 +89,8 @@ public final class WorkerAgent: Sendable {
             } catch {
                 failures += 1
                 let delay = min(30, 0.5 * Double(1 << min(failures, 6)))
-                logger.warning("control plane exchange failed", ["error": .string("\(error)"), "retry_in_s": .double(delay)])
+                logger.warning(
+                    "control plane exchange failed", ["error": .string("\(error)"), "retry_in_s": .double(delay)])
                 pause(delay)
             }
         }
@@ -106,7 +111,8 @@ public final class WorkerAgent: Sendable {
     @discardableResult
     public func register() throws -> RegisterResponse {
         let request = RegisterRequest(
-            nodeName: configuration.nodeName, agentVersion: PlinthVersion.current, capacity: capacity, isolation: isolation)
+            nodeName: configuration.nodeName, agentVersion: PlinthVersion.current, capacity: capacity,
+            isolation: isolation)
         let response: RegisterResponse = try exchange("/v1/workers/register", request)
         state.withLock {
             $0.workerID = response.workerID
@@ -120,7 +126,8 @@ public final class WorkerAgent: Sendable {
     public func heartbeat() throws -> DesiredState {
         let beat = currentHeartbeat()
         guard !beat.workerID.isEmpty else { throw WorkerError.unknownWorker }
-        let path = "/v1/workers/\(beat.workerID.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? "")/heartbeat"
+        let path =
+            "/v1/workers/\(beat.workerID.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? "")/heartbeat"
         let desired: DesiredState = try exchange(path, beat)
         if let interval = desired.heartbeatIntervalSeconds, interval > 0 {
             state.withLock { $0.heartbeatInterval = min(max(interval, 0.1), 300) }
@@ -157,7 +164,8 @@ public final class WorkerAgent: Sendable {
                     artifactPath = path
                 case .downloading:
                     unplaceable[replica.id] = ReplicaCondition(
-                        reason: "Downloading", message: "fetching artifact \(artifact.sha256) (\(artifact.sizeBytes) bytes)")
+                        reason: "Downloading",
+                        message: "fetching artifact \(artifact.sha256) (\(artifact.sizeBytes) bytes)")
                     continue
                 case .failed(let error):
                     unplaceable[replica.id] = ReplicaCondition(reason: "ArtifactUnavailable", message: "\(error)")
@@ -173,7 +181,8 @@ public final class WorkerAgent: Sendable {
         let previous = state.withLock { $0.unplaceable }
         for (id, condition) in unplaceable where previous[id] != condition && condition.reason != "Downloading" {
             logger.warning(
-                "replica not runnable", ["replica": .string(id), "reason": .string(condition.reason), "detail": .string(condition.message)])
+                "replica not runnable",
+                ["replica": .string(id), "reason": .string(condition.reason), "detail": .string(condition.message)])
         }
         supervisor.reconcile(launches)
         state.withLock {
@@ -195,7 +204,8 @@ public final class WorkerAgent: Sendable {
         }
         let response: HTTPClientResponse
         do {
-            response = try client.send(HTTPClientRequest(method: .POST, path: path, headers: headers, body: encoded), to: endpoint)
+            response = try client.send(
+                HTTPClientRequest(method: .POST, path: path, headers: headers, body: encoded), to: endpoint)
         } catch {
             throw WorkerError.transport("\(error)")
         }
@@ -209,7 +219,9 @@ public final class WorkerAgent: Sendable {
         case 401, 403:
             throw WorkerError.unauthorized(response.status)
         case 404, 410:
-            throw path.hasSuffix("/heartbeat") ? WorkerError.unknownWorker : WorkerError.controlPlane(status: response.status, message: "no worker API at \(path)")
+            throw path.hasSuffix("/heartbeat")
+                ? WorkerError.unknownWorker
+                : WorkerError.controlPlane(status: response.status, message: "no worker API at \(path)")
         default:
             let message = String(decoding: response.body.prefix(300), as: UTF8.self)
             throw WorkerError.controlPlane(status: response.status, message: message)

@@ -29,7 +29,10 @@ public final class ArtifactFetcher: Sendable {
         var failures: [String: (error: ArtifactError, retryAt: Date)] = [:]
     }
 
-    public init(cache: ArtifactCache, client: HTTPClient, endpoint: HTTPEndpoint, token: String, retryDelaySeconds: Double = 10, logger: Logger) {
+    public init(
+        cache: ArtifactCache, client: HTTPClient, endpoint: HTTPEndpoint, token: String, retryDelaySeconds: Double = 10,
+        logger: Logger
+    ) {
         self.cache = cache
         self.client = client
         self.endpoint = endpoint
@@ -42,7 +45,9 @@ public final class ArtifactFetcher: Sendable {
     /// (nor waiting out a retry delay).
     public func request(_ artifact: ArtifactReference) -> Status {
         guard ArtifactCache.isValidDigest(artifact.sha256) else { return .failed(.invalidDigest(artifact.sha256)) }
-        if cache.contains(artifact.sha256), let path = try? cache.path(for: artifact.sha256) { return .cached(path: path) }
+        if cache.contains(artifact.sha256), let path = try? cache.path(for: artifact.sha256) {
+            return .cached(path: path)
+        }
         let start = state.withLock { state -> Status? in
             if state.inFlight.contains(artifact.sha256) { return .downloading }
             if let failure = state.failures[artifact.sha256], failure.retryAt > Date() { return .failed(failure.error) }
@@ -69,7 +74,8 @@ public final class ArtifactFetcher: Sendable {
                 }
             }
             if let result {
-                logger.warning("artifact download failed", ["sha256": .string(artifact.sha256), "error": .string("\(result)")])
+                logger.warning(
+                    "artifact download failed", ["sha256": .string(artifact.sha256), "error": .string("\(result)")])
             }
         }
         return .downloading

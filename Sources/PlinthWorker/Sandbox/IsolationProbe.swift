@@ -2,7 +2,7 @@ import Foundation
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Finds out, once at agent start, which isolation this host allows: root or not, which
@@ -11,7 +11,9 @@ import Glibc
 /// runtimes all get a say).
 public enum IsolationProbe {
     /// Detects the isolation level. `launcherPath` is the plinth binary (nil: no namespaces).
-    public static func detect(launcherPath: String?, hierarchy: CgroupHierarchy, scratchDirectory: String) -> IsolationLevel {
+    public static func detect(launcherPath: String?, hierarchy: CgroupHierarchy, scratchDirectory: String)
+        -> IsolationLevel
+    {
         let root = geteuid() == 0
         var level = IsolationLevel.minimal(runsAsRoot: root)
         level.cgroup = hierarchy.mode
@@ -43,7 +45,8 @@ public enum IsolationProbe {
         defer { close(devNull) }
         guard
             let pid = try? ChildProcess.spawn(
-                path: launcherPath, arguments: [launcherPath, "sandbox-exec", specPath], environment: [], outputFD: devNull)
+                path: launcherPath, arguments: [launcherPath, "sandbox-exec", specPath], environment: [],
+                outputFD: devNull)
         else { return false }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {

@@ -3,7 +3,7 @@ import PlinthCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs replicas like a kubelet runs pods: reconciles the wanted set against what runs
@@ -29,7 +29,10 @@ public final class ReplicaSupervisor: Sendable {
         var finished = false
     }
 
-    public init(sandbox: ReplicaSandbox, policy: ReplicaLifecyclePolicy = ReplicaLifecyclePolicy(), logger: Logger = Logger(component: "worker"), tickInterval: Double = 0.05) {
+    public init(
+        sandbox: ReplicaSandbox, policy: ReplicaLifecyclePolicy = ReplicaLifecyclePolicy(),
+        logger: Logger = Logger(component: "worker"), tickInterval: Double = 0.05
+    ) {
         self.sandbox = sandbox
         self.policy = policy
         self.logger = logger
