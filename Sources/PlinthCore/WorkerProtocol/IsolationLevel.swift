@@ -55,7 +55,9 @@ public struct IsolationLevel: Codable, Sendable, Equatable, CustomStringConverti
         if pidNamespace { parts.append("pidns") }
         if mountNamespace { parts.append("mountns") }
         if networkNamespace { parts.append("netns") }
-        parts.append("cgroup=\(cgroup.rawValue)" + (cgroupControllers.isEmpty ? "" : "(\(cgroupControllers.joined(separator: ",")))"))
+        parts.append(
+            "cgroup=\(cgroup.rawValue)"
+                + (cgroupControllers.isEmpty ? "" : "(\(cgroupControllers.joined(separator: ",")))"))
         if rlimits { parts.append("rlimits") }
         if noNewPrivileges { parts.append("no_new_privs") }
         return "\(grade): " + parts.joined(separator: " ")
