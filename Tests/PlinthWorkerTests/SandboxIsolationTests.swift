@@ -65,7 +65,8 @@ final class SandboxIsolationTests: XCTestCase {
         let theirs = try harness.cachedFile("b.bin", "secret-of-b")
         let dirB = sandbox.directory(of: "replica-b")
         try sandbox.prepareFolders(
-            dir: dirB, artifactDir: dirB + "/artifact", runDir: dirB + "/run", files: ["model.bin": theirs], uid: try sandbox.uids.acquire(for: "replica-b"))
+            dir: dirB, artifactDir: dirB + "/artifact", runDir: dirB + "/run", files: ["model.bin": theirs],
+            uid: try sandbox.uids.acquire(for: "replica-b"))
         let running = try sandbox.launch(
             ReplicaLaunch(
                 id: "replica-a",
@@ -129,6 +130,20 @@ final class SandboxIsolationTests: XCTestCase {
             Int($0.dropFirst("forked ".count))
         }
         XCTAssertLessThanOrEqual(forked ?? 99, 12, output)
+    }
+
+    func testSeccompDeniesNamespacesAndPtrace() throws {
+        let harness = try SandboxHarness()
+        defer { harness.cleanUp() }
+        guard harness.isolation.seccomp else { throw XCTSkip("seccomp filters are not available here") }
+        let script =
+            "/usr/bin/unshare --user /bin/true 2>/dev/null && echo unshare-allowed || echo unshare-denied; "
+            + "/usr/bin/python3 -c 'import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
+            + "print(\"ptrace\", libc.ptrace(0, 0, 0, 0), ctypes.get_errno())'"
+        let (status, output) = try harness.run("replica-seccomp", ["/bin/sh", "-c", script])
+        XCTAssertEqual(status, .exited(0), output)
+        XCTAssertTrue(output.contains("unshare-denied"), output)
+        XCTAssertTrue(output.contains("ptrace -1 1"), "PTRACE_TRACEME fails with EPERM: \(output)")
     }
 
     func testReplicaCannotWriteItsArtifact() throws {
@@ -203,8 +218,11 @@ final class SandboxIsolationTests: XCTestCase {
             output.contains("PLINTH_SOCKET=\(harness.sandbox.directory(of: "replica-env"))/run/replica.sock"), output)
         XCTAssertTrue(output.contains("CUDA_VISIBLE_DEVICES=\n"), "CPU classes see no GPU: \(output)")
         if harness.isolation.dedicatedUsers {
-            let uid = output.split(separator: " ").first { $0.hasPrefix("uid=") }.flatMap { UInt32($0.dropFirst(4).prefix { $0.isNumber }) }
-            XCTAssertTrue(uid.map { harness.sandbox.uids.range.contains($0) } ?? false, "runs as a dedicated uid: \(output)")
+            let uid = output.split(separator: " ").first { $0.hasPrefix("uid=") }.flatMap {
+                UInt32($0.dropFirst(4).prefix { $0.isNumber })
+            }
+            XCTAssertTrue(
+                uid.map { harness.sandbox.uids.range.contains($0) } ?? false, "runs as a dedicated uid: \(output)")
         }
     }
 

@@ -1,7 +1,7 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Hands out the dedicated uids of replicas, unique across every agent on the host: a uid is

@@ -22,20 +22,30 @@ public enum IsolationProbe {
         guard let launcherPath, access(launcherPath, X_OK) == 0 else { return level }
         var all = SandboxNamespaces.all
         all.user = !root
-        if tryLaunch(launcherPath, namespaces: all, scratchDirectory: scratchDirectory) {
-            level.userNamespace = !root
-            level.pidNamespace = true
-            level.mountNamespace = true
-            level.networkNamespace = true
+        // Seccomp first together with the namespaces, then the namespaces alone.
+        for seccomp in [true, false] {
+            if tryLaunch(launcherPath, namespaces: all, seccomp: seccomp, scratchDirectory: scratchDirectory) {
+                level.userNamespace = !root
+                level.pidNamespace = true
+                level.mountNamespace = true
+                level.networkNamespace = true
+                level.seccomp = seccomp
+                return level
+            }
         }
+        level.seccomp = tryLaunch(
+            launcherPath, namespaces: SandboxNamespaces(), seccomp: true, scratchDirectory: scratchDirectory)
         return level
     }
 
-    /// Runs `/bin/true` through the launcher with `namespaces`; true when it exits 0.
-    static func tryLaunch(_ launcherPath: String, namespaces: SandboxNamespaces, scratchDirectory: String) -> Bool {
+    /// Runs `/bin/true` through the launcher with `namespaces` (and the seccomp filter); true
+    /// when it exits 0.
+    static func tryLaunch(
+        _ launcherPath: String, namespaces: SandboxNamespaces, seccomp: Bool, scratchDirectory: String
+    ) -> Bool {
         let spec = SandboxSpec(
             executable: "/bin/true", arguments: ["true"], workingDirectory: "/", namespaces: namespaces,
-            dieWithParent: true)
+            dieWithParent: true, seccompDenylist: seccomp)
         let specPath = scratchDirectory + "/isolation-probe-\(getpid()).json"
         guard let data = try? JSONEncoder().encode(spec),
             FileManager.default.createFile(atPath: specPath, contents: data, attributes: [.posixPermissions: 0o600])

@@ -134,7 +134,8 @@ public struct ReplicaSandbox: Sendable {
                 processes: UInt64(max(1, launch.limits.maxProcesses)), coreBytes: 0),
             cgroupProcsFiles: cgroup?.procsFiles ?? [],
             readOnlyPaths: namespaces.mount ? [artifactDir] : [], writablePaths: namespaces.mount ? [runDir] : [],
-            hiddenPaths: namespaces.mount ? hiddenPaths : [], maskedPaths: namespaces.mount ? masked : [])
+            hiddenPaths: namespaces.mount ? hiddenPaths : [], maskedPaths: namespaces.mount ? masked : [],
+            seccompDenylist: isolation.seccomp)
     }
 
     /// (Re)creates the replica's folder with its artifact files and a fresh run folder.

@@ -139,6 +139,10 @@ extension SandboxLauncher {
             report("no_new_privs failed: errno \(errno)")
             _exit(setupFailedStatus)
         }
+        if spec.seccompDenylist && plinth_install_seccomp_denylist() != 0 {
+            report("seccomp failed: errno \(errno)")
+            _exit(setupFailedStatus)
+        }
         guard chdir(prepared.workingDirectory) == 0 else {
             report("chdir(\(spec.workingDirectory)) failed: errno \(errno)")
             _exit(setupFailedStatus)

@@ -32,13 +32,17 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
     public var maskedPaths: [String]
     /// Kill the replica when the supervising process dies.
     public var dieWithParent: Bool
+    /// Deny (EPERM) the system calls a model server never needs: namespaces, mounts, ptrace,
+    /// modules, keyrings, BPF, clock setting (see CLinux/process.h).
+    public var seccompDenylist: Bool
 
     public init(
         executable: String, arguments: [String], environment: [String: String] = [:],
         workingDirectory: String, uid: UInt32? = nil, gid: UInt32? = nil,
         namespaces: SandboxNamespaces = SandboxNamespaces(), limits: SandboxRlimits = SandboxRlimits(),
         cgroupProcsFiles: [String] = [], readOnlyPaths: [String] = [], writablePaths: [String] = [],
-        hiddenPaths: [String] = [], maskedPaths: [String] = [], dieWithParent: Bool = true
+        hiddenPaths: [String] = [], maskedPaths: [String] = [], dieWithParent: Bool = true,
+        seccompDenylist: Bool = true
     ) {
         self.executable = executable
         self.arguments = arguments
@@ -54,6 +58,7 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
         self.hiddenPaths = hiddenPaths
         self.maskedPaths = maskedPaths
         self.dieWithParent = dieWithParent
+        self.seccompDenylist = seccompDenylist
     }
 
     /// Checks the invariants the launcher relies on; returns a message per problem.
