@@ -72,3 +72,30 @@ final class NodeInventoryTests: XCTestCase {
         XCTAssertEqual(ReplicaCgroup.counter(named: "oom_kill", in: ""), 0)
     }
 }
+
+/// cgroup v2 file formats, against a fake cgroup directory (this host runs v1).
+final class CgroupV2FormatTests: XCTestCase {
+    func testV2LimitsAndOOMCounterUseTheUnifiedFiles() throws {
+        let dir = "/tmp/plinth-fake-cgroup-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for file in ["memory.max", "memory.swap.max", "cpu.max", "pids.max", "cgroup.procs"] {
+            FileManager.default.createFile(atPath: dir + "/" + file, contents: Data())
+        }
+        try "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n".write(
+            toFile: dir + "/memory.events", atomically: false, encoding: .utf8)
+        try "usage_usec 1234\nuser_usec 1000\n".write(toFile: dir + "/cpu.stat", atomically: false, encoding: .utf8)
+        try "4096\n".write(toFile: dir + "/memory.current", atomically: false, encoding: .utf8)
+        let group = ReplicaCgroup(mode: .v2, directories: ["unified": dir])
+        try group.apply(CgroupLimits(memoryBytes: 64 << 20, cpuMillicores: 1500, pids: 32))
+        func read(_ file: String) -> String? { ReplicaCgroup.read(dir + "/" + file) }
+        XCTAssertEqual(read("memory.max"), String(64 << 20))
+        XCTAssertEqual(read("memory.swap.max"), "0")
+        XCTAssertEqual(read("cpu.max"), "150000 100000")
+        XCTAssertEqual(read("pids.max"), "32")
+        XCTAssertEqual(group.oomKillCount(), 1)
+        XCTAssertEqual(group.cpuUsageMicros(), 1234)
+        XCTAssertEqual(group.memoryUsageBytes(), 4096)
+        XCTAssertEqual(group.procsFiles, [dir + "/cgroup.procs"])
+    }
+}
