@@ -63,7 +63,7 @@ public final class WorkerAgent: Sendable {
         logger.info(
             "worker isolation",
             [
-                "node": .string(configuration.nodeName), "isolation": .string(isolation.description),
+                "configuration": .string(configuration.description), "isolation": .string(isolation.description),
                 "cpus": .int(capacity.cpuMillicores / 1000), "memory_bytes": .int(Int(clamping: capacity.memoryBytes)),
                 "gpus": .int(capacity.gpus.count),
             ])

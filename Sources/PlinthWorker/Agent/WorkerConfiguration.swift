@@ -32,3 +32,11 @@ public struct WorkerConfiguration: Sendable {
         self.artifactRetrySeconds = artifactRetrySeconds
     }
 }
+
+extension WorkerConfiguration: CustomStringConvertible {
+    /// For the start-up log: the token is masked.
+    public var description: String {
+        "control=\(controlURL) node=\(nodeName) data=\(dataDirectory) token=\(token.isEmpty ? "(none)" : "****")"
+            + " heartbeat=\(heartbeatIntervalSeconds)s binary=\(plinthBinary ?? "(self)")"
+    }
+}
