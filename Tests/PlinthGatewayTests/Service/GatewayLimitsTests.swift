@@ -16,12 +16,12 @@ final class GatewayLimitsTests: XCTestCase {
     }
 
     func testSlowRuntimeAnswers504AtTheRequestTimeout() throws {
-        let slow = try harness.runtime("slow", .slow(.milliseconds(1500)))
+        let slow = try harness.runtime("slow", .slow(.seconds(4)))
         harness.deploy("slow", versions: [("v1", 100, [slow])]) { $0.requestTimeout = .milliseconds(300) }
         let started = Date()
         let response = harness.post("/v2/models/slow/infer")
         XCTAssertEqual(response.status, 504, response.text)
-        XCTAssertLessThan(Date().timeIntervalSince(started), 1.4)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 3.5, "answered at the timeout, not when the model finished")
     }
 
     func testOversizedPayloadAnswers413WithoutReachingTheRuntime() throws {

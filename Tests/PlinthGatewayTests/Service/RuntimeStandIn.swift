@@ -60,6 +60,7 @@ final class RuntimeStandIn: Sendable {
         var configuration = HTTPServerConfiguration(listen: [.unix(path: path)])
         configuration.eventLoopCount = 1
         configuration.handlerThreadCount = 8
+        configuration.shutdownDeadline = .milliseconds(200)
         server = HTTPServer(configuration: configuration, router: router)
         _ = try server.start()
     }
