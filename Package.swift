@@ -40,7 +40,7 @@ let package = Package(
             dependencies: ["PlinthStore", "PlinthCrypto", "PlinthHTTP", "PlinthCore"],
             swiftSettings: strict
         ),
-        .target(name: "PlinthWorker", dependencies: ["PlinthHTTP", "CLinux", "PlinthCore"], swiftSettings: strict),
+        .target(name: "PlinthWorker", dependencies: ["PlinthHTTP", "PlinthCrypto", "CLinux", "PlinthCore"], swiftSettings: strict),
         .target(
             name: "PlinthGateway",
             dependencies: ["PlinthHTTP", "PlinthCrypto", "PlinthCore"],

@@ -136,14 +136,46 @@ final class ServerLimitsTests: XCTestCase {
         XCTAssertThrowsError(try RawHTTPClient(port: s.port).send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").self) { _ in }
     }
 
-    func testAccessLogLineIsJSON() throws {
-        // The line goes to stderr; here we only check the server keeps answering with logging on.
+    func testAccessLogWritesOneJSONLinePerRequest() throws {
         let s = try TestHTTPServer(router: router()) { $0.accessLog = true }
         defer { s.stop() }
+        // Capture stderr (where PlinthCore.Logger writes) in a file for the duration of one request.
+        let path = NSTemporaryDirectory() + "access-\(UUID().uuidString).log"
+        let file = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
+        let saved = dup(2)
+        dup2(file, 2)
         let c = try RawHTTPClient(port: s.port)
-        try c.send("GET / HTTP/1.1\r\nHost: x\r\nX-Request-Id: log-test-1\r\n\r\n")
+        try c.send("GET /?q=1 HTTP/1.1\r\nHost: x\r\nX-Request-Id: log-test-1\r\n\r\n")
         let r = try c.readResponse()
+        dup2(saved, 2)
+        close(saved)
+        close(file)
+        defer { unlink(path) }
         XCTAssertEqual(r.header("X-Request-Id"), "log-test-1")
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let entry = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["request_id"] as? String == "log-test-1" }
+        XCTAssertEqual(entry?["method"] as? String, "GET")
+        XCTAssertEqual(entry?["path"] as? String, "/")
+        XCTAssertEqual(entry?["status"] as? Int, 200)
+        XCTAssertEqual(entry?["bytes"] as? Int, 2)
+        XCTAssertNotNil(entry?["duration_us"] as? Int)
+        XCTAssertEqual((entry?["remote"] as? String)?.hasPrefix("127.0.0.1:"), true)
+    }
+
+    func testTerminationSignalRunsCallbackOnce() {
+        let calls = Atomic<Int>(0)
+        TerminationSignals.onTerminate { calls.add(1, ordering: .relaxed) }
+        // The dispatch signal source registers asynchronously: repeat the signal until it is seen.
+        let end = Date().addingTimeInterval(10)
+        while calls.load(ordering: .relaxed) == 0, Date() < end {
+            kill(getpid(), SIGTERM)
+            usleep(50_000)
+        }
+        XCTAssertEqual(calls.load(ordering: .relaxed), 1)
+        kill(getpid(), SIGINT)
+        usleep(200_000)
+        XCTAssertEqual(calls.load(ordering: .relaxed), 1)
     }
 
     static func residentBytes() -> Int {

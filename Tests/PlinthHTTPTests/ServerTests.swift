@@ -66,6 +66,24 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(try c.readResponse().text, "hello c")
     }
 
+    func testThousandsOfPipelinedRequestsSurviveOutputBackpressure() throws {
+        let s = try TestHTTPServer(router: makeRouter())
+        defer { s.stop() }
+        let c = try RawHTTPClient(port: s.port, timeout: 30)
+        let count = 8000
+        var wire: [UInt8] = []
+        for i in 0..<count {
+            wire += Array((i % 2 == 0 ? "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" : "GET /pool/p\(i) HTTP/1.1\r\nHost: x\r\n\r\n").utf8)
+        }
+        c.sendInBackground(wire)
+        usleep(300_000)  // let the server fill its socket buffers and hit its pending-output bound
+        for i in 0..<count {
+            let r = try c.readResponse()
+            XCTAssertEqual(r.text, i % 2 == 0 ? "{\"status\":\"ok\"}" : "hello p\(i)")
+            if r.status != 200 { break }
+        }
+    }
+
     func testChunkedRequestBodyIsDecoded() throws {
         let s = try TestHTTPServer(router: makeRouter())
         defer { s.stop() }

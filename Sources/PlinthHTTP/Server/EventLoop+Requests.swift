@@ -57,7 +57,7 @@ extension EventLoop {
     private func startRequest(_ conn: Connection, _ head: RequestHead, _ after: UnsafeRawBufferPointer) -> Int {
         let requestID = RequestID.from(head.headers)
         let info = AccessInfo(method: head.method, path: head.path, requestID: requestID, remote: conn.remote, started: now)
-        switch ctx.router.match(head.method, head.path[...]) {
+        switch matchRoute(head.method, head.path[...]) {
         case .notFound:
             respondInline(conn, head, info, Router.notFound(requestID), forceClose: head.framing != .none)
             return 0

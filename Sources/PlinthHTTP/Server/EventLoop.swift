@@ -30,6 +30,8 @@ final class EventLoop: @unchecked Sendable {
     private var stopDeadline: UInt64 = 0
     private let exited = DispatchSemaphore(value: 0)
     private let tickMs: Int32
+    /// This loop's copy of the route table, refreshed when the router's generation moves.
+    private var routes: (trie: RouteTrie, generation: Int) = (RouteTrie(), -1)
 
     init(ctx: ServerContext, index: Int, listeners: [(fd: Int32, owned: Bool, shared: Bool)]) throws(HTTPServerError) {
         self.ctx = ctx
@@ -67,6 +69,14 @@ final class EventLoop: @unchecked Sendable {
     }
 
     func join() { exited.wait() }
+
+    /// Route lookup without taking the router's lock on the hot path.
+    func matchRoute(_ method: HTTPMethod, _ path: Substring) -> RouteTrie.Match {
+        if ctx.router.generation.load(ordering: .acquiring) != routes.generation {
+            routes = ctx.router.snapshot()
+        }
+        return routes.trie.match(method: method, path: path)
+    }
 
     func run() {
         let capacity = 256
@@ -112,6 +122,12 @@ final class EventLoop: @unchecked Sendable {
         if events & plinth_epollout != 0, conn.pendingOutput > 0 {
             flush(conn)
             if conn.closed { return }
+            // Output had backed up: requests already buffered were left unprocessed.
+            if conn.pendingOutput == 0 {
+                processBuffered(conn)
+                if !conn.closed { readAndProcess(conn) }
+            }
+            return
         }
         if events & (plinth_epollin | plinth_epollrdhup | plinth_epollhup | plinth_epollerr) != 0 {
             readAndProcess(conn)
@@ -270,13 +286,17 @@ final class EventLoop: @unchecked Sendable {
         }
         flush(conn)
         if conn.closed || conn.closeAfterFlush { return }
-        if !conn.input.isEmpty {
-            let used = process(conn, conn.input.readable)
-            if conn.closed { return }
-            conn.input.consume(used)
-            flush(conn)
-        }
+        processBuffered(conn)
         if !conn.closed { readAndProcess(conn) }
+    }
+
+    /// Processes requests already sitting in `conn.input` (pipelined behind a handler or backed-up output).
+    private func processBuffered(_ conn: Connection) {
+        guard !conn.input.isEmpty, conn.phase != .handler, conn.deferredJob == nil else { return }
+        let used = process(conn, conn.input.readable)
+        if conn.closed { return }
+        conn.input.consume(used)
+        flush(conn)
     }
 
     private func sweepTimeouts() {

@@ -1,0 +1,118 @@
+import PlinthCore
+import Synchronization
+
+/// A loaded ONNX model, validated and compiled, ready to run from any thread.
+///
+/// Loading decodes the protobuf by hand, rejects unknown operators (listing all of them),
+/// folds constant subgraphs and pre-packs constant matrix weights. `run` is thread-safe: each
+/// call borrows an execution context (value slots and reusable buffers) from a pool.
+public final class InferenceModel: Sendable {
+    /// The model's inputs, in declaration order (initializers listed as inputs are left out).
+    public let inputs: [TensorSignature]
+    /// The model's outputs; ZipMap outputs are FP32 [N, C] with `labels` in column order.
+    public let outputs: [TensorSignature]
+    /// Opset versions by domain ("" is ai.onnx).
+    public let opsetImports: [String: Int]
+    public let producer: String
+    public let irVersion: Int
+
+    private let plan: ExecutionPlan
+    private let frames = Mutex<[Frame]>([])
+
+    /// Loads a model file; external data is read only from inside the file's folder.
+    public convenience init(path: String) throws(EngineError) {
+        let bytes = try FileBytes.read(path: path)
+        let dir: String
+        if let slash = path.lastIndex(of: "/") { dir = String(path[..<slash]).isEmpty ? "/" : String(path[..<slash]) } else { dir = "." }
+        try self.init(bytes: bytes, directory: dir)
+    }
+
+    /// Loads a model from bytes; `directory` is where external data may be found (nil: none allowed).
+    public init(bytes: [UInt8], directory: String?) throws(EngineError) {
+        let model = try ModelProto(decoding: bytes)
+        let plan = try PlanBuilder(model: model, decoder: TensorDecoder(directory: directory)).build()
+        self.plan = plan
+        inputs = plan.inputs.map(\.signature)
+        outputs = plan.outputs.map(\.signature)
+        var imports: [String: Int] = [:]
+        for o in model.opsetImports { imports[o.domain == "ai.onnx" ? "" : o.domain] = max(imports[o.domain] ?? 0, o.version) }
+        opsetImports = imports
+        producer = model.producerVersion.isEmpty ? model.producerName : "\(model.producerName) \(model.producerVersion)"
+        irVersion = model.irVersion
+        try selfCheck()
+    }
+
+    /// Runs the model. Every declared input must be given, with its type and a shape matching
+    /// the declared one (dynamic dimensions free). Returns every declared output by name.
+    public func run(_ given: [String: Tensor]) throws(EngineError) -> [String: Tensor] {
+        for name in given.keys where !plan.inputs.contains(where: { $0.signature.name == name }) {
+            throw .invalidInput(name: name, reason: "the model has no such input; expected \(inputs.map(\.name))")
+        }
+        var frame = frames.withLock { $0.popLast() } ?? Frame(slotCount: plan.slotCount, constants: plan.constants)
+        defer {
+            for (_, slot) in plan.inputs { frame.values[slot] = nil }
+            for slot in plan.intermediates {
+                if case .float32(let v)? = frame.values[slot]?.storage { frame.pool.recycle(v) }
+                frame.values[slot] = nil
+            }
+            for (_, slot) in plan.outputs where !plan.constants.contains(where: { $0.0 == slot }) { frame.values[slot] = nil }
+            let done = frame
+            frames.withLock { $0.append(done) }
+        }
+        for (sig, slot) in plan.inputs {
+            guard let t = given[sig.name] else {
+                throw .invalidInput(name: sig.name, reason: "missing; expected \(sig.type.rawValue) \(sig.shape)")
+            }
+            try InferenceModel.check(t, against: sig)
+            frame.values[slot] = t
+        }
+        for step in plan.steps { try step.op.run(&frame, step.io) }
+        var result: [String: Tensor] = [:]
+        for (sig, slot) in plan.outputs {
+            guard let t = frame.values[slot] else { throw .execution(node: sig.name, reason: "output was not produced") }
+            result[sig.name] = t
+        }
+        return result
+    }
+
+    static func check(_ t: Tensor, against sig: TensorSignature) throws(EngineError) {
+        guard t.type == sig.type else {
+            throw .invalidInput(name: sig.name, reason: "expected datatype \(sig.type.rawValue), got \(t.type.rawValue)")
+        }
+        guard t.isConsistent else {
+            throw .invalidInput(name: sig.name, reason: "shape \(t.shape) does not hold \(t.elementCount) elements")
+        }
+        guard sig.rankKnown else { return }
+        let ok = t.shape.count == sig.shape.count && zip(t.shape, sig.shape).allSatisfy { $1 < 0 || $0 == $1 }
+        guard ok else {
+            let want = "[" + sig.shape.map { $0 < 0 ? "-1" : String($0) }.joined(separator: ", ") + "]"
+            throw .invalidInput(name: sig.name, reason: "expected shape \(want) (-1 = any), got \(t.shape)")
+        }
+    }
+
+    /// Runs once at load on zero inputs (dynamic dimensions = 1) so inconsistent static shapes
+    /// fail here, not on the first request; also warms the buffer pool.
+    private func selfCheck() throws(EngineError) {
+        var probe: [String: Tensor] = [:]
+        for sig in inputs {
+            guard sig.rankKnown else { return }
+            let shape = sig.shape.map { $0 < 0 ? 1 : $0 }
+            guard let n = Tensor.count(of: shape), n <= 1 << 22 else { return }
+            let storage: TensorStorage
+            switch sig.type {
+            case .float32: storage = .float32(.init(repeating: 0, count: n))
+            case .float64: storage = .float64(.init(repeating: 0, count: n))
+            case .int64: storage = .int64(.init(repeating: 0, count: n))
+            case .int32: storage = .int32(.init(repeating: 0, count: n))
+            case .bool: storage = .bool(.init(repeating: false, count: n))
+            case .string: storage = .string(.init(repeating: "", count: n))
+            }
+            probe[sig.name] = Tensor(shape: shape, storage: storage)
+        }
+        do {
+            _ = try run(probe)
+        } catch {
+            throw .malformed("shape check with dynamic dimensions set to 1 failed: \(error)")
+        }
+    }
+}

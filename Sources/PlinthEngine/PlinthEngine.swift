@@ -1,6 +1,0 @@
-import PlinthCore
-
-/// Namespace marker for the PlinthEngine module.
-public enum PlinthEngineModule {
-    public static let name = "PlinthEngine"
-}

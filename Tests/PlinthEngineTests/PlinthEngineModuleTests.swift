@@ -1,7 +1,0 @@
-import XCTest
-
-final class PlinthEngineModuleTests: XCTestCase {
-    func testModuleBuilds() {
-        XCTAssertTrue(true)
-    }
-}
