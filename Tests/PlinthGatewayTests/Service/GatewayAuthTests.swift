@@ -20,29 +20,29 @@ final class GatewayAuthTests: XCTestCase {
     func testAuthFailuresMapToStatusTable() {
         var viewer = GatewayHarness.tenantA
         viewer.role = "viewer"
-        viewer.keyID = "kv"
-        harness.directory.addKey(id: "kv", secret: "view", viewer)
-        harness.directory.addKey(id: "ks", secret: "susp", GatewayHarness.tenantA)
-        harness.directory.failKey(id: "ks", with: .suspended)
-        harness.directory.addKey(id: "kt", secret: "thr", GatewayHarness.tenantA)
-        harness.directory.failKey(id: "kt", with: .throttled(retryAfter: 7))
-        harness.directory.addKey(id: "kf", secret: "forb", GatewayHarness.tenantA)
-        harness.directory.failKey(id: "kf", with: .forbidden("role may not invoke"))
+        viewer.keyID = "cccc0003"
+        harness.directory.addKey(id: "cccc0003", secret: "view", viewer)
+        harness.directory.addKey(id: "dddd0004", secret: "susp", GatewayHarness.tenantA)
+        harness.directory.failKey(id: "dddd0004", with: .suspended)
+        harness.directory.addKey(id: "eeee0005", secret: "thr", GatewayHarness.tenantA)
+        harness.directory.failKey(id: "eeee0005", with: .throttled(retryAfter: 7))
+        harness.directory.addKey(id: "ffff0006", secret: "forb", GatewayHarness.tenantA)
+        harness.directory.failKey(id: "ffff0006", with: .forbidden("role may not invoke"))
 
         let cases: [(name: String, headers: [(String, String)], status: Int)] = [
             ("no credential", [], 401),
             ("unknown key", [("Authorization", "Bearer plk_nobody_x")], 401),
-            ("wrong secret", [("Authorization", "Bearer plk_ka_wrong")], 401),
+            ("wrong secret", [("Authorization", "Bearer plk_aaaa0001_wrong")], 401),
             ("malformed scheme", [("Authorization", "Token abc")], 401),
             ("empty bearer", [("Authorization", "Bearer ")], 401),
             ("bad basic", [("Authorization", "Basic !!!")], 401),
             ("unknown jwt", [("Authorization", "Bearer eyJhbGciOi.x.y")], 401),
-            ("viewer", [("Authorization", "Bearer plk_kv_view")], 403),
-            ("suspended", [("Authorization", "Bearer plk_ks_susp")], 403),
-            ("forbidden", [("X-API-Key", "plk_kf_forb")], 403),
-            ("throttled", [("Authorization", "Bearer plk_kt_thr")], 429),
-            ("valid header", [("Authorization", "Bearer plk_ka_secretA")], 200),
-            ("valid x-api-key", [("X-API-Key", "plk_ka_secretA")], 200),
+            ("viewer", [("Authorization", "Bearer plk_cccc0003_view")], 403),
+            ("suspended", [("Authorization", "Bearer plk_dddd0004_susp")], 403),
+            ("forbidden", [("X-API-Key", "plk_ffff0006_forb")], 403),
+            ("throttled", [("Authorization", "Bearer plk_eeee0005_thr")], 429),
+            ("valid header", [("Authorization", "Bearer plk_aaaa0001_secretA")], 200),
+            ("valid x-api-key", [("X-API-Key", "plk_aaaa0001_secretA")], 200),
         ]
         for c in cases {
             let response = harness.post("/v2/models/iris/infer", key: nil, headers: c.headers)
@@ -62,9 +62,9 @@ final class GatewayAuthTests: XCTestCase {
     func testViewerMayReadMetadataButNotInvoke() {
         var viewer = GatewayHarness.tenantA
         viewer.role = "viewer"
-        harness.directory.addKey(id: "kv", secret: "view", viewer)
-        XCTAssertEqual(harness.get("/v2/models/iris/ready", key: "plk_kv_view").status, 200)
-        XCTAssertEqual(harness.post("/v2/models/iris/infer", key: "plk_kv_view").status, 403)
+        harness.directory.addKey(id: "cccc0003", secret: "view", viewer)
+        XCTAssertEqual(harness.get("/v2/models/iris/ready", key: "plk_cccc0003_view").status, 200)
+        XCTAssertEqual(harness.post("/v2/models/iris/infer", key: "plk_cccc0003_view").status, 403)
     }
 
     func testBearerTokenPrincipalIsAccepted() {
@@ -97,11 +97,11 @@ final class GatewayAuthTests: XCTestCase {
         let other = try harness.runtime("scoped-other")
         harness.deploy("other", versions: [("v1", 100, [other])])
         var scoped = GatewayHarness.tenantA
-        scoped.keyID = "kscope"
+        scoped.keyID = "abab0007"
         scoped.deploymentScope = ["iris"]
-        harness.directory.addKey(id: "kscope", secret: "s", scoped)
-        XCTAssertEqual(harness.post("/v2/models/iris/infer", key: "plk_kscope_s").status, 200)
-        let outside = harness.post("/v2/models/other/infer", key: "plk_kscope_s")
+        harness.directory.addKey(id: "abab0007", secret: "s", scoped)
+        XCTAssertEqual(harness.post("/v2/models/iris/infer", key: "plk_abab0007_s").status, 200)
+        let outside = harness.post("/v2/models/other/infer", key: "plk_abab0007_s")
         XCTAssertEqual(outside.status, 404)
         // Same answer as for a name the tenant does not have at all.
         XCTAssertEqual(outside.text, #"{"error":"deployment 'other' not found"}"#)
@@ -117,7 +117,7 @@ final class GatewayAuthTests: XCTestCase {
 
     func testRevokedKeyIsRejectedWithinOneSecond() {
         XCTAssertEqual(harness.post("/v2/models/iris/infer").status, 200)
-        harness.directory.failKey(id: "ka", with: .invalid)
+        harness.directory.failKey(id: "aaaa0001", with: .invalid)
         XCTAssertTrue(eventually(timeout: 3) { harness.post("/v2/models/iris/infer").status == 401 })
     }
 
@@ -127,14 +127,14 @@ final class GatewayAuthTests: XCTestCase {
             headers.add(name, value)
             return try GatewayCredential.parse(headers)
         }
-        XCTAssertEqual(try parse("Authorization", "Bearer plk_abc_s3cr_et-x"), .apiKey(id: "abc", secret: "s3cr_et-x"))
-        XCTAssertEqual(try parse("authorization", "bearer  plk_abc_def "), .apiKey(id: "abc", secret: "def"))
-        XCTAssertEqual(try parse("X-API-Key", "plk_k1_zz"), .apiKey(id: "k1", secret: "zz"))
+        XCTAssertEqual(try parse("Authorization", "Bearer plk_0123abcd_s3cr_et-x"), .apiKey(id: "0123abcd", secret: "s3cr_et-x"))
+        XCTAssertEqual(try parse("authorization", "bearer  plk_0123abcd_def "), .apiKey(id: "0123abcd", secret: "def"))
+        XCTAssertEqual(try parse("X-API-Key", "plk_deadbeef99_zz"), .apiKey(id: "deadbeef99", secret: "zz"))
         XCTAssertEqual(try parse("Authorization", "Bearer a.b.c"), .bearer(token: "a.b.c"))
         let basic = Data("alice:pa:ss".utf8).base64EncodedString()
         XCTAssertEqual(try parse("Authorization", "Basic " + basic), .basic(user: "alice", password: "pa:ss"))
         XCTAssertNil(try GatewayCredential.parse(HTTPHeaders()))
-        for bad in ["Bearer plk_", "Bearer plk__x", "Bearer plk_id_", "Bearer plk_i d_x", "Basic Og==", "Digest x", "Bearer"] {
+        for bad in ["Bearer plk_", "Bearer plk__x", "Bearer plk_0123abcd_", "Bearer plk_short_x", "Bearer plk_0123ABCD_x", "Basic Og==", "Digest x", "Bearer"] {
             XCTAssertThrowsError(try parse("Authorization", bad), bad)
         }
         XCTAssertThrowsError(try parse("X-API-Key", "not-a-key"))

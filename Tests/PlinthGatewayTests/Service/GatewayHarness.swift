@@ -12,10 +12,10 @@ import XCTest
 /// `@unchecked Sendable`: `cleanups` is only changed on the test's own thread (setup and test
 /// body); the other threads a test starts only call `post`/`get`, which touch immutable state.
 final class GatewayHarness: @unchecked Sendable {
-    static let keyA = "plk_ka_secretA"
-    static let keyB = "plk_kb_secretB"
-    static let tenantA = GatewayPrincipal(tenantID: "ten-a", tenantName: "acme", keyID: "ka", subject: "key-a", role: "developer")
-    static let tenantB = GatewayPrincipal(tenantID: "ten-b", tenantName: "globex", keyID: "kb", subject: "key-b", role: "developer")
+    static let keyA = "plk_aaaa0001_secretA"
+    static let keyB = "plk_bbbb0002_secretB"
+    static let tenantA = GatewayPrincipal(tenantID: "ten-a", tenantName: "acme", keyID: "aaaa0001", subject: "key-a", role: "developer")
+    static let tenantB = GatewayPrincipal(tenantID: "ten-b", tenantName: "globex", keyID: "bbbb0002", subject: "key-b", role: "developer")
 
     let directory = GatewayTestDirectory()
     let registry = MetricsRegistry()
@@ -33,8 +33,8 @@ final class GatewayHarness: @unchecked Sendable {
         configure(&configuration)
         gateway = Gateway(configuration: configuration, directory: directory, journal: journal, metrics: registry)
         gateway.register(on: router)
-        directory.addKey(id: "ka", secret: "secretA", GatewayHarness.tenantA)
-        directory.addKey(id: "kb", secret: "secretB", GatewayHarness.tenantB)
+        directory.addKey(id: "aaaa0001", secret: "secretA", GatewayHarness.tenantA)
+        directory.addKey(id: "bbbb0002", secret: "secretB", GatewayHarness.tenantB)
     }
 
     /// Starts a runtime stand-in that is stopped with the harness.

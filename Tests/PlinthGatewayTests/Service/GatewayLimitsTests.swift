@@ -83,11 +83,11 @@ final class GatewayLimitsTests: XCTestCase {
         let runtime = try harness.runtime("rate")
         harness.deploy("rate", versions: [("v1", 100, [runtime])])
         var limited = GatewayHarness.tenantA
-        limited.keyID = "klim"
+        limited.keyID = "cdcd0008"
         limited.keyRequestsPerSecond = 0.5
-        harness.directory.addKey(id: "klim", secret: "s", limited)
-        XCTAssertEqual(harness.post("/v2/models/rate/infer", key: "plk_klim_s").status, 200)
-        let response = harness.post("/v2/models/rate/infer", key: "plk_klim_s")
+        harness.directory.addKey(id: "cdcd0008", secret: "s", limited)
+        XCTAssertEqual(harness.post("/v2/models/rate/infer", key: "plk_cdcd0008_s").status, 200)
+        let response = harness.post("/v2/models/rate/infer", key: "plk_cdcd0008_s")
         XCTAssertEqual(response.status, 429)
         XCTAssertEqual(response.headers["Retry-After"], "2")
         // The tenant's other key is not limited by this key's bucket.
@@ -99,14 +99,14 @@ final class GatewayLimitsTests: XCTestCase {
         let runtime = try harness.runtime("tenant-rate")
         harness.deploy("trate", versions: [("v1", 100, [runtime])])
         var first = GatewayHarness.tenantA
-        first.keyID = "kt1"
+        first.keyID = "efef0009"
         first.tenantRequestsPerSecond = 1
         var second = first
-        second.keyID = "kt2"
-        harness.directory.addKey(id: "kt1", secret: "s", first)
-        harness.directory.addKey(id: "kt2", secret: "s", second)
-        XCTAssertEqual(harness.post("/v2/models/trate/infer", key: "plk_kt1_s").status, 200)
-        XCTAssertEqual(harness.post("/v2/models/trate/infer", key: "plk_kt2_s").status, 429)
+        second.keyID = "efef000a"
+        harness.directory.addKey(id: "efef0009", secret: "s", first)
+        harness.directory.addKey(id: "efef000a", secret: "s", second)
+        XCTAssertEqual(harness.post("/v2/models/trate/infer", key: "plk_efef0009_s").status, 200)
+        XCTAssertEqual(harness.post("/v2/models/trate/infer", key: "plk_efef000a_s").status, 429)
     }
 }
 

@@ -23,19 +23,19 @@ final class GatewayMeteringTests: XCTestCase {
         harness.deploy("meter", versions: [("v1", 100, [runtime])]) { $0.maxPayloadBytes = 1000 }
         harness.deploy("broken", versions: [("v7", 100, [failing])])
         var limited = GatewayHarness.tenantA
-        limited.keyID = "klim"
+        limited.keyID = "cdcd0008"
         limited.keyRequestsPerSecond = 0.01
-        harness.directory.addKey(id: "klim", secret: "s", limited)
+        harness.directory.addKey(id: "cdcd0008", secret: "s", limited)
 
         let body = Array(#"{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}"#.utf8)
         var expected: [Int] = []
         for _ in 0..<3 { expected.append(harness.post("/v2/models/meter/infer", body: body).status) }
         expected.append(harness.post("/v2/models/meter/infer", body: [UInt8](repeating: 32, count: 2000)).status)
-        expected.append(harness.post("/v2/models/meter/infer", key: "plk_klim_s").status)
-        expected.append(harness.post("/v2/models/meter/infer", key: "plk_klim_s").status)
+        expected.append(harness.post("/v2/models/meter/infer", key: "plk_cdcd0008_s").status)
+        expected.append(harness.post("/v2/models/meter/infer", key: "plk_cdcd0008_s").status)
         expected.append(harness.post("/v2/models/broken/infer").status)
         // Not metered: nobody to bill (bad key) or nothing to bill to (unknown deployment).
-        XCTAssertEqual(harness.post("/v2/models/meter/infer", key: "plk_ka_wrong").status, 401)
+        XCTAssertEqual(harness.post("/v2/models/meter/infer", key: "plk_aaaa0001_wrong").status, 401)
         XCTAssertEqual(harness.post("/v2/models/ghost/infer").status, 404)
         XCTAssertEqual(expected, [200, 200, 200, 413, 200, 429, 500])
 
@@ -44,7 +44,7 @@ final class GatewayMeteringTests: XCTestCase {
         XCTAssertEqual(Set(events.map(\.requestID)).count, events.count, "one event per request id")
         let first = events[0]
         XCTAssertEqual(first.tenantID, "ten-a")
-        XCTAssertEqual(first.apiKeyID, "ka")
+        XCTAssertEqual(first.apiKeyID, "aaaa0001")
         XCTAssertEqual(first.deployment, "meter")
         XCTAssertEqual(first.version, "v1")
         XCTAssertEqual(first.computeMicros, 7)
@@ -54,7 +54,7 @@ final class GatewayMeteringTests: XCTestCase {
         XCTAssertEqual(first.bytesOut, Int64(body.count))
         XCTAssertFalse(first.shadow)
         XCTAssertGreaterThan(first.latencyMicros, 0)
-        XCTAssertEqual(events[4].apiKeyID, "klim")
+        XCTAssertEqual(events[4].apiKeyID, "cdcd0008")
         XCTAssertEqual(events[6].version, "v7")
     }
 
