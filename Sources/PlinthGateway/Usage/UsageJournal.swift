@@ -107,7 +107,8 @@ public final class UsageJournal: @unchecked Sendable {
         written += Int64(record.count)
         appended += 1
         pending += 1
-        if pending >= options.flushEvery || written >= options.maxSegmentBytes { condition.broadcast() }
+        // Wake the idle flusher on the first pending event; it then gathers a group for flushInterval.
+        if pending == 1 || pending >= options.flushEvery || written >= options.maxSegmentBytes { condition.broadcast() }
         return UsageCursor(segment: segment, offset: written)
     }
 
