@@ -58,6 +58,38 @@ final class GatewayMeteringTests: XCTestCase {
         XCTAssertEqual(events[6].version, "v7")
     }
 
+    func testConcurrentRequestsThroughTheServerAreEachMeteredOnce() throws {
+        let first = try harness.runtime("conc-1")
+        let second = try harness.runtime("conc-2")
+        harness.deploy("conc", versions: [("v1", 1, [first, second])]) { $0.maxConcurrency = 4; $0.maxQueue = 64 }
+        let server = try TestHTTPServer(router: harness.router)
+        defer { server.stop() }
+        let client = HTTPClient()
+        let statuses = StatusBox()
+        let endpoint = server.endpoint
+        let threads = (0..<8).map { _ in
+            Thread {
+                for _ in 0..<25 {
+                    var headers = HTTPHeaders()
+                    headers.add("Authorization", "Bearer " + GatewayHarness.keyA)
+                    headers.add("Content-Type", "application/json")
+                    let request = HTTPClientRequest(
+                        method: .POST, path: "/v2/models/conc/infer", headers: headers, body: Array("{}".utf8))
+                    statuses.add((try? client.send(request, to: endpoint).status) ?? -1)
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        XCTAssertTrue(eventually(timeout: 60) { statuses.values.count == 200 })
+        XCTAssertEqual(statuses.values.filter { $0 == 200 }.count, 200, "\(Set(statuses.values))")
+        XCTAssertEqual(first.servedCount + second.servedCount, 200)
+        XCTAssertGreaterThan(first.servedCount, 0)
+        XCTAssertGreaterThan(second.servedCount, 0)
+        let events = try harness.usageEvents()
+        XCTAssertEqual(events.count, 200)
+        XCTAssertEqual(Set(events.map(\.requestID)).count, 200)
+    }
+
     func testBinaryTensorBodyPassesThroughByteExact() throws {
         let runtime = try harness.runtime("binary")
         harness.deploy("binary", versions: [("v1", 100, [runtime])])

@@ -88,6 +88,19 @@ final class GatewayRoutingTests: XCTestCase {
         XCTAssertEqual(seen.headers["X-Seen-Path"], "/v2/models/model%20v%2F3/infer")
     }
 
+    func testNewGenerationMovesTrafficToTheNewReplicas() throws {
+        let old = try harness.runtime("gen-old")
+        let new = try harness.runtime("gen-new")
+        harness.deploy("gen", versions: [("v1", 1, [old])]) { $0.generation = 1 }
+        XCTAssertEqual(harness.post("/v2/models/gen/infer").status, 200)
+        harness.deploy("gen", versions: [("v2", 1, [new])]) { $0.generation = 2 }
+        for _ in 0..<3 {
+            XCTAssertEqual(harness.post("/v2/models/gen/infer").headers["Plinth-Model-Version"], "v2")
+        }
+        XCTAssertEqual(old.servedCount, 1)
+        XCTAssertEqual(new.servedCount, 3)
+    }
+
     func testDeadReplicaIsEjectedAndRequestRetriedOnAnother() throws {
         let live = try harness.runtime("live")
         let dead = ReplicaEndpoint(id: "dead", endpoint: .unix(path: "/tmp/pgw-no-such-\(UUID().uuidString.prefix(8)).sock"), ready: true)
