@@ -124,6 +124,7 @@ final class EventLoop: @unchecked Sendable {
     // MARK: events
 
     private func onEvent(_ conn: Connection, _ events: UInt32) {
+        if events & (plinth_epollrdhup | plinth_epollhup | plinth_epollerr) != 0 { conn.hangupSeen = true }
         if events & plinth_epollout != 0, conn.pendingOutput > 0 {
             flush(conn)
             if conn.closed { return }
@@ -134,7 +135,6 @@ final class EventLoop: @unchecked Sendable {
             }
             return
         }
-        if events & (plinth_epollrdhup | plinth_epollhup | plinth_epollerr) != 0 { conn.hangupSeen = true }
         if events & (plinth_epollin | plinth_epollrdhup | plinth_epollhup | plinth_epollerr) != 0 {
             readAndProcess(conn)
         }
