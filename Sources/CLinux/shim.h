@@ -29,3 +29,13 @@ static const unsigned int plinth_epollhup = EPOLLHUP;
 static const unsigned int plinth_epollrdhup = EPOLLRDHUP;
 static const unsigned int plinth_epollet = EPOLLET;
 static const unsigned int plinth_epolloneshot = EPOLLONESHOT;
+
+// PlinthHTTP: socket options and flags used by the event loops and the client.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+static const unsigned int plinth_epollexclusive = EPOLLEXCLUSIVE;
+static const int plinth_msg_nosignal = MSG_NOSIGNAL;
+static const int plinth_tcp_nodelay = TCP_NODELAY;
+static const int plinth_efd_nonblock = EFD_NONBLOCK;
+static const int plinth_efd_cloexec = EFD_CLOEXEC;

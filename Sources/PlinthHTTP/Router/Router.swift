@@ -12,6 +12,8 @@ public final class Router: Sendable {
 
     private let state = Mutex(State())
     private let logger = Logger(component: "http")
+    /// Bumped on every `add`; event loops cache a trie snapshot and refresh it when this changes.
+    let generation = Atomic<Int>(0)
 
     public init() {}
 
@@ -34,6 +36,7 @@ public final class Router: Sendable {
         state.withLock { s in
             s.trie.insert(route, segments: segments)
             s.list.append((method, pattern))
+            generation.add(1, ordering: .releasing)
         }
     }
 
@@ -56,7 +59,8 @@ public final class Router: Sendable {
                 request.body = []
             }
             if !route.options.streamingBody, request.body.count > route.options.maxBodyBytes {
-                response = Router.errorResponse(413, "request body exceeds \(route.options.maxBodyBytes) bytes", request.requestID)
+                response = Router.errorResponse(
+                    413, "request body exceeds \(route.options.maxBodyBytes) bytes", request.requestID)
             } else {
                 response = run(route, values, request)
             }
@@ -71,8 +75,12 @@ public final class Router: Sendable {
 
     /// Snapshot lookup used by the server before it reads a body.
     func match(_ method: HTTPMethod, _ path: Substring) -> RouteTrie.Match {
-        let trie = state.withLock { $0.trie }
-        return trie.match(method: method, path: path)
+        snapshot().trie.match(method: method, path: path)
+    }
+
+    /// The current trie and its generation.
+    func snapshot() -> (trie: RouteTrie, generation: Int) {
+        state.withLock { ($0.trie, generation.load(ordering: .acquiring)) }
     }
 
     /// Calls the handler with path parameters filled in and maps thrown errors to responses.

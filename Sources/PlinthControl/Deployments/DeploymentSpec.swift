@@ -1,0 +1,134 @@
+/// The declarative body of PUT /v1/tenants/{tenant}/deployments/{name}; each accepted change is
+/// kept as a revision.
+struct DeploymentSpec: Codable, Sendable, Equatable {
+    /// A model version that takes a share of the traffic.
+    struct WeightedVersion: Codable, Sendable, Equatable {
+        var model: String
+        var version: String
+        /// Relative weight; the weights of a deployment must sum to more than 0.
+        var weight: Int?
+    }
+
+    /// A version that receives a copy of the traffic; its answers are discarded.
+    struct ShadowVersion: Codable, Sendable, Equatable {
+        var model: String
+        var version: String
+    }
+
+    struct Batching: Codable, Sendable, Equatable {
+        var maxBatchSize: Int?
+        var maxQueueDelayMicros: Int?
+    }
+
+    struct Autoscaling: Codable, Sendable, Equatable {
+        /// Concurrent requests per replica the autoscaler aims for.
+        var targetConcurrency: Int?
+    }
+
+    var versions: [WeightedVersion]
+    var shadow: ShadowVersion?
+    var instanceClass: String
+    var minReplicas: Int?
+    var maxReplicas: Int?
+    var batching: Batching?
+    var requestTimeoutMillis: Int?
+    var maxPayloadBytes: Int?
+    var autoscaling: Autoscaling?
+    var labels: [String: String]?
+
+    static let defaultMaxBatchSize = 1
+    static let defaultQueueDelayMicros = 0
+    static let defaultTimeoutMillis = 30_000
+    static let defaultMaxPayloadBytes = 16 << 20
+    static let defaultTargetConcurrency = 4
+
+    /// The same spec with every default written out, so revisions show what was in force.
+    func normalized() -> DeploymentSpec {
+        var spec = self
+        spec.versions = versions.map { WeightedVersion(model: $0.model, version: $0.version, weight: $0.weight ?? 1) }
+        spec.minReplicas = minReplicas ?? 1
+        spec.maxReplicas = maxReplicas ?? max(1, spec.minReplicas ?? 1)
+        spec.batching = Batching(
+            maxBatchSize: batching?.maxBatchSize ?? Self.defaultMaxBatchSize,
+            maxQueueDelayMicros: batching?.maxQueueDelayMicros ?? Self.defaultQueueDelayMicros)
+        spec.requestTimeoutMillis = requestTimeoutMillis ?? Self.defaultTimeoutMillis
+        spec.maxPayloadBytes = maxPayloadBytes ?? Self.defaultMaxPayloadBytes
+        spec.autoscaling = Autoscaling(
+            targetConcurrency: autoscaling?.targetConcurrency ?? Self.defaultTargetConcurrency)
+        spec.labels = labels ?? [:]
+        return spec
+    }
+
+    /// Checks what can be checked without the database; throws `invalid(field:)` naming the field.
+    func validateShape() throws {
+        guard !versions.isEmpty else { throw ControlError.invalid(field: "versions", message: "at least one version") }
+        guard versions.count <= 16 else {
+            throw ControlError.invalid(field: "versions", message: "at most 16 versions")
+        }
+        var seen = Set<String>()
+        var total = 0
+        for (i, v) in versions.enumerated() {
+            guard Validation.isDNSLabel(v.model) else {
+                throw ControlError.invalid(field: "versions[\(i)].model", message: "not a model name")
+            }
+            guard Validation.isVersionLabel(v.version) else {
+                throw ControlError.invalid(field: "versions[\(i)].version", message: "not a version label")
+            }
+            guard seen.insert(v.model + "/" + v.version).inserted else {
+                throw ControlError.invalid(field: "versions[\(i)]", message: "listed twice")
+            }
+            let weight = v.weight ?? 1
+            guard (0...1_000_000).contains(weight) else {
+                throw ControlError.invalid(field: "versions[\(i)].weight", message: "must be 0 to 1000000")
+            }
+            total += weight
+        }
+        guard total > 0 else {
+            throw ControlError.invalid(field: "versions", message: "weights must sum to more than 0")
+        }
+        if let shadow {
+            guard Validation.isDNSLabel(shadow.model), Validation.isVersionLabel(shadow.version) else {
+                throw ControlError.invalid(field: "shadow", message: "not a model version")
+            }
+            guard !seen.contains(shadow.model + "/" + shadow.version) else {
+                throw ControlError.invalid(field: "shadow", message: "already takes traffic")
+            }
+        }
+        guard Validation.isDNSLabel(instanceClass) else {
+            throw ControlError.invalid(field: "instanceClass", message: "not an instance class name")
+        }
+        let minimum = minReplicas ?? 1
+        guard (0...1000).contains(minimum) else {
+            throw ControlError.invalid(field: "minReplicas", message: "must be 0 to 1000")
+        }
+        if let maximum = maxReplicas {
+            guard (1...1000).contains(maximum) else {
+                throw ControlError.invalid(field: "maxReplicas", message: "must be 1 to 1000")
+            }
+            guard maximum >= minimum else {
+                throw ControlError.invalid(field: "maxReplicas", message: "must be at least minReplicas")
+            }
+        }
+        if let size = batching?.maxBatchSize, !(1...4096).contains(size) {
+            throw ControlError.invalid(field: "batching.maxBatchSize", message: "must be 1 to 4096")
+        }
+        if let delay = batching?.maxQueueDelayMicros, !(0...10_000_000).contains(delay) {
+            throw ControlError.invalid(field: "batching.maxQueueDelayMicros", message: "must be 0 to 10000000")
+        }
+        if let timeout = requestTimeoutMillis, !(1...3_600_000).contains(timeout) {
+            throw ControlError.invalid(field: "requestTimeoutMillis", message: "must be 1 to 3600000")
+        }
+        if let payload = maxPayloadBytes, !(1...(1 << 30)).contains(payload) {
+            throw ControlError.invalid(field: "maxPayloadBytes", message: "must be 1 to 1073741824")
+        }
+        if let target = autoscaling?.targetConcurrency, !(1...10_000).contains(target) {
+            throw ControlError.invalid(field: "autoscaling.targetConcurrency", message: "must be 1 to 10000")
+        }
+        try Validation.checkLabels(labels)
+    }
+
+    /// Every model version the spec refers to, shadow included.
+    var referencedVersions: [(model: String, version: String)] {
+        versions.map { ($0.model, $0.version) } + (shadow.map { [($0.model, $0.version)] } ?? [])
+    }
+}

@@ -1,0 +1,55 @@
+/// `POST /v1/workers/{workerID}/heartbeat` body: what runs on the node now. The answer is
+/// the node's `DesiredState`.
+public struct Heartbeat: Codable, Sendable, Equatable {
+    public var workerID: String
+    /// Increases by one per heartbeat from this agent process (restarts from 1 after a restart).
+    public var sequence: Int
+    /// The `DesiredState.generation` the agent has applied (0 before the first).
+    public var appliedGeneration: Int
+    public var replicas: [ReplicaReport]
+    public var usage: NodeUsage
+
+    public init(workerID: String, sequence: Int, appliedGeneration: Int, replicas: [ReplicaReport], usage: NodeUsage) {
+        self.workerID = workerID
+        self.sequence = sequence
+        self.appliedGeneration = appliedGeneration
+        self.replicas = replicas
+        self.usage = usage
+    }
+}
+
+/// One replica's state in a heartbeat.
+public struct ReplicaReport: Codable, Sendable, Equatable {
+    public var id: String
+    public var phase: ReplicaPhase
+    /// Where the gateway reaches it: "unix:/path/replica.sock".
+    public var endpoint: String?
+    public var restarts: Int
+    public var condition: ReplicaCondition?
+    public var memoryBytes: UInt64?
+    public var cpuMicros: UInt64?
+
+    public init(
+        id: String, phase: ReplicaPhase, endpoint: String?, restarts: Int, condition: ReplicaCondition?,
+        memoryBytes: UInt64? = nil, cpuMicros: UInt64? = nil
+    ) {
+        self.id = id
+        self.phase = phase
+        self.endpoint = endpoint
+        self.restarts = restarts
+        self.condition = condition
+        self.memoryBytes = memoryBytes
+        self.cpuMicros = cpuMicros
+    }
+}
+
+/// Node-wide resource use.
+public struct NodeUsage: Codable, Sendable, Equatable {
+    public var memoryBytesUsed: UInt64
+    public var loadAverage1m: Double
+
+    public init(memoryBytesUsed: UInt64, loadAverage1m: Double) {
+        self.memoryBytesUsed = memoryBytesUsed
+        self.loadAverage1m = loadAverage1m
+    }
+}

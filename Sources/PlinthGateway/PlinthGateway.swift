@@ -1,6 +1,0 @@
-import PlinthCore
-
-/// Namespace marker for the PlinthGateway module.
-public enum PlinthGatewayModule {
-    public static let name = "PlinthGateway"
-}

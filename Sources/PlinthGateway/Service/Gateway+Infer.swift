@@ -1,0 +1,160 @@
+import PlinthCore
+import PlinthHTTP
+
+extension Gateway {
+    /// `POST /v2/models/{deployment}[/versions/{version}]/infer`.
+    func infer(_ request: HTTPRequest) -> HTTPResponse {
+        let start = GatewayClock.now()
+        let name = request.pathParameters["deployment"] ?? ""
+        let principal: GatewayPrincipal
+        let route: DeploymentRoute
+        do throws(HTTPError) {
+            principal = try authenticate(request)
+            if Gateway.readOnlyRoles.contains(principal.role) {
+                throw HTTPError(403, "role '\(principal.role)' may not invoke deployments")
+            }
+            route = try resolve(principal, name)
+        } catch {
+            // Not metered: there is no tenant (or no deployment of it) to bill.
+            metrics.rejectedBeforeRouting(status: error.status)
+            return Gateway.response(error, requestID: request.requestID)
+        }
+        var meter = UsageMeter(
+            principal: principal, deployment: route.name, start: start, bytesIn: request.body.count,
+            requestID: request.requestID)
+        let series = metrics.series(tenant: principal.tenantName, deployment: route.name)
+        let response: HTTPResponse
+        do throws(HTTPError) {
+            response = try serve(request, principal, route, series, &meter)
+        } catch {
+            response = Gateway.response(error, requestID: request.requestID)
+        }
+        return finish(response, series, &meter)
+    }
+
+    /// Everything after routing; throws the error answer, which is still metered.
+    private func serve(
+        _ request: HTTPRequest, _ principal: GatewayPrincipal, _ route: DeploymentRoute,
+        _ series: GatewayMetrics.DeploymentSeries, _ meter: inout UsageMeter
+    ) throws(HTTPError) -> HTTPResponse {
+        try checkRateLimits(principal, series)
+        try checkPayload(request, limit: route.maxPayloadBytes)
+
+        let state = deployments.state(tenantID: principal.tenantID, route: route)
+        let versionIndex: Int
+        if let wanted = request.pathParameters["version"] {
+            versionIndex = try self.versionIndex(route, named: wanted)
+        } else {
+            guard let index = state.chooseVersion(routingKey: request.headers["Plinth-Routing-Key"]) else {
+                throw HTTPError(503, "deployment '\(route.name)' has no version receiving traffic")
+            }
+            versionIndex = index
+        }
+        let version = route.versions[versionIndex]
+        meter.version = version.version
+
+        // Admission: the deployment's concurrency cap, then its bounded queue.
+        let deadline = meter.start + GatewayClock.nanoseconds(route.requestTimeout)
+        let admission = BlockingAdmission.admit(state.admission, deadline: deadline, queueGauge: series.queueDepth)
+        let permit: AdmissionPermit
+        switch admission {
+        case .overloaded(let retryAfter):
+            series.overloaded.inc()
+            throw HTTPError(
+                503, "deployment '\(route.name)' is overloaded, retry later",
+                headers: ["Retry-After": String(retryAfter)])
+        case .admitted(let p):
+            permit = p
+        }
+        defer { state.admission.release(permit) }
+        meter.gatewayQueueMicros = Int64(permit.queuedNanos / 1_000)
+
+        let forwarded = ForwardedRequest.make(from: request, modelName: version.modelName, body: request.body)
+        series.inFlight.inc()
+        defer { series.inFlight.dec() }
+        let upstream = try forward(forwarded, to: state.versions[versionIndex], timeout: route.requestTimeout)
+        meter.absorbRuntimeHeaders(upstream.headers)
+
+        if let shadow = route.shadow, let shadowBalancer = state.shadow {
+            let accepted = shadows.offer(
+                ShadowJob(
+                    request: ForwardedRequest.make(from: request, modelName: shadow.modelName, body: request.body),
+                    tenantID: principal.tenantID, tenantName: principal.tenantName, apiKeyID: principal.keyID ?? "",
+                    deployment: route.name, balancer: shadowBalancer, timeout: route.requestTimeout, primaryStatus: upstream.status,
+                    requestID: request.requestID, bytesIn: request.body.count))
+            if !accepted { metrics.shadow("dropped") }
+        }
+        return Gateway.callerResponse(upstream, version: version.version)
+    }
+
+    /// The runtime's answer as the caller gets it: status and body untouched, only the content
+    /// headers passed through, plus the version that served it.
+    static func callerResponse(_ upstream: HTTPClientResponse, version: String) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        if let type = upstream.headers["Content-Type"] { headers.add("Content-Type", type) }
+        if let length = upstream.headers["Inference-Header-Content-Length"] {
+            headers.add("Inference-Header-Content-Length", length)
+        }
+        headers.add("Plinth-Model-Version", version)
+        return HTTPResponse(status: upstream.status, headers: headers, body: .bytes(upstream.body))
+    }
+
+    /// Per-key and per-tenant token buckets, charged together → 429 with Retry-After.
+    private func checkRateLimits(_ principal: GatewayPrincipal, _ series: GatewayMetrics.DeploymentSeries)
+        throws(HTTPError)
+    {
+        let keyLimit = principal.keyID == nil ? nil : Gateway.rateLimit(principal.keyRequestsPerSecond)
+        let tenantLimit = Gateway.rateLimit(principal.tenantRequestsPerSecond)
+        guard keyLimit != nil || tenantLimit != nil else { return }
+        let decision = rateLimiter.check(
+            apiKey: principal.keyID ?? "", keyLimit: keyLimit, tenant: principal.tenantID, tenantLimit: tenantLimit)
+        if let retryAfter = decision.retryAfterSeconds {
+            series.rateLimited.inc()
+            throw HTTPError(429, "rate limit exceeded", headers: ["Retry-After": String(retryAfter)])
+        }
+    }
+
+    /// A positive, finite rate as a bucket with one second's burst (at least 1); else unlimited.
+    static func rateLimit(_ perSecond: Double?) -> RateLimit? {
+        guard let perSecond, perSecond > 0, perSecond.isFinite else { return nil }
+        return RateLimit(ratePerSecond: perSecond, burst: max(1, perSecond))
+    }
+
+    /// Content-Length (what the caller declared) and the body against the deployment's limit;
+    /// a binary-extension header length must fit in the body.
+    private func checkPayload(_ request: HTTPRequest, limit: Int) throws(HTTPError) {
+        let declared = request.headers["Content-Length"].flatMap { Int($0) } ?? request.body.count
+        if declared > limit || request.body.count > limit {
+            throw HTTPError(413, "request body exceeds this deployment's limit of \(limit) bytes")
+        }
+        if let text = request.headers["Inference-Header-Content-Length"] {
+            guard let length = Int(text), length >= 0, length <= request.body.count else {
+                throw HTTPError(400, "Inference-Header-Content-Length must be a byte count within the body")
+            }
+        }
+    }
+
+    /// Meters the request (journal first, then metrics) and returns the response to hand back.
+    func finish(_ response: HTTPResponse, _ series: GatewayMetrics.DeploymentSeries, _ meter: inout UsageMeter)
+        -> HTTPResponse
+    {
+        var response = response
+        let end = GatewayClock.now()
+        let bytesOut: Int
+        if case .bytes(let body) = response.body { bytesOut = body.count } else { bytesOut = 0 }
+        let event = meter.event(status: response.status, end: end, bytesOut: bytesOut)
+        if let journal {
+            do {
+                _ = try journal.append(event)
+            } catch {
+                // Unmetered work must not be handed out: answer 503 instead.
+                logger.error("usage journal append failed", ["error": .string(String(describing: error))])
+                response = Gateway.response(
+                    HTTPError(503, "usage metering unavailable, retry later", headers: ["Retry-After": "1"]),
+                    requestID: meter.requestID)
+            }
+        }
+        metrics.requestFinished(meter: meter, series: series, status: response.status, end: end)
+        return response
+    }
+}

@@ -1,0 +1,51 @@
+import PlinthCore
+import PlinthHTTP
+
+/// What one request has accumulated for its usage event.
+struct UsageMeter: Sendable {
+    let tenantID: String
+    let tenantName: String
+    let apiKeyID: String
+    let deployment: String
+    let start: UInt64
+    let bytesIn: Int
+    let requestID: String
+    var version = ""
+    /// Wait in the gateway's admission queue.
+    var gatewayQueueMicros: Int64 = 0
+    /// The runtime's own queueing (its batcher), from `Plinth-Queue-Us`.
+    var runtimeQueueMicros: Int64 = 0
+    /// From `Plinth-Compute-Us`.
+    var computeMicros: Int64 = 0
+    /// From `Plinth-Batch-Size`; 1 when the runtime does not say.
+    var batchSize = 1
+
+    init(principal: GatewayPrincipal, deployment: String, start: UInt64, bytesIn: Int, requestID: String) {
+        self.tenantID = principal.tenantID
+        self.tenantName = principal.tenantName
+        self.apiKeyID = principal.keyID ?? ""
+        self.deployment = deployment
+        self.start = start
+        self.bytesIn = bytesIn
+        self.requestID = requestID
+    }
+
+    /// Reads the runtime's timing headers; malformed or absent values count as unknown.
+    mutating func absorbRuntimeHeaders(_ headers: HTTPHeaders) {
+        if let v = headers["Plinth-Queue-Us"].flatMap({ Int64($0) }), v >= 0 { runtimeQueueMicros = v }
+        if let v = headers["Plinth-Compute-Us"].flatMap({ Int64($0) }), v >= 0 { computeMicros = v }
+        if let v = headers["Plinth-Batch-Size"].flatMap({ Int($0) }), v > 0 { batchSize = v }
+    }
+
+    var queueMicros: Int64 { gatewayQueueMicros + runtimeQueueMicros }
+
+    func latencyMicros(end: UInt64) -> Int64 { Int64((end &- start) / 1_000) }
+
+    func event(status: Int, end: UInt64, bytesOut: Int, shadow: Bool = false) -> UsageEvent {
+        UsageEvent(
+            requestID: requestID, tenantID: tenantID, apiKeyID: apiKeyID, deployment: deployment, version: version,
+            status: status, latencyMicros: latencyMicros(end: end), queueMicros: queueMicros,
+            computeMicros: computeMicros, bytesIn: Int64(bytesIn), bytesOut: Int64(bytesOut), batchSize: batchSize,
+            shadow: shadow, timestampMicros: GatewayClock.wallMicros())
+    }
+}

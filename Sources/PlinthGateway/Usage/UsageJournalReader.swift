@@ -1,0 +1,122 @@
+import Foundation
+import PlinthCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a usage journal directory and folds its events into per-minute aggregates.
+///
+/// Folding is idempotent: each `UsageSink.apply` stores deltas together with the cursor past the
+/// events they cover, and folding resumes from the sink's stored cursor. Run it from one thread
+/// at a time per journal (the control plane's usage task).
+public struct UsageJournalReader: Sendable {
+    /// What one `fold` call did.
+    public struct FoldReport: Sendable, Equatable {
+        public var events = 0
+        public var batches = 0
+        /// Segments finished and passed.
+        public var segmentsCompleted = 0
+        /// Segments (other than the newest) that ended in an invalid record: corruption.
+        public var corruptSegments: [UInt64] = []
+        /// Where folding stands now.
+        public var cursor: UsageCursor?
+    }
+
+    public let directory: String
+    /// Key under which the sink stores this journal's cursor.
+    public let journalName: String
+    private let logger: Logger
+
+    public init(directory: String, journalName: String = "gateway", logger: Logger = Logger(component: "usage-fold")) {
+        self.directory = directory
+        self.journalName = journalName
+        self.logger = logger
+    }
+
+    /// Segment sequence numbers present, ascending.
+    public func segments() throws -> [UInt64] { try JournalFormat.segments(in: directory) }
+
+    /// Folds every event after the sink's cursor into it.
+    /// - Parameters:
+    ///   - limit: stop here; pass the live journal's `durablePosition` so only fsynced events are
+    ///     counted (an event counted but then lost to power failure could not be re-read).
+    ///   - maxEventsPerBatch: events per `apply` (one transaction each), bounding memory.
+    @discardableResult
+    public func fold(into sink: any UsageSink, upTo limit: UsageCursor? = nil, maxEventsPerBatch: Int = 10_000) throws -> FoldReport {
+        var report = FoldReport()
+        let all = try segments()
+        var cursor = try sink.loadCursor(journal: journalName) ?? UsageCursor(segment: all.first ?? 0, offset: 0)
+        let pendingSegments = all.filter { seg in seg >= cursor.segment && (limit.map { seg <= $0.segment } ?? true) }
+        for segment in pendingSegments {
+            let stopAt = limit?.segment == segment ? limit?.offset : nil
+            let start = segment == cursor.segment ? cursor.offset : 0
+            var deltas: [UsageMinuteKey: UsageTotals] = [:]
+            var count = 0
+            var batchEnd = start
+            let scanner = JournalSegmentScanner(path: directory + "/" + JournalFormat.fileName(segment: segment), segment: segment)
+            var result = try scanner.scan(from: start, limit: stopAt) { event, end in
+                deltas[UsageMinuteKey(event), default: UsageTotals()].add(event)
+                count += 1
+                batchEnd = end
+                return count < max(1, maxEventsPerBatch)
+            }
+            while true {
+                if count > 0 {
+                    cursor = UsageCursor(segment: segment, offset: batchEnd)
+                    try sink.apply(UsageFoldBatch(deltas: deltas, cursor: cursor, eventCount: count), journal: journalName)
+                    report.events += count
+                    report.batches += 1
+                }
+                guard result.stop == .handlerStopped else { break }
+                deltas = [:]
+                count = 0
+                result = try scanner.scan(from: batchEnd, limit: stopAt) { event, end in
+                    deltas[UsageMinuteKey(event), default: UsageTotals()].add(event)
+                    count += 1
+                    batchEnd = end
+                    return count < max(1, maxEventsPerBatch)
+                }
+            }
+            // A segment is finished once a newer one exists (the writer never returns to it) and
+            // the limit does not stop inside it.
+            if stopAt == nil, let next = all.first(where: { $0 > segment }) {
+                if result.stop != .end {
+                    report.corruptSegments.append(segment)
+                    logger.error(
+                        "usage segment ends in an invalid record; rest of it skipped",
+                        ["segment": .int(Int(segment)), "offset": .int(Int(result.validEnd))])
+                }
+                cursor = UsageCursor(segment: next, offset: 0)
+                try sink.apply(UsageFoldBatch(deltas: [:], cursor: cursor, eventCount: 0), journal: journalName)
+                report.segmentsCompleted += 1
+            }
+        }
+        report.cursor = cursor
+        return report
+    }
+
+    /// Deletes segments wholly before `cursor` (already folded). Returns how many were removed.
+    @discardableResult
+    public func removeSegments(before cursor: UsageCursor) throws -> Int {
+        var removed = 0
+        for segment in try segments() where segment < cursor.segment {
+            let path = directory + "/" + JournalFormat.fileName(segment: segment)
+            if unlink(path) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
+    /// Every valid event from `cursor` on, in order (diagnostics, billing re-exports, tests).
+    public func events(from cursor: UsageCursor = UsageCursor(segment: 0, offset: 0)) throws -> [UsageEvent] {
+        var out: [UsageEvent] = []
+        for segment in try segments() where segment >= cursor.segment {
+            let scanner = JournalSegmentScanner(path: directory + "/" + JournalFormat.fileName(segment: segment), segment: segment)
+            _ = try scanner.scan(from: segment == cursor.segment ? cursor.offset : 0) { event, _ in
+                out.append(event)
+                return true
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,60 @@
+/// One client connection, owned by its event loop's thread.
+final class Connection {
+    enum Phase {
+        /// Waiting for the first byte of a request (idle timeout).
+        case idle
+        /// Reading a request head (header timeout from its first byte).
+        case head
+        /// Reading a buffered body (body timeout per gap).
+        case body
+        /// A handler thread owns the connection until it posts `handlerDone`.
+        case handler
+    }
+
+    /// A buffered body being collected before the handler runs.
+    struct PendingBody {
+        var head: RequestHead
+        var route: Route
+        var values: [Substring]
+        var bytes: [UInt8]
+        var remaining: Int
+        var decoder: ChunkedDecoder?
+        var started: UInt64
+    }
+
+    let transport: PlainSocketTransport
+    let id: UInt64
+    let remote: String
+    var input = ByteBuffer()
+    var scanResume = 0
+    var output: [UInt8] = []
+    var outputSent = 0
+    var phase = Phase.idle
+    var since: UInt64
+    var closeAfterFlush = false
+    var pendingBody: PendingBody?
+    /// A pool job waiting for earlier responses to be flushed (responses go out in order).
+    var deferredJob: (@Sendable () -> Void)?
+    var closed = false
+    /// epoll reported RDHUP/HUP/ERR: read to EOF instead of stopping at a short read.
+    var hangupSeen = false
+    /// The socket may hold unread bytes (readiness seen while not reading, or the last read filled
+    /// the buffer). When false, resuming after a handler skips a recv that would only say EAGAIN.
+    var mayHaveInput = false
+
+    init(fd: Int32, id: UInt64, remote: String, now: UInt64) {
+        transport = PlainSocketTransport(fd: fd)
+        self.id = id
+        self.remote = remote
+        since = now
+    }
+
+    var fd: Int32 { transport.fd }
+    var pendingOutput: Int { output.count - outputSent }
+}
+
+/// Messages handler threads and the server post to a loop.
+enum LoopMessage: Sendable {
+    case handlerDone(fd: Int32, id: UInt64, output: [UInt8], leftover: [UInt8]?, close: Bool)
+    case shutdown
+}

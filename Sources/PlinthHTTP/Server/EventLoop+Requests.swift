@@ -1,0 +1,237 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Request framing on the loop: heads, buffered bodies, dispatch to the event loop or the pool.
+extension EventLoop {
+    /// Processes as many requests from `buf` as possible. Returns the bytes used; the caller keeps
+    /// the rest (a partial head or body) in `conn.input`.
+    func process(_ conn: Connection, _ buf: UnsafeRawBufferPointer) -> Int {
+        var offset = 0
+        while offset < buf.count, !conn.closed, !conn.closeAfterFlush, conn.deferredJob == nil,
+            conn.pendingOutput < EventLoop.maxPendingOutput
+        {
+            let rest = UnsafeRawBufferPointer(rebasing: buf[offset...])
+            switch conn.phase {
+            case .idle, .head:
+                if conn.phase == .idle {
+                    conn.phase = .head
+                    conn.since = now
+                }
+                do throws(HeadError) {
+                    switch try ctx.parser.scan(rest, from: conn.scanResume) {
+                    case .incomplete(let resume):
+                        conn.scanResume = resume
+                        return offset
+                    case .complete(let start, let end):
+                        conn.scanResume = 0
+                        let head = try ctx.parser.parse(rest, start: start, end: end)
+                        offset += end
+                        offset += startRequest(conn, head, UnsafeRawBufferPointer(rebasing: buf[offset...]))
+                    }
+                } catch {
+                    respondError(conn, error.status, error.message)
+                    return buf.count
+                }
+            case .body:
+                do {
+                    offset += try feedBody(conn, rest)
+                } catch let error as HTTPBodyError {
+                    let response = Router.bodyErrorResponse(error)
+                    respondError(conn, response.status, "\(error)")
+                    return buf.count
+                } catch {
+                    respondError(conn, 400, "malformed body")
+                    return buf.count
+                }
+            case .handler:
+                return offset
+            }
+        }
+        return offset
+    }
+
+    /// Routes a parsed head. Returns how many bytes after the head it took over.
+    private func startRequest(_ conn: Connection, _ head: RequestHead, _ after: UnsafeRawBufferPointer) -> Int {
+        let requestID = RequestID.from(head.headers)
+        let info = AccessInfo(
+            method: head.method, path: head.path, requestID: requestID, remote: conn.remote, started: now)
+        switch matchRoute(head.method, head.path[...]) {
+        case .notFound:
+            respondInline(conn, head, info, Router.notFound(requestID), forceClose: head.framing != .none)
+            return 0
+        case .methodNotAllowed(let allow):
+            respondInline(
+                conn, head, info, Router.methodNotAllowed(allow, requestID), forceClose: head.framing != .none)
+            return 0
+        case .found(let route, let values):
+            let limit = route.options.maxBodyBytes
+            if case .contentLength(let n) = head.framing, n > limit {
+                respondInline(
+                    conn, head, info, Router.errorResponse(413, "request body exceeds \(limit) bytes", requestID),
+                    forceClose: true)
+                return 0
+            }
+            if route.options.streamingBody {
+                let source = SocketBodySource(
+                    transport: conn.transport, framing: head.framing, limit: limit, timeout: ctx.config.bodyTimeout,
+                    expectContinue: head.expectContinue, initial: after)
+                var request = makeRequest(head, body: [], requestID: requestID, conn: conn)
+                request.bodyStream = HTTPBodyStream(source: source)
+                dispatchToPool(conn, route, values, request, head, info, source: source)
+                return after.count
+            }
+            switch head.framing {
+            case .none:
+                dispatch(conn, route, values, makeRequest(head, body: [], requestID: requestID, conn: conn), head, info)
+                return 0
+            case .contentLength(let n):
+                conn.pendingBody = Connection.PendingBody(
+                    head: head, route: route, values: values, bytes: [], remaining: n, decoder: nil, started: now)
+                conn.pendingBody?.bytes.reserveCapacity(min(n, 1 << 20))
+            case .chunked:
+                conn.pendingBody = Connection.PendingBody(
+                    head: head, route: route, values: values, bytes: [], remaining: 0, decoder: ChunkedDecoder(),
+                    started: now)
+            }
+            conn.phase = .body
+            conn.since = now
+            if head.expectContinue && after.isEmpty {
+                conn.output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
+                flush(conn)
+            }
+            return 0
+        }
+    }
+
+    /// Collects a buffered body; dispatches the request once complete.
+    private func feedBody(_ conn: Connection, _ buf: UnsafeRawBufferPointer) throws -> Int {
+        guard var body = conn.pendingBody else { return 0 }
+        conn.pendingBody = nil
+        conn.since = now
+        let limit = body.route.options.maxBodyBytes
+        var used = 0
+        var complete = false
+        if var decoder = body.decoder {
+            used = try decoder.decode(buf) { piece in
+                if body.bytes.count + piece.count > limit { throw HTTPBodyError.tooLarge(limit: limit) }
+                body.bytes.append(contentsOf: piece)
+            }
+            complete = decoder.isDone
+            body.decoder = decoder
+        } else {
+            used = min(body.remaining, buf.count)
+            body.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[0..<used]))
+            body.remaining -= used
+            complete = body.remaining == 0
+        }
+        if !complete {
+            conn.pendingBody = body
+            return used
+        }
+        let requestID = RequestID.from(body.head.headers)
+        let info = AccessInfo(
+            method: body.head.method, path: body.head.path, requestID: requestID, remote: conn.remote,
+            started: body.started)
+        let request = makeRequest(body.head, body: body.bytes, requestID: requestID, conn: conn)
+        dispatch(conn, body.route, body.values, request, body.head, info)
+        return used
+    }
+
+    private func makeRequest(_ head: RequestHead, body: [UInt8], requestID: String, conn: Connection) -> HTTPRequest {
+        var request = HTTPRequest(
+            method: head.method, path: head.path, query: head.query, headers: head.headers, body: body)
+        request.requestID = requestID
+        request.remoteAddress = conn.remote
+        return request
+    }
+
+    private func dispatch(
+        _ conn: Connection, _ route: Route, _ values: [Substring], _ request: HTTPRequest, _ head: RequestHead,
+        _ info: AccessInfo
+    ) {
+        if route.options.runsOnEventLoop {
+            let response = ctx.router.run(route, values, request)
+            if case .bytes = response.body {
+                respondInline(conn, head, info, response, forceClose: false)
+                return
+            }
+            // A streamed answer may block: write it from a handler thread.
+            let ctx = self.ctx
+            let transport = conn.transport
+            let id = conn.id
+            enterHandler(conn) { [self] in
+                let (output, close) = ResponseWriter.write(
+                    response, head: head, transport: transport, ctx: ctx, info: info, bodySource: nil)
+                post(.handlerDone(fd: transport.fd, id: id, output: output, leftover: nil, close: close))
+            }
+            return
+        }
+        dispatchToPool(conn, route, values, request, head, info, source: nil)
+    }
+
+    private func dispatchToPool(
+        _ conn: Connection, _ route: Route, _ values: [Substring], _ request: HTTPRequest, _ head: RequestHead,
+        _ info: AccessInfo, source: SocketBodySource?
+    ) {
+        let ctx = self.ctx
+        let transport = conn.transport
+        let id = conn.id
+        let values = values.map { String($0) }
+        enterHandler(conn) { [self] in
+            let response = ctx.router.run(route, values.map { $0[...] }, request)
+            let (output, close) = ResponseWriter.write(
+                response, head: head, transport: transport, ctx: ctx, info: info, bodySource: source)
+            let leftover = source.map { $0.finishedCleanly ? $0.takeLeftover() : [] }
+            post(.handlerDone(fd: transport.fd, id: id, output: output, leftover: leftover, close: close))
+        }
+    }
+
+    /// Hands the connection to a handler thread, after earlier responses are flushed.
+    private func enterHandler(_ conn: Connection, _ job: @escaping @Sendable () -> Void) {
+        conn.phase = .handler
+        flush(conn)
+        if conn.closed { return }
+        if conn.pendingOutput > 0 {
+            conn.deferredJob = job
+        } else {
+            ctx.pool.submit(job)
+        }
+    }
+
+    /// Appends a buffered response to the connection's output (flushed by the caller's loop).
+    func respondInline(
+        _ conn: Connection, _ head: RequestHead, _ info: AccessInfo, _ response: HTTPResponse, forceClose: Bool
+    ) {
+        guard case .bytes(let body) = response.body else { return }
+        let keepAlive =
+            head.keepAlive && !forceClose && !ctx.shuttingDown.load(ordering: .relaxed)
+            && !ResponseWriter.asksToClose(response)
+        ResponseHead.write(
+            status: response.status, headers: response.headers, contentLength: body.count, keepAlive: keepAlive,
+            http10: head.isHTTP10, into: &conn.output)
+        if head.method != .HEAD { conn.output.append(contentsOf: body) }
+        ctx.logAccess(info, status: response.status, bytes: body.count)
+        conn.phase = .idle
+        conn.since = now
+        if !keepAlive { conn.closeAfterFlush = true }
+    }
+
+    /// Answers a framing error or timeout with a JSON error and closes after it.
+    func respondError(_ conn: Connection, _ status: Int, _ message: String) {
+        conn.pendingBody = nil
+        let response = HTTPResponse.error(status, message)
+        if case .bytes(let body) = response.body {
+            ResponseHead.write(
+                status: status, headers: response.headers, contentLength: body.count, keepAlive: false, http10: false,
+                into: &conn.output)
+            conn.output.append(contentsOf: body)
+        }
+        conn.phase = .idle
+        conn.closeAfterFlush = true
+        conn.input.release()
+        flush(conn)
+    }
+}

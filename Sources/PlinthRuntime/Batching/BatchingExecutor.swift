@@ -1,0 +1,197 @@
+import Dispatch
+import Foundation
+
+/// Runs a `ServedModel` behind the `BatchScheduler`: callers block in `infer` while worker
+/// threads run merged batches. The scheduler decides; this class only does the I/O around it.
+// @unchecked Sendable: every mutable field is read and written only with `condition` locked.
+final class BatchingExecutor: @unchecked Sendable {
+    /// What one request got back.
+    struct Outcome: Sendable {
+        var outputs: [String: WireTensor]
+        var queueMicros: UInt64
+        var computeMicros: UInt64
+        /// Rows in the batch the model ran (1 when not batched with others for a 1-row request).
+        var batchRows: Int
+    }
+
+    /// A waiting request: its inputs, and where the worker leaves the outcome.
+    // @unchecked Sendable: `outcome` is written by one worker before `done.signal()` and read
+    // by the caller only after `done.wait()`, which orders the two.
+    private final class Ticket: @unchecked Sendable {
+        let inputs: [String: WireTensor]
+        let rows: Int
+        let arrivalMicros: UInt64
+        let done = DispatchSemaphore(value: 0)
+        var outcome: Result<Outcome, InferenceError> = .failure(.unavailable)
+
+        init(inputs: [String: WireTensor], rows: Int, arrivalMicros: UInt64) {
+            self.inputs = inputs
+            self.rows = rows
+            self.arrivalMicros = arrivalMicros
+        }
+    }
+
+    private let model: any ServedModel
+    private let condition = NSCondition()
+    private var scheduler: BatchScheduler<String>
+    private var pending: [UInt64: Ticket] = [:]
+    private var ready: [[Ticket]] = []
+    private var wakeAtMicros: UInt64?
+    private var nextID: UInt64 = 0
+    private var stopping = false
+    private var workersRunning = 0
+    private let batching: Bool
+
+    init(model: any ServedModel, maxBatch: Int, maxDelayMicros: Int, concurrency: Int, maxQueued: Int = 4096) {
+        self.model = model
+        batching = model.acceptsBatches && maxBatch > 1
+        scheduler = BatchScheduler(.init(
+            maxBatch: batching ? maxBatch : 1, maxDelayMicros: UInt64(max(0, maxDelayMicros)),
+            maxConcurrentBatches: concurrency, maxQueued: maxQueued))
+        workersRunning = max(1, concurrency)
+        for index in 0..<max(1, concurrency) {
+            let thread = Thread { [self] in workerLoop() }
+            thread.name = "plinth-batch-\(index)"
+            thread.start()
+        }
+    }
+
+    static func nowMicros() -> UInt64 { DispatchTime.now().uptimeNanoseconds / 1000 }
+
+    /// Runs `inputs` (checked against the model's signature), batched with concurrent requests.
+    /// Blocks until done.
+    func infer(_ inputs: [String: WireTensor]) throws(InferenceError) -> Outcome {
+        let (key, rows) = batchKey(inputs)
+        let ticket = Ticket(inputs: inputs, rows: rows, arrivalMicros: Self.nowMicros())
+        condition.lock()
+        guard !stopping else {
+            condition.unlock()
+            throw .unavailable
+        }
+        nextID += 1
+        let id = nextID
+        pending[id] = ticket
+        apply(scheduler.submit(.init(id: id, key: key, rows: rows, arrivalMicros: ticket.arrivalMicros),
+                               nowMicros: ticket.arrivalMicros))
+        condition.unlock()
+        ticket.done.wait()
+        return try ticket.outcome.get()
+    }
+
+    /// Stops taking requests; queued ones still run. Returns once the workers have exited.
+    func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while workersRunning > 0 { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Requests with equal keys can share a batch: same input names, datatypes and non-batch
+    /// dimensions, and one common first dimension across their inputs.
+    private func batchKey(_ inputs: [String: WireTensor]) -> (String, Int) {
+        let rows = inputs.values.first?.shape.first ?? 1
+        guard batching, inputs.values.allSatisfy({ $0.shape.first == rows }) else {
+            return ("unbatched-\(UInt64.random(in: 0...UInt64.max))", max(rows, 1))
+        }
+        var key = ""
+        for name in inputs.keys.sorted() {
+            let tensor = inputs[name]!
+            key += "\(name.utf8.count):\(name)|\(tensor.datatype.rawValue)|\(tensor.shape.dropFirst())|"
+        }
+        return (key, rows)
+    }
+
+    /// Applies scheduler actions; `condition` is held.
+    private func apply(_ actions: [BatchScheduler<String>.Action]) {
+        for action in actions {
+            switch action {
+            case .execute(let ids, _):
+                ready.append(ids.compactMap { pending.removeValue(forKey: $0) })
+                condition.broadcast()
+            case .wake(let at):
+                wakeAtMicros = at
+                condition.broadcast()
+            case .reject(let id):
+                if let ticket = pending.removeValue(forKey: id) {
+                    ticket.outcome = .failure(.overloaded)
+                    ticket.done.signal()
+                }
+            }
+        }
+    }
+
+    private func workerLoop() {
+        condition.lock()
+        while true {
+            if !ready.isEmpty {
+                let batch = ready.removeFirst()
+                condition.unlock()
+                run(batch)
+                condition.lock()
+                apply(scheduler.batchFinished(nowMicros: Self.nowMicros()))
+                condition.broadcast()  // a stopping worker may be waiting for the last batch
+                continue
+            }
+            if stopping {
+                if scheduler.queue.isEmpty {
+                    if scheduler.running == 0 { break }
+                } else {
+                    // Queued requests run now rather than waiting out their delay.
+                    apply(scheduler.timerFired(nowMicros: UInt64.max / 2))
+                    if !ready.isEmpty { continue }
+                }
+                condition.wait()
+                continue
+            }
+            if let wake = wakeAtMicros {
+                let now = Self.nowMicros()
+                if now >= wake {
+                    wakeAtMicros = nil
+                    apply(scheduler.timerFired(nowMicros: now))
+                    continue
+                }
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(wake - now) / 1_000_000))
+                continue
+            }
+            condition.wait()
+        }
+        workersRunning -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Runs one batch outside the lock and hands each ticket its outcome.
+    private func run(_ tickets: [Ticket]) {
+        let start = Self.nowMicros()
+        let rows = tickets.reduce(0) { $0 + $1.rows }
+        var results: [Result<[String: WireTensor], InferenceError>]
+        var batched = false
+        if tickets.count > 1, let merged = BatchAssembler.merge(tickets.map(\.inputs)),
+           let outputs = try? model.run(merged),
+           let pieces = BatchAssembler.split(outputs, rows: tickets.map(\.rows)) {
+            results = pieces.map { .success($0) }
+            batched = true
+        } else {
+            // One request, or a batch that failed or could not be split: each on its own, so
+            // one bad request cannot fail the others.
+            results = tickets.map { ticket in
+                do {
+                    return .success(try model.run(ticket.inputs))
+                } catch let error as InferenceError {
+                    return .failure(error)
+                } catch {
+                    return .failure(.executionFailed("\(error)"))
+                }
+            }
+        }
+        let compute = Self.nowMicros() - start
+        for (ticket, result) in zip(tickets, results) {
+            ticket.outcome = result.map {
+                Outcome(outputs: $0, queueMicros: start - min(start, ticket.arrivalMicros), computeMicros: compute,
+                        batchRows: batched ? rows : ticket.rows)
+            }
+            ticket.done.signal()
+        }
+    }
+}

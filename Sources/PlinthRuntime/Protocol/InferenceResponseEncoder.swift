@@ -1,0 +1,201 @@
+/// Encodes an `InferenceResponse` as OIP v2 JSON, binary outputs appended after it.
+public enum InferenceResponseEncoder {
+    /// The encoded body and, when any output is binary, the JSON part's length (the value of the
+    /// `Inference-Header-Content-Length` response header).
+    public struct Encoded: Sendable {
+        public var body: [UInt8]
+        public var jsonLength: Int?
+    }
+
+    public static func encode(_ response: InferenceResponse) -> Encoded {
+        var out: [UInt8] = []
+        let estimate = response.outputs.reduce(0) { $0 + ($1.binary ? 0 : $1.tensor.data.count * 12) }
+        out.reserveCapacity(256 + estimate)
+        out.append(contentsOf: "{\"model_name\":".utf8)
+        appendString(response.modelName, to: &out)
+        if let version = response.modelVersion {
+            out.append(contentsOf: ",\"model_version\":".utf8)
+            appendString(version, to: &out)
+        }
+        if let id = response.id {
+            out.append(contentsOf: ",\"id\":".utf8)
+            appendString(id, to: &out)
+        }
+        if !response.parameters.isEmpty {
+            out.append(contentsOf: ",\"parameters\":".utf8)
+            appendParameters(response.parameters, to: &out)
+        }
+        out.append(contentsOf: ",\"outputs\":[".utf8)
+        var binaryParts: [ResponseOutput] = []
+        for (index, output) in response.outputs.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            let tensor = output.tensor
+            out.append(contentsOf: "{\"name\":".utf8)
+            appendString(tensor.name, to: &out)
+            out.append(contentsOf: ",\"datatype\":\"".utf8)
+            out.append(contentsOf: tensor.datatype.rawValue.utf8)
+            out.append(contentsOf: "\",\"shape\":[".utf8)
+            for (i, dim) in tensor.shape.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendInteger(Int64(dim), to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+            var parameters: [(key: String, value: ParameterValue)] = []
+            if output.binary {
+                let size = BinaryTensorCodec.encodedSize(tensor.data, as: tensor.datatype)
+                parameters.append(("binary_data_size", .int(Int64(size))))
+                binaryParts.append(output)
+            }
+            if !parameters.isEmpty || output.labels != nil {
+                out.append(contentsOf: ",\"parameters\":".utf8)
+                appendParameters(parameters, labels: output.labels, to: &out)
+            }
+            if !output.binary {
+                out.append(contentsOf: ",\"data\":".utf8)
+                appendData(tensor.data, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: "]}".utf8)
+        guard !binaryParts.isEmpty else { return Encoded(body: out, jsonLength: nil) }
+        let jsonLength = out.count
+        for output in binaryParts {
+            BinaryTensorCodec.encode(output.tensor.data, as: output.tensor.datatype, into: &out)
+        }
+        return Encoded(body: out, jsonLength: jsonLength)
+    }
+
+    static func appendParameters(
+        _ parameters: [(key: String, value: ParameterValue)], labels: [String]? = nil, to out: inout [UInt8]
+    ) {
+        out.append(UInt8(ascii: "{"))
+        for (index, parameter) in parameters.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(parameter.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            switch parameter.value {
+            case .string(let s): appendString(s, to: &out)
+            case .int(let i): appendInteger(i, to: &out)
+            case .double(let d): appendDouble(d, to: &out)
+            case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+            }
+        }
+        if let labels {
+            if !parameters.isEmpty { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"labels\":[".utf8)
+            for (index, label) in labels.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(label, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Elements as a flat JSON array.
+    static func appendData(_ data: TensorData, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        switch data {
+        case .float32(let values):
+            for (i, v) in values.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendFloat(v, to: &out)
+            }
+        case .float64(let values):
+            for (i, v) in values.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendDouble(v, to: &out)
+            }
+        case .int64(let values):
+            for (i, v) in values.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendInteger(v, to: &out)
+            }
+        case .uint64(let values):
+            for (i, v) in values.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: String(v).utf8)
+            }
+        case .bool(let values):
+            for (i, v) in values.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: (v ? "true" : "false").utf8)
+            }
+        case .bytes(let values):
+            for (i, v) in values.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(String(decoding: v, as: UTF8.self), to: &out)
+            }
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// Shortest text that reads back as the same Float (Swift's `description`, which is
+    /// round-trip exact); non-finite values as Python's json writes them (NaN, Infinity).
+    @inline(__always)
+    static func appendFloat(_ v: Float, to out: inout [UInt8]) {
+        guard v.isFinite else {
+            out.append(contentsOf: (v.isNaN ? "NaN" : v < 0 ? "-Infinity" : "Infinity").utf8)
+            return
+        }
+        if v == v.rounded(), abs(v) < 1e7 {
+            // Integral values: skip the general algorithm ("3" rather than "3.0" is also valid JSON).
+            appendInteger(Int64(v), to: &out)
+            if v == 0 && v.sign == .minus { out.insert(UInt8(ascii: "-"), at: out.count - 1) }
+            return
+        }
+        out.append(contentsOf: v.description.utf8)
+    }
+
+    static func appendDouble(_ v: Double, to out: inout [UInt8]) {
+        guard v.isFinite else {
+            out.append(contentsOf: (v.isNaN ? "NaN" : v < 0 ? "-Infinity" : "Infinity").utf8)
+            return
+        }
+        if v == v.rounded(), abs(v) < 1e15 {
+            appendInteger(Int64(v), to: &out)
+            if v == 0 && v.sign == .minus { out.insert(UInt8(ascii: "-"), at: out.count - 1) }
+            return
+        }
+        out.append(contentsOf: v.description.utf8)
+    }
+
+    static func appendInteger(_ v: Int64, to out: inout [UInt8]) {
+        if v < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = v.magnitude
+        if magnitude < 10 {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch, written backwards
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = buffer.count
+            while magnitude > 0 {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
+        }
+    }
+
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
+            case 0x0A: out.append(contentsOf: "\\n".utf8)
+            case 0x0D: out.append(contentsOf: "\\r".utf8)
+            case 0x09: out.append(contentsOf: "\\t".utf8)
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

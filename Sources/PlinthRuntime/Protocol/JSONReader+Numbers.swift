@@ -1,0 +1,197 @@
+/// A scanned JSON number: its significant digits and decimal exponent, plus where it lies.
+struct NumberToken {
+    var start: Int
+    var end: Int
+    var negative = false
+    /// Up to 19 significant digits.
+    var mantissa: UInt64 = 0
+    /// Value = mantissa × 10^exponent (when not truncated).
+    var exponent = 0
+    /// More than 19 significant digits: only the slow path is exact.
+    var truncated = false
+    /// No fraction and no exponent part.
+    var isInteger = true
+}
+
+/// Powers of ten exactly representable as Double (10^0 … 10^22).
+private let exactPowersOfTen: [Double] = (0...22).map { e in
+    var value = 1.0
+    for _ in 0..<e { value *= 10 }
+    return value
+}
+
+extension JSONReader {
+    @inline(__always)
+    private func isDigit(_ c: UInt8) -> Bool { c &- UInt8(ascii: "0") < 10 }
+
+    /// Scans one number per RFC 8259's grammar.
+    mutating func scanNumber() throws(InferenceError) -> NumberToken {
+        skipWhitespace()
+        var token = NumberToken(start: position, end: position)
+        if position < end && base[position] == UInt8(ascii: "-") {
+            token.negative = true
+            position += 1
+        }
+        guard position < end, isDigit(base[position]) else { throw error("expected a number") }
+        var digits = 0
+        if base[position] == UInt8(ascii: "0") {
+            position += 1
+            if position < end && isDigit(base[position]) { throw error("leading zero in number") }
+        } else {
+            while position < end {
+                let d = base[position] &- UInt8(ascii: "0")
+                guard d < 10 else { break }
+                if digits < 19 {
+                    token.mantissa = token.mantissa &* 10 &+ UInt64(d)
+                    digits += 1
+                } else {
+                    token.exponent += 1
+                    token.truncated = true
+                }
+                position += 1
+            }
+        }
+        if position < end && base[position] == UInt8(ascii: ".") {
+            token.isInteger = false
+            position += 1
+            guard position < end, isDigit(base[position]) else { throw error("expected a digit after '.'") }
+            while position < end {
+                let d = base[position] &- UInt8(ascii: "0")
+                guard d < 10 else { break }
+                if digits < 19 {
+                    token.mantissa = token.mantissa &* 10 &+ UInt64(d)
+                    token.exponent -= 1
+                    if token.mantissa != 0 { digits += 1 }
+                } else if d != 0 {
+                    token.truncated = true
+                }
+                position += 1
+            }
+        }
+        if position < end && (base[position] | 0x20) == UInt8(ascii: "e") {
+            token.isInteger = false
+            position += 1
+            var negativeExponent = false
+            if position < end && (base[position] == UInt8(ascii: "+") || base[position] == UInt8(ascii: "-")) {
+                negativeExponent = base[position] == UInt8(ascii: "-")
+                position += 1
+            }
+            guard position < end, isDigit(base[position]) else { throw error("expected a digit in the exponent") }
+            var value = 0
+            while position < end {
+                let d = base[position] &- UInt8(ascii: "0")
+                guard d < 10 else { break }
+                if value < 100_000 { value = value * 10 + Int(d) }
+                position += 1
+            }
+            token.exponent += negativeExponent ? -value : value
+        }
+        token.end = position
+        return token
+    }
+
+    private func tokenText(_ token: NumberToken) -> String {
+        String(decoding: UnsafeBufferPointer(start: base + token.start, count: token.end - token.start), as: UTF8.self)
+    }
+
+    /// The number as Float, bit-identical to `Float(String)`: an exact Double (Clinger's fast
+    /// path) rounded to Float unless it sits exactly on a Float rounding midpoint, else the slow path.
+    @inline(__always)
+    func floatValue(_ token: NumberToken) throws(InferenceError) -> Float {
+        if token.mantissa == 0 && !token.truncated { return token.negative ? -0.0 : 0.0 }
+        if !token.truncated && token.mantissa <= 1 << 53 && token.exponent >= -22 && token.exponent <= 22 {
+            var d = Double(token.mantissa)
+            d = token.exponent < 0 ? d / exactPowersOfTen[-token.exponent] : d * exactPowersOfTen[token.exponent]
+            // All values here are normal Floats; a Double whose low 29 bits are exactly 1000…0
+            // lies on a midpoint and rounding it again could differ from rounding the decimal.
+            if d.bitPattern & 0x1FFF_FFFF != 0x1000_0000 {
+                let f = Float(d)
+                return token.negative ? -f : f
+            }
+        }
+        guard let value = Float(tokenText(token)), value.isFinite else {
+            throw InferenceError.malformedJSON(offset: token.start, reason: "number out of range for FP32")
+        }
+        return value
+    }
+
+    /// The number as Double, bit-identical to `Double(String)`.
+    @inline(__always)
+    func doubleValue(_ token: NumberToken) throws(InferenceError) -> Double {
+        if token.mantissa == 0 && !token.truncated { return token.negative ? -0.0 : 0.0 }
+        if !token.truncated && token.mantissa <= 1 << 53 && token.exponent >= -22 && token.exponent <= 22 {
+            var d = Double(token.mantissa)
+            d = token.exponent < 0 ? d / exactPowersOfTen[-token.exponent] : d * exactPowersOfTen[token.exponent]
+            return token.negative ? -d : d
+        }
+        guard let value = Double(tokenText(token)), value.isFinite else {
+            throw InferenceError.malformedJSON(offset: token.start, reason: "number out of range for FP64")
+        }
+        return value
+    }
+
+    /// Reads a float element; also accepts Python's `NaN`, `Infinity`, `-Infinity`.
+    mutating func readFloat() throws(InferenceError) -> Float {
+        if let special = readNonFinite() { return Float(special) }
+        return try floatValue(scanNumber())
+    }
+
+    mutating func readDouble() throws(InferenceError) -> Double {
+        if let special = readNonFinite() { return special }
+        return try doubleValue(scanNumber())
+    }
+
+    private mutating func readNonFinite() -> Double? {
+        guard let c = peek(), c == UInt8(ascii: "N") || c == UInt8(ascii: "I") || c == UInt8(ascii: "-") else { return nil }
+        if consumeLiteral("NaN") { return .nan }
+        if consumeLiteral("Infinity") { return .infinity }
+        if consumeLiteral("-Infinity") { return -.infinity }
+        return nil
+    }
+
+    /// An integer in `range`; fractions and exponents are rejected.
+    mutating func readInteger(in range: ClosedRange<Int64>, _ typeName: String) throws(InferenceError) -> Int64 {
+        let token = try scanNumber()
+        guard token.isInteger else {
+            throw InferenceError.malformedJSON(offset: token.start, reason: "expected an integer for \(typeName)")
+        }
+        guard !token.truncated, token.exponent == 0 else {
+            throw InferenceError.malformedJSON(offset: token.start, reason: "integer out of range for \(typeName)")
+        }
+        let magnitude = token.mantissa
+        let value: Int64
+        if token.negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else {
+                throw InferenceError.malformedJSON(offset: token.start, reason: "integer out of range for \(typeName)")
+            }
+            value = magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+        } else {
+            guard magnitude <= UInt64(Int64.max) else {
+                throw InferenceError.malformedJSON(offset: token.start, reason: "integer out of range for \(typeName)")
+            }
+            value = Int64(magnitude)
+        }
+        guard range.contains(value) else {
+            throw InferenceError.malformedJSON(offset: token.start, reason: "integer out of range for \(typeName)")
+        }
+        return value
+    }
+
+    /// A non-negative integer up to UInt64.max (20 digits, so re-read from the text).
+    mutating func readUInt64() throws(InferenceError) -> UInt64 {
+        let token = try scanNumber()
+        guard token.isInteger, !token.negative || token.mantissa == 0 else {
+            throw InferenceError.malformedJSON(offset: token.start, reason: "expected a non-negative integer for UINT64")
+        }
+        var value: UInt64 = 0
+        for i in token.start..<token.end where base[i] != UInt8(ascii: "-") {
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(base[i] - UInt8(ascii: "0")))
+            guard !o1, !o2 else {
+                throw InferenceError.malformedJSON(offset: token.start, reason: "integer out of range for UINT64")
+            }
+            value = sum
+        }
+        return value
+    }
+}

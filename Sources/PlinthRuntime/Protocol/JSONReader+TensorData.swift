@@ -1,0 +1,93 @@
+/// Reads one element of a tensor's `data` array.
+protocol JSONElementReader {
+    associatedtype Value
+    static func read(_ reader: inout JSONReader, _ datatype: OIPDatatype) throws(InferenceError) -> Value
+}
+
+enum FloatElementReader: JSONElementReader {
+    static func read(_ reader: inout JSONReader, _ datatype: OIPDatatype) throws(InferenceError) -> Float {
+        try reader.readFloat()
+    }
+}
+
+enum DoubleElementReader: JSONElementReader {
+    static func read(_ reader: inout JSONReader, _ datatype: OIPDatatype) throws(InferenceError) -> Double {
+        try reader.readDouble()
+    }
+}
+
+enum IntegerElementReader: JSONElementReader {
+    static func read(_ reader: inout JSONReader, _ datatype: OIPDatatype) throws(InferenceError) -> Int64 {
+        try reader.readInteger(in: datatype.integerRange ?? Int64.min...Int64.max, datatype.rawValue)
+    }
+}
+
+enum UInt64ElementReader: JSONElementReader {
+    static func read(_ reader: inout JSONReader, _ datatype: OIPDatatype) throws(InferenceError) -> UInt64 {
+        try reader.readUInt64()
+    }
+}
+
+enum BoolElementReader: JSONElementReader {
+    static func read(_ reader: inout JSONReader, _ datatype: OIPDatatype) throws(InferenceError) -> Bool {
+        try reader.readBool()
+    }
+}
+
+enum BytesElementReader: JSONElementReader {
+    static func read(_ reader: inout JSONReader, _ datatype: OIPDatatype) throws(InferenceError) -> [UInt8] {
+        guard reader.peek() == UInt8(ascii: "\"") else { throw reader.error("expected a string for BYTES") }
+        return try reader.readStringBytes()
+    }
+}
+
+/// A `data` array of `datatype` elements, flat or nested (row-major), flattened.
+func readTensorData(_ reader: inout JSONReader, datatype: OIPDatatype, capacity: Int) throws(InferenceError) -> TensorData {
+    switch datatype {
+    case .fp32, .fp16:
+        return .float32(try reader.readFlattened(FloatElementReader.self, datatype, capacity: capacity))
+    case .fp64:
+        return .float64(try reader.readFlattened(DoubleElementReader.self, datatype, capacity: capacity))
+    case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32:
+        return .int64(try reader.readFlattened(IntegerElementReader.self, datatype, capacity: capacity))
+    case .uint64:
+        return .uint64(try reader.readFlattened(UInt64ElementReader.self, datatype, capacity: capacity))
+    case .bool:
+        return .bool(try reader.readFlattened(BoolElementReader.self, datatype, capacity: capacity))
+    case .bytes:
+        return .bytes(try reader.readFlattened(BytesElementReader.self, datatype, capacity: capacity))
+    }
+}
+
+extension JSONReader {
+    mutating func readFlattened<E: JSONElementReader>(_ element: E.Type, _ datatype: OIPDatatype, capacity: Int)
+        throws(InferenceError) -> [E.Value]
+    {
+        var out: [E.Value] = []
+        out.reserveCapacity(capacity)
+        try appendFlattened(element, datatype, into: &out)
+        return out
+    }
+
+    private mutating func appendFlattened<E: JSONElementReader>(
+        _ element: E.Type, _ datatype: OIPDatatype, into out: inout [E.Value]
+    ) throws(InferenceError) {
+        try enter(UInt8(ascii: "["))
+        if consume(UInt8(ascii: "]")) {
+            leave()
+            return
+        }
+        let nested = peek() == UInt8(ascii: "[")
+        while true {
+            if nested {
+                try appendFlattened(element, datatype, into: &out)
+            } else {
+                out.append(try E.read(&self, datatype))
+            }
+            if consume(UInt8(ascii: ",")) { continue }
+            guard consume(UInt8(ascii: "]")) else { throw error("expected ',' or ']'") }
+            leave()
+            return
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import PlinthCore
+
+/// The OIP v2 inference pipeline for one model, without HTTP: decode, check against the
+/// signature, run through the batcher, encode.
+final class InferenceService: Sendable {
+    /// An encoded response and the timings that go into its headers.
+    struct Answer: Sendable {
+        var encoded: InferenceResponseEncoder.Encoded
+        var queueMicros: UInt64
+        var computeMicros: UInt64
+        var batchRows: Int
+    }
+
+    let name: String
+    let version: String
+    let model: any ServedModel
+    let executor: BatchingExecutor
+
+    init(name: String, version: String, model: any ServedModel, executor: BatchingExecutor) {
+        self.name = name
+        self.version = version
+        self.model = model
+        self.executor = executor
+    }
+
+    func infer(body: [UInt8], jsonLength: Int?) throws(InferenceError) -> Answer {
+        let request = try InferenceRequestDecoder.decode(body, jsonLength: jsonLength)
+        let inputs = try checkInputs(request.inputs)
+        let wanted = try selectOutputs(request)
+        let outcome = try executor.infer(inputs)
+        var outputs: [ResponseOutput] = []
+        for (spec, binary) in wanted {
+            guard let tensor = outcome.outputs[spec.name] else {
+                throw .executionFailed("the model produced no output '\(spec.name)'")
+            }
+            outputs.append(ResponseOutput(tensor: tensor, binary: binary, labels: spec.labels))
+        }
+        let response = InferenceResponse(
+            modelName: name, modelVersion: version, id: request.id,
+            parameters: [
+                ("plinth_queue_us", .int(Int64(outcome.queueMicros))),
+                ("plinth_compute_us", .int(Int64(outcome.computeMicros))),
+                ("plinth_batch_size", .int(Int64(outcome.batchRows))),
+            ],
+            outputs: outputs)
+        return Answer(encoded: InferenceResponseEncoder.encode(response), queueMicros: outcome.queueMicros,
+                      computeMicros: outcome.computeMicros, batchRows: outcome.batchRows)
+    }
+
+    /// The inputs by name, each matching the model's name, datatype and shape.
+    func checkInputs(_ inputs: [WireTensor]) throws(InferenceError) -> [String: WireTensor] {
+        var byName: [String: WireTensor] = [:]
+        for input in inputs {
+            guard let spec = model.inputs.first(where: { $0.name == input.name }) else {
+                throw .inputMismatch("unknown input '\(input.name)'; the model's inputs are \(Self.describe(model.inputs))")
+            }
+            guard input.datatype == spec.datatype else {
+                throw .inputMismatch(
+                    "input '\(input.name)' has datatype \(input.datatype); the model expects \(spec.datatype)")
+            }
+            // An empty declared shape means the model leaves the rank unknown.
+            let fits = spec.shape.isEmpty
+                || (input.shape.count == spec.shape.count
+                    && zip(input.shape, spec.shape).allSatisfy { $1 < 0 || $0 == $1 })
+            guard fits else {
+                throw .inputMismatch(
+                    "input '\(input.name)' has shape \(input.shape); the model expects \(spec.shape) (-1: any size)")
+            }
+            byName[input.name] = input
+        }
+        for spec in model.inputs where byName[spec.name] == nil {
+            throw .inputMismatch("missing input '\(spec.name)' (\(spec.datatype) \(spec.shape))")
+        }
+        return byName
+    }
+
+    /// The outputs to return, in order, with whether each goes binary.
+    func selectOutputs(_ request: InferenceRequest) throws(InferenceError) -> [(TensorSpec, Bool)] {
+        let defaultBinary = request.binaryDataOutput
+        if request.outputs.isEmpty { return model.outputs.map { ($0, defaultBinary) } }
+        var selected: [(TensorSpec, Bool)] = []
+        for wanted in request.outputs {
+            guard let spec = model.outputs.first(where: { $0.name == wanted.name }) else {
+                throw .unknownOutput(name: wanted.name, available: model.outputs.map(\.name))
+            }
+            selected.append((spec, wanted.binaryData ?? defaultBinary))
+        }
+        return selected
+    }
+
+    static func describe(_ specs: [TensorSpec]) -> String {
+        specs.map { "'\($0.name)' (\($0.datatype) \($0.shape))" }.joined(separator: ", ")
+    }
+
+    /// OIP model metadata JSON.
+    func metadata() -> [UInt8] {
+        var out: [UInt8] = []
+        out.append(contentsOf: "{\"name\":".utf8)
+        InferenceResponseEncoder.appendString(name, to: &out)
+        out.append(contentsOf: ",\"versions\":[".utf8)
+        InferenceResponseEncoder.appendString(version, to: &out)
+        out.append(contentsOf: "],\"platform\":\"plinth-onnx\",\"inputs\":".utf8)
+        Self.appendSpecs(model.inputs, to: &out)
+        out.append(contentsOf: ",\"outputs\":".utf8)
+        Self.appendSpecs(model.outputs, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    private static func appendSpecs(_ specs: [TensorSpec], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (index, spec) in specs.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "{\"name\":".utf8)
+            InferenceResponseEncoder.appendString(spec.name, to: &out)
+            out.append(contentsOf: ",\"datatype\":\"\(spec.datatype.rawValue)\",\"shape\":[".utf8)
+            out.append(contentsOf: spec.shape.map(String.init).joined(separator: ",").utf8)
+            out.append(UInt8(ascii: "]"))
+            if let labels = spec.labels {
+                out.append(contentsOf: ",\"parameters\":".utf8)
+                InferenceResponseEncoder.appendParameters([], labels: labels, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+}

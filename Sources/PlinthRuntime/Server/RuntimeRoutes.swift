@@ -1,0 +1,81 @@
+import PlinthCore
+import PlinthHTTP
+
+/// The OIP v2 REST surface of a runtime serving one model.
+enum RuntimeRoutes {
+    /// Largest inference body accepted (JSON plus binary tensors).
+    static let defaultMaxBodyBytes = 64 << 20
+
+    static func install(on router: Router, service: InferenceService, isReady: @escaping @Sendable () -> Bool,
+                        maxBodyBytes: Int = defaultMaxBodyBytes) {
+        let light = RouteOptions(runsOnEventLoop: true)
+        router.add(.GET, "/v2/health/live", options: light) { _ in .jsonBytes(Array("{\"live\":true}".utf8)) }
+        router.add(.GET, "/v2/health/ready", options: light) { _ in
+            isReady() ? .jsonBytes(Array("{\"ready\":true}".utf8)) : .jsonBytes(Array("{\"ready\":false}".utf8), status: 503)
+        }
+        router.add(.GET, "/v2", options: light) { _ in
+            .jsonBytes(Array(("{\"name\":\"plinth\",\"version\":\"\(PlinthVersion.current)\","
+                + "\"extensions\":[\"binary_tensor_data\"]}").utf8))
+        }
+        let metadata = service.metadata()
+        let modelReady: HTTPHandler = { request in
+            try check(request, service)
+            let ready = isReady()
+            var body: [UInt8] = Array("{\"name\":".utf8)
+            InferenceResponseEncoder.appendString(service.name, to: &body)
+            body += Array(",\"ready\":\(ready)}".utf8)
+            return .jsonBytes(body, status: ready ? 200 : 503)
+        }
+        let modelMetadata: HTTPHandler = { request in
+            try check(request, service)
+            return .jsonBytes(metadata)
+        }
+        let infer: HTTPHandler = { request in
+            try check(request, service)
+            return inferResponse(request, service)
+        }
+        let inferOptions = RouteOptions(maxBodyBytes: maxBodyBytes)
+        for prefix in ["/v2/models/{model}", "/v2/models/{model}/versions/{version}"] {
+            router.add(.GET, prefix, options: light, modelMetadata)
+            router.add(.GET, prefix + "/ready", options: light, modelReady)
+            router.add(.POST, prefix + "/infer", options: inferOptions, infer)
+        }
+    }
+
+    /// 404 unless the path names this model (and this version, when it names one).
+    private static func check(_ request: HTTPRequest, _ service: InferenceService) throws {
+        let model = request.pathParameters["model"] ?? ""
+        guard model == service.name else {
+            throw HTTPError(404, "model '\(model)' not found; this runtime serves '\(service.name)'")
+        }
+        if let version = request.pathParameters["version"], version != service.version {
+            throw HTTPError(404, "version '\(version)' of model '\(model)' not found; this runtime serves version '\(service.version)'")
+        }
+    }
+
+    private static func inferResponse(_ request: HTTPRequest, _ service: InferenceService) -> HTTPResponse {
+        var jsonLength: Int?
+        if let text = request.headers["Inference-Header-Content-Length"] {
+            guard let value = Int(text), value >= 0 else {
+                return .error(400, "invalid Inference-Header-Content-Length '\(text)'")
+            }
+            jsonLength = value
+        }
+        do {
+            let answer = try service.infer(body: request.body, jsonLength: jsonLength)
+            var headers = HTTPHeaders()
+            if let length = answer.encoded.jsonLength {
+                headers.set("Content-Type", "application/octet-stream")
+                headers.set("Inference-Header-Content-Length", String(length))
+            } else {
+                headers.set("Content-Type", "application/json")
+            }
+            headers.set("Plinth-Queue-Us", String(answer.queueMicros))
+            headers.set("Plinth-Compute-Us", String(answer.computeMicros))
+            headers.set("Plinth-Batch-Size", String(answer.batchRows))
+            return HTTPResponse(status: 200, headers: headers, body: .bytes(answer.encoded.body))
+        } catch {
+            return .error(error.status, error.description)
+        }
+    }
+}

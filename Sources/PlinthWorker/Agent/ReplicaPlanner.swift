@@ -1,0 +1,76 @@
+import PlinthCore
+
+/// Turns the control plane's `DesiredReplica` into what the sandbox runs: the command (the
+/// built-in runtime for ONNX, the given argv for external runtimes), the artifact file, the
+/// environment and the limits.
+public struct ReplicaPlanner: Sendable {
+    /// argv prefix of the built-in runtime: `[plinth, "runtime"]`.
+    public let runtimeCommand: [String]
+    /// Where replica folders live (`ReplicaSandbox.replicasDirectory`).
+    public let replicasDirectory: String
+
+    public init(runtimeCommand: [String], replicasDirectory: String) {
+        self.runtimeCommand = runtimeCommand
+        self.replicasDirectory = replicasDirectory
+    }
+
+    /// The launch for `replica`, given the cached artifact path (nil when it has none).
+    public func launch(for replica: DesiredReplica, artifactPath: String?) throws(ReplicaPlanError) -> ReplicaLaunch {
+        guard ReplicaLaunch.isValidID(replica.id) else {
+            throw .invalid(replica.id, "id must be 1–64 of [A-Za-z0-9_-]")
+        }
+        guard replica.limits.memoryBytes > 0, replica.limits.cpuMillicores > 0 else {
+            throw .invalid(replica.id, "instance class limits must be positive")
+        }
+        guard replica.gpuIndices.count == Set(replica.gpuIndices).count, replica.gpuIndices.allSatisfy({ $0 >= 0 })
+        else {
+            throw .invalid(replica.id, "bad GPU indices \(replica.gpuIndices)")
+        }
+        var files: [String: String] = [:]
+        var modelPath: String?
+        if let artifact = replica.artifact {
+            guard ReplicaLaunch.isValidFileName(artifact.fileName) else {
+                throw .invalid(replica.id, "bad artifact file name '\(artifact.fileName)'")
+            }
+            guard let artifactPath else { throw .invalid(replica.id, "artifact \(artifact.sha256) is not cached") }
+            files[artifact.fileName] = artifactPath
+            modelPath = replicasDirectory + "/" + replica.id + "/artifact/" + artifact.fileName
+        }
+        let socket = replicasDirectory + "/" + replica.id + "/run/replica.sock"
+        let command: [String]
+        switch replica.format {
+        case "onnx":
+            guard let modelPath else { throw .invalid(replica.id, "an onnx replica needs an artifact") }
+            command = runtimeCommand + ["--model", modelPath, "--listen", "unix:" + socket]
+        case "external":
+            guard let given = replica.command, let first = given.first, !first.isEmpty else {
+                throw .invalid(replica.id, "an external replica needs a command")
+            }
+            command = given
+        default:
+            throw .invalid(replica.id, "unknown format '\(replica.format)'")
+        }
+        var environment: [String: String] = [:]
+        for (key, value) in replica.environment where !key.hasPrefix("PLINTH_") && !key.isEmpty && !key.contains("=") {
+            environment[key] = value
+        }
+        if let modelPath { environment["PLINTH_MODEL"] = modelPath }
+        environment["PLINTH_TENANT"] = replica.tenant
+        environment["PLINTH_DEPLOYMENT"] = replica.deployment
+        environment["PLINTH_VERSION"] = replica.version
+        return ReplicaLaunch(
+            id: replica.id, command: command, environment: environment, files: files, limits: replica.limits,
+            gpuIndices: replica.gpuIndices)
+    }
+}
+
+/// A desired replica the agent cannot run as given.
+public enum ReplicaPlanError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalid(String, String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let id, let message): "replica \(id): \(message)"
+        }
+    }
+}

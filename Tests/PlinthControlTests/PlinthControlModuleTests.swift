@@ -1,7 +1,0 @@
-import XCTest
-
-final class PlinthControlModuleTests: XCTestCase {
-    func testModuleBuilds() {
-        XCTAssertTrue(true)
-    }
-}

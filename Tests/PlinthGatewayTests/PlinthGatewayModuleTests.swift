@@ -1,7 +1,0 @@
-import XCTest
-
-final class PlinthGatewayModuleTests: XCTestCase {
-    func testModuleBuilds() {
-        XCTAssertTrue(true)
-    }
-}

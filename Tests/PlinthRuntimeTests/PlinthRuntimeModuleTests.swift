@@ -1,7 +1,0 @@
-import XCTest
-
-final class PlinthRuntimeModuleTests: XCTestCase {
-    func testModuleBuilds() {
-        XCTAssertTrue(true)
-    }
-}

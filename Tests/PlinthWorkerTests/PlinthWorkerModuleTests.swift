@@ -1,7 +1,0 @@
-import XCTest
-
-final class PlinthWorkerModuleTests: XCTestCase {
-    func testModuleBuilds() {
-        XCTAssertTrue(true)
-    }
-}
