@@ -21,7 +21,7 @@ public final class InferenceModel: Sendable {
 
     /// Loads a model file; external data is read only from inside the file's folder.
     public convenience init(path: String) throws(EngineError) {
-        let bytes = try FileBytes.read(path: path)
+        let bytes = try FileBytes.read(path: path, maxBytes: Limits.maxModelBytes)
         let dir: String
         if let slash = path.lastIndex(of: "/") {
             dir = String(path[..<slash]).isEmpty ? "/" : String(path[..<slash])

@@ -134,7 +134,7 @@ struct ExternalData {
 
 /// Whole-file and ranged reads through the C library, with errors as EngineError.io.
 enum FileBytes {
-    static func read(path: String, offset: Int = 0, length: Int? = nil) throws(EngineError) -> [UInt8] {
+    static func read(path: String, offset: Int = 0, length: Int? = nil, maxBytes: Int = .max) throws(EngineError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -143,6 +143,7 @@ enum FileBytes {
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, reason: "not a regular file") }
         let size = Int(st.st_size)
         let want = length ?? (size - offset)
+        guard want <= maxBytes else { throw .io(path: path, reason: "\(want) bytes is more than the \(maxBytes)-byte limit") }
         guard offset >= 0, want >= 0, offset <= size, want <= size - offset else {
             throw .io(path: path, reason: "range \(offset)+\(want) is beyond the file's \(size) bytes")
         }
