@@ -10,6 +10,13 @@ final class InferenceRunTests: XCTestCase {
         return (try InferenceModel(path: c.modelPath), c)
     }
 
+    func testOutputsAreEveryDeclaredOutput() throws {
+        let (model, c) = try vector("op_equal_where")
+        var feeds: [String: Tensor] = [:]
+        for i in c.inputs { feeds[i.name] = i.tensor }
+        XCTAssertEqual(Set(try model.run(feeds).keys), Set(model.outputs.map(\.name)))
+    }
+
     func testStableModelsExposeTheirSignatures() throws {
         let mlp = try InferenceModel(path: VectorCase.directory + "/mlp_784_256_128_10.onnx")
         XCTAssertEqual(mlp.inputs, [TensorSignature(name: "input", type: .float32, shape: [-1, 784])])
@@ -67,14 +74,18 @@ final class InferenceRunTests: XCTestCase {
     }
 
     func testConcurrentRunsAgreeWithSerialRuns() throws {
-        let (model, c) = try vector("mlp_784_256_128_10")
-        let feeds = [c.inputs[0].name: c.inputs[0].tensor]
-        let expected = try model.run(feeds)
-        let results = (0..<16).map { _ in ResultBox() }
-        DispatchQueue.concurrentPerform(iterations: 16) { i in
-            results[i].set(try? model.run(feeds))
+        for name in ["mlp_784_256_128_10", "lenet_cnn", "logreg_30", "skl_random_forest_string_labels"] {
+            let (model, c) = try vector(name)
+            var feeds: [String: Tensor] = [:]
+            for i in c.inputs { feeds[i.name] = i.tensor }
+            let expected = try model.run(feeds)
+            let results = (0..<16).map { _ in ResultBox() }
+            let shared = feeds
+            DispatchQueue.concurrentPerform(iterations: 16) { i in
+                results[i].set(try? model.run(shared))
+            }
+            for r in results { XCTAssertEqual(r.get(), expected, name) }
         }
-        for r in results { XCTAssertEqual(r.get(), expected) }
     }
 
     func testBatchSizesVaryBetweenRuns() throws {
