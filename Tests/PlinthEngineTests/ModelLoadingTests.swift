@@ -192,4 +192,19 @@ final class ModelLoadingTests: XCTestCase {
         let y = try model.run(["x": Tensor(shape: [2, 4], floats: [Float](repeating: 1, count: 8))])
         XCTAssertEqual(y["y"]?.shape, [1, 8])
     }
+
+    func testDoublePrecisionTreeAttributesAreRefusedNotApproximated() {
+        var attr = ProtoWriter()
+        attr.string(1, "nodes_values_as_tensor")
+        attr.int(20, 4)
+        attr.message(5, OnnxBuilder.floatTensor("", dims: [1], values: [0.5]))
+        let bytes = OnnxBuilder.model(
+            nodes: [OnnxBuilder.node("TreeEnsembleRegressor", ["x"], ["y"], domain: "ai.onnx.ml", attributes: [attr])],
+            inputs: [OnnxBuilder.floatValue("x", [nil, 2])], outputs: [OnnxBuilder.floatValue("y", [nil, 1])],
+            opsets: [("", 17), ("ai.onnx.ml", 3)])
+        XCTAssertThrowsError(try InferenceModel(bytes: bytes, directory: nil)) { error in
+            guard case .unsupportedFeature(let m)? = error as? EngineError else { return XCTFail("\(error)") }
+            XCTAssert(m.contains("nodes_values_as_tensor"), m)
+        }
+    }
 }

@@ -21,6 +21,11 @@ struct TreeEnsemble: Sendable {
 
     /// Builds from the node and leaf-weight attributes; `prefix` is "target" or "class".
     init(_ ctx: NodeContext, prefix: String, outputs: Int) throws(EngineError) {
+        // ai.onnx.ml 3 may carry thresholds and weights as double tensors instead of float lists;
+        // evaluating those in float could flip branches, so refuse rather than answer differently.
+        if let name = ctx.attributes.keys.sorted().first(where: { $0.hasSuffix("_as_tensor") }) {
+            throw .unsupportedFeature("\(ctx.node.opType) attribute '\(name)' (double-precision trees)")
+        }
         let treeIds = ctx.int64s("nodes_treeids")
         let nodeIds = ctx.int64s("nodes_nodeids")
         let features = ctx.int64s("nodes_featureids")

@@ -4,6 +4,7 @@ struct BatchNormOperator: Operator {
     let shift: [Float]
 
     init(_ ctx: NodeContext) throws(EngineError) {
+        guard ctx.int("training_mode", 0) == 0 else { throw .unsupportedFeature("BatchNormalization in training mode") }
         guard let s = ctx.constantInputs[1]?.floats, let b = ctx.constantInputs[2]?.floats,
             let mean = ctx.constantInputs[3]?.floats, let variance = ctx.constantInputs[4]?.floats,
             s.count == b.count, s.count == mean.count, s.count == variance.count
