@@ -41,6 +41,10 @@ enum Commands {
         BackupCommand.command,
         RuntimeCommand.command,
         BenchCommand.command,
+        ClientCommands.tenants,
+        ClientCommands.keys,
+        ClientCommands.models,
+        ClientCommands.deploy,
         Command(
             name: "version", summary: "Print the version.", usageLine: "version", flags: [],
             run: { _ in

@@ -101,6 +101,35 @@ final class ServerTests: XCTestCase {
         }
     }
 
+    func testRequestPipelinedAfterAStreamedBodyIsServed() throws {
+        let s = try TestHTTPServer(router: makeRouter())
+        defer { s.stop() }
+        let c = try RawHTTPClient(port: s.port)
+        try c.send(
+            "PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /pool/after HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "PUT /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"
+                + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(try c.readResponse().text, "3 294")
+        XCTAssertEqual(try c.readResponse().text, "hello after")
+        XCTAssertEqual(try c.readResponse().text, "1 97")
+        XCTAssertEqual(try c.readResponse().status, 200)
+    }
+
+    func testUnreadStreamedBodyClosesTheConnectionAfterTheAnswer() throws {
+        let router = Router()
+        router.add(.PUT, "/ignore", options: RouteOptions(maxBodyBytes: 1 << 20, streamingBody: true)) { _ in
+            .text("ignored")
+        }
+        let s = try TestHTTPServer(router: router)
+        defer { s.stop() }
+        let c = try RawHTTPClient(port: s.port)
+        try c.send("PUT /ignore HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "z", count: 1000))
+        let r = try c.readResponse()
+        XCTAssertEqual(r.text, "ignored")
+        XCTAssertEqual(r.header("Connection"), "close")
+        XCTAssertTrue(c.isClosedByPeer())
+    }
+
     func testChunkedRequestBodyIsDecoded() throws {
         let s = try TestHTTPServer(router: makeRouter())
         defer { s.stop() }

@@ -13,7 +13,7 @@ public enum HMAC {
     public static func sha256(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> [UInt8] {
         Algorithms.macContexts.with(free: { EVP_MAC_CTX_free($0) }) { ctx in
             var out = [UInt8](repeating: 0, count: SHA256.byteCount)
-            var ok = plinth_hmac_init_sha256(
+            var ok = plinth_hmac_rekey(
                 ctx, key.baseAddress?.assumingMemoryBound(to: UInt8.self), key.count) == 1
             if message.count > 0 {
                 ok = ok && EVP_MAC_update(ctx, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1

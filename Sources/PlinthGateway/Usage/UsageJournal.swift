@@ -107,7 +107,8 @@ public final class UsageJournal: @unchecked Sendable {
         written += Int64(record.count)
         appended += 1
         pending += 1
-        if pending >= options.flushEvery || written >= options.maxSegmentBytes { condition.broadcast() }
+        // Wake the idle flusher on the first pending event; it then gathers a group for flushInterval.
+        if pending == 1 || pending >= options.flushEvery || written >= options.maxSegmentBytes { condition.broadcast() }
         return UsageCursor(segment: segment, offset: written)
     }
 
@@ -133,6 +134,7 @@ public final class UsageJournal: @unchecked Sendable {
     }
 
     /// Flushes, stops the flusher and closes the segment. Later appends throw `.closed`.
+    /// Always call it: the flusher thread keeps the journal alive until then.
     public func close() {
         condition.lock()
         if closed {
