@@ -175,3 +175,43 @@ final class KernelTests: XCTestCase {
         XCTAssertFalse(CPUFeatures.hasAVX2AndFMA(cpuinfo: ""))
     }
 }
+
+/// `KernelDispatch.im2col` against a per-element reference over pads, strides and dilations.
+final class Im2ColTests: XCTestCase {
+    func testIm2ColMatchesPerElementUnfolding() {
+        var r = KernelTests.Random(state: 77)
+        for _ in 0..<300 {
+            let channels = r.int(1...3), height = r.int(1...9), width = r.int(1...9)
+            let kernelH = r.int(1...4), kernelW = r.int(1...4)
+            let strideH = r.int(1...3), strideW = r.int(1...3), dilationH = r.int(1...2), dilationW = r.int(1...2)
+            let padTop = r.int(0...3), padLeft = r.int(0...3), padBottom = r.int(0...3), padRight = r.int(0...3)
+            let spanH = (kernelH - 1) * dilationH + 1, spanW = (kernelW - 1) * dilationW + 1
+            guard height + padTop + padBottom >= spanH, width + padLeft + padRight >= spanW else { continue }
+            let outH = (height + padTop + padBottom - spanH) / strideH + 1
+            let outW = (width + padLeft + padRight - spanW) / strideW + 1
+            let g = KernelDispatch.ConvolutionGeometry(
+                channels: channels, height: height, width: width, kernelH: kernelH, kernelW: kernelW, padTop: padTop,
+                padLeft: padLeft, strideH: strideH, strideW: strideW, dilationH: dilationH, dilationW: dilationW,
+                outH: outH, outW: outW)
+            let input = r.floats(channels * height * width)
+            var want = [Float]()
+            for c in 0..<channels {
+                for ky in 0..<kernelH {
+                    for kx in 0..<kernelW {
+                        for oy in 0..<outH {
+                            for ox in 0..<outW {
+                                let iy = oy * strideH - padTop + ky * dilationH, ix = ox * strideW - padLeft + kx * dilationW
+                                want.append(iy >= 0 && iy < height && ix >= 0 && ix < width ? input[(c * height + iy) * width + ix] : 0)
+                            }
+                        }
+                    }
+                }
+            }
+            var got = [Float](repeating: .nan, count: want.count)
+            input.withUnsafeBufferPointer { pi in
+                got.withUnsafeMutableBufferPointer { pg in KernelDispatch.im2col(pi.baseAddress!, g, col: pg.baseAddress!) }
+            }
+            XCTAssertEqual(got, want, "\(g)")
+        }
+    }
+}
