@@ -9,8 +9,10 @@ extension KernelDispatch {
         package var dilationH: Int, dilationW: Int
         package var outH: Int, outW: Int
 
-        package init(channels: Int, height: Int, width: Int, kernelH: Int, kernelW: Int, padTop: Int, padLeft: Int,
-                     strideH: Int, strideW: Int, dilationH: Int, dilationW: Int, outH: Int, outW: Int) {
+        package init(
+            channels: Int, height: Int, width: Int, kernelH: Int, kernelW: Int, padTop: Int, padLeft: Int,
+            strideH: Int, strideW: Int, dilationH: Int, dilationW: Int, outH: Int, outW: Int
+        ) {
             (self.channels, self.height, self.width) = (channels, height, width)
             (self.kernelH, self.kernelW, self.padTop, self.padLeft) = (kernelH, kernelW, padTop, padLeft)
             (self.strideH, self.strideW, self.dilationH, self.dilationW) = (strideH, strideW, dilationH, dilationW)
@@ -23,7 +25,9 @@ extension KernelDispatch {
     /// as A and `col` as B (`sgemm(m: M, n: outH·outW, k: …, b: col, ldb: outH·outW, …)`, B read
     /// in place) the product is the output in NCHW order. Each output row is copied as one run
     /// (a block copy when strideW is 1), the overhanging ends zero-filled, with no per-element test.
-    package static func im2col(_ input: UnsafePointer<Float>, _ g: ConvolutionGeometry, col: UnsafeMutablePointer<Float>) {
+    package static func im2col(
+        _ input: UnsafePointer<Float>, _ g: ConvolutionGeometry, col: UnsafeMutablePointer<Float>
+    ) {
         let pixels = g.outH * g.outW
         var dst = col
         for channel in 0..<g.channels {
@@ -33,7 +37,8 @@ extension KernelDispatch {
                     let offsetX = kx * g.dilationW - g.padLeft
                     // Output columns whose input column ix = ox·strideW + offsetX lies in [0, width).
                     let first = min(g.outW, offsetX >= 0 ? 0 : (-offsetX + g.strideW - 1) / g.strideW)
-                    let last = max(first, min(g.outW, g.width - offsetX <= 0 ? 0 : (g.width - offsetX - 1) / g.strideW + 1))
+                    let last = max(
+                        first, min(g.outW, g.width - offsetX <= 0 ? 0 : (g.width - offsetX - 1) / g.strideW + 1))
                     for oy in 0..<g.outH {
                         let row = dst + oy * g.outW
                         let iy = oy * g.strideH - g.padTop + ky * g.dilationH

@@ -46,9 +46,10 @@ final class BatchingExecutor: @unchecked Sendable {
     init(model: any ServedModel, maxBatch: Int, maxDelayMicros: Int, concurrency: Int, maxQueued: Int = 4096) {
         self.model = model
         batching = model.acceptsBatches && maxBatch > 1
-        scheduler = BatchScheduler(.init(
-            maxBatch: batching ? maxBatch : 1, maxDelayMicros: UInt64(max(0, maxDelayMicros)),
-            maxConcurrentBatches: concurrency, maxQueued: maxQueued))
+        scheduler = BatchScheduler(
+            .init(
+                maxBatch: batching ? maxBatch : 1, maxDelayMicros: UInt64(max(0, maxDelayMicros)),
+                maxConcurrentBatches: concurrency, maxQueued: maxQueued))
         workersRunning = max(1, concurrency)
         for index in 0..<max(1, concurrency) {
             let thread = Thread { [self] in workerLoop() }
@@ -72,8 +73,9 @@ final class BatchingExecutor: @unchecked Sendable {
         nextID += 1
         let id = nextID
         pending[id] = ticket
-        let actions = scheduler.submit(.init(id: id, key: key, rows: rows, arrivalMicros: ticket.arrivalMicros),
-                                       nowMicros: ticket.arrivalMicros)
+        let actions = scheduler.submit(
+            .init(id: id, key: key, rows: rows, arrivalMicros: ticket.arrivalMicros),
+            nowMicros: ticket.arrivalMicros)
         apply(actions, signal: false)
         // When this request's batch can start now, run it on this thread: a hand-off to a worker
         // and back costs two thread wake-ups (~10 µs each) on an idle model.
@@ -186,8 +188,9 @@ final class BatchingExecutor: @unchecked Sendable {
         var results: [Result<[String: WireTensor], InferenceError>]
         var batched = false
         if tickets.count > 1, let merged = BatchAssembler.merge(tickets.map(\.inputs)),
-           let outputs = try? model.run(merged),
-           let pieces = BatchAssembler.split(outputs, rows: tickets.map(\.rows)) {
+            let outputs = try? model.run(merged),
+            let pieces = BatchAssembler.split(outputs, rows: tickets.map(\.rows))
+        {
             results = pieces.map { .success($0) }
             batched = true
         } else {
@@ -206,8 +209,9 @@ final class BatchingExecutor: @unchecked Sendable {
         let compute = Self.nowMicros() - start
         for (ticket, result) in zip(tickets, results) {
             ticket.outcome = result.map {
-                Outcome(outputs: $0, queueMicros: start - min(start, ticket.arrivalMicros), computeMicros: compute,
-                        batchRows: batched ? rows : ticket.rows)
+                Outcome(
+                    outputs: $0, queueMicros: start - min(start, ticket.arrivalMicros), computeMicros: compute,
+                    batchRows: batched ? rows : ticket.rows)
             }
             ticket.done.signal()
         }
