@@ -69,7 +69,9 @@ public final class UsageJournal: @unchecked Sendable {
         self.directory = directory
         self.options = options
         self.logger = logger
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // Usage names tenants and keys: the directory is private to the service user.
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let (recovery, last) = try Self.recover(directory: directory, logger: logger)
         self.recovery = recovery
         segment = (last ?? 0) + 1
@@ -107,7 +109,9 @@ public final class UsageJournal: @unchecked Sendable {
         written += Int64(record.count)
         appended += 1
         pending += 1
-        if pending >= options.flushEvery || written >= options.maxSegmentBytes { condition.broadcast() }
+        // Wake the flusher for the first pending event (it starts the flush interval), and
+        // again when a group is full or the segment must rotate.
+        if pending == 1 || pending >= options.flushEvery || written >= options.maxSegmentBytes { condition.broadcast() }
         return UsageCursor(segment: segment, offset: written)
     }
 
