@@ -32,7 +32,8 @@ final class UsageJournalTests: XCTestCase {
     }
 
     func testFlushMakesEverythingDurableAndDurablePositionAdvances() throws {
-        let journal = try UsageJournal(directory: directory, options: .init(flushInterval: .seconds(3600), flushEvery: 1_000_000))
+        let journal = try UsageJournal(
+            directory: directory, options: .init(flushInterval: .seconds(3600), flushEvery: 1_000_000))
         defer { journal.close() }
         let start = journal.durablePosition
         var last = start
@@ -74,7 +75,8 @@ final class UsageJournalTests: XCTestCase {
         try reopened.append(makeEvent(1000))
         reopened.close()
         XCTAssertEqual(segmentFiles(directory).count, 2, "recovery never appends to an old segment")
-        XCTAssertEqual(try UsageJournalReader(directory: directory).events(), Array(events.dropLast()) + [makeEvent(1000)])
+        XCTAssertEqual(
+            try UsageJournalReader(directory: directory).events(), Array(events.dropLast()) + [makeEvent(1000)])
     }
 
     func testGarbageAfterLastRecordIsCut() throws {
@@ -128,7 +130,8 @@ final class UsageJournalTests: XCTestCase {
         for e in events { try journal.append(e) }
         try journal.flush()
         journal.close()
-        XCTAssertGreaterThan(segmentFiles(directory).count, 1, "rotation is soft: the flusher rotates soon after the limit")
+        XCTAssertGreaterThan(
+            segmentFiles(directory).count, 1, "rotation is soft: the flusher rotates soon after the limit")
         XCTAssertEqual(try UsageJournalReader(directory: directory).events(), events)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The gateway's append-only usage journal with group commit.
@@ -28,7 +28,9 @@ public final class UsageJournal: @unchecked Sendable {
         /// A segment is rotated once it grows past this many bytes.
         public var maxSegmentBytes: Int64 = 64 << 20
 
-        public init(flushInterval: Duration = .milliseconds(2), flushEvery: Int = 512, maxSegmentBytes: Int64 = 64 << 20) {
+        public init(
+            flushInterval: Duration = .milliseconds(2), flushEvery: Int = 512, maxSegmentBytes: Int64 = 64 << 20
+        ) {
             self.flushInterval = flushInterval
             self.flushEvery = max(1, flushEvery)
             self.maxSegmentBytes = max(JournalFormat.headerSize + 1, maxSegmentBytes)
@@ -65,7 +67,9 @@ public final class UsageJournal: @unchecked Sendable {
     var failure: JournalError?
 
     /// Opens (creating) the journal in `directory`, recovers it, and starts the flusher thread.
-    public init(directory: String, options: Options = Options(), logger: Logger = Logger(component: "usage-journal")) throws {
+    public init(directory: String, options: Options = Options(), logger: Logger = Logger(component: "usage-journal"))
+        throws
+    {
         self.directory = directory
         self.options = options
         self.logger = logger
@@ -154,7 +158,9 @@ public final class UsageJournal: @unchecked Sendable {
 
     static func createSegment(directory: String, segment: UInt64) throws -> Int32 {
         let path = directory + "/" + JournalFormat.fileName(segment: segment)
-        let fd = try Syscall.check("create", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600) }
+        let fd = try Syscall.check("create", path) {
+            open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
+        }
         do {
             try Syscall.writeAll(fd, JournalFormat.header(segment: segment), path: path)
             _ = try Syscall.check("fdatasync", path) { fdatasync(fd) }

@@ -2,7 +2,7 @@ import Foundation
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a usage journal directory and folds its events into per-minute aggregates.
@@ -43,7 +43,9 @@ public struct UsageJournalReader: Sendable {
     ///     counted (an event counted but then lost to power failure could not be re-read).
     ///   - maxEventsPerBatch: events per `apply` (one transaction each), bounding memory.
     @discardableResult
-    public func fold(into sink: any UsageSink, upTo limit: UsageCursor? = nil, maxEventsPerBatch: Int = 10_000) throws -> FoldReport {
+    public func fold(into sink: any UsageSink, upTo limit: UsageCursor? = nil, maxEventsPerBatch: Int = 10_000) throws
+        -> FoldReport
+    {
         var report = FoldReport()
         let all = try segments()
         var cursor = try sink.loadCursor(journal: journalName) ?? UsageCursor(segment: all.first ?? 0, offset: 0)
@@ -54,7 +56,8 @@ public struct UsageJournalReader: Sendable {
             var deltas: [UsageMinuteKey: UsageTotals] = [:]
             var count = 0
             var batchEnd = start
-            let scanner = JournalSegmentScanner(path: directory + "/" + JournalFormat.fileName(segment: segment), segment: segment)
+            let scanner = JournalSegmentScanner(
+                path: directory + "/" + JournalFormat.fileName(segment: segment), segment: segment)
             var result = try scanner.scan(from: start, limit: stopAt) { event, end in
                 deltas[UsageMinuteKey(event), default: UsageTotals()].add(event)
                 count += 1
@@ -64,7 +67,8 @@ public struct UsageJournalReader: Sendable {
             while true {
                 if count > 0 {
                     cursor = UsageCursor(segment: segment, offset: batchEnd)
-                    try sink.apply(UsageFoldBatch(deltas: deltas, cursor: cursor, eventCount: count), journal: journalName)
+                    try sink.apply(
+                        UsageFoldBatch(deltas: deltas, cursor: cursor, eventCount: count), journal: journalName)
                     report.events += count
                     report.batches += 1
                 }
@@ -111,7 +115,8 @@ public struct UsageJournalReader: Sendable {
     public func events(from cursor: UsageCursor = UsageCursor(segment: 0, offset: 0)) throws -> [UsageEvent] {
         var out: [UsageEvent] = []
         for segment in try segments() where segment >= cursor.segment {
-            let scanner = JournalSegmentScanner(path: directory + "/" + JournalFormat.fileName(segment: segment), segment: segment)
+            let scanner = JournalSegmentScanner(
+                path: directory + "/" + JournalFormat.fileName(segment: segment), segment: segment)
             _ = try scanner.scan(from: segment == cursor.segment ? cursor.offset : 0) { event, _ in
                 out.append(event)
                 return true
