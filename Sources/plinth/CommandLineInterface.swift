@@ -26,7 +26,7 @@ enum CommandLineInterface {
             return 0
         }
         do {
-            let parsed = try FlagParser.parse(rest, spec: command.flags)
+            let parsed = try FlagParser.parse(rest, spec: command.flags, maxPositional: command.maxPositional)
             return try command.run(parsed)
         } catch let error as UsageError {
             Console.err("plinth \(command.name): \(error.message)\n\n" + command.help)

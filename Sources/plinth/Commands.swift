@@ -8,6 +8,19 @@ struct Command: Sendable {
     let usageLine: String
     let flags: [FlagSpec]
     let run: @Sendable (ParsedArguments) throws -> Int32
+    var maxPositional: Int = 1
+
+    init(
+        name: String, summary: String, usageLine: String, flags: [FlagSpec],
+        run: @escaping @Sendable (ParsedArguments) throws -> Int32, maxPositional: Int = 1
+    ) {
+        self.name = name
+        self.summary = summary
+        self.usageLine = usageLine
+        self.flags = flags
+        self.run = run
+        self.maxPositional = maxPositional
+    }
 
     var help: String {
         var text = "usage: plinth \(usageLine)\n\n\(summary)\n"
@@ -26,6 +39,12 @@ enum Commands {
     static let all: [Command] = [
         ServeCommand.command,
         BackupCommand.command,
+        RuntimeCommand.command,
+        BenchCommand.command,
+        ClientCommands.tenants,
+        ClientCommands.keys,
+        ClientCommands.models,
+        ClientCommands.deploy,
         Command(
             name: "version", summary: "Print the version.", usageLine: "version", flags: [],
             run: { _ in

@@ -32,6 +32,8 @@ final class KernelTests: XCTestCase {
             Case(m: 6, n: 16, k: 384, lda: 384, ldb: 16, ldc: 16, accumulate: false, withBias: true),
             Case(m: 13, n: 33, k: 800, lda: 801, ldb: 35, ldc: 40, accumulate: true, withBias: true),
             Case(m: 3, n: 5, k: 0, lda: 1, ldb: 5, ldc: 5, accumulate: true, withBias: true),
+            Case(m: 7, n: 32, k: 20, lda: 21, ldb: 35, ldc: 33, accumulate: true, withBias: false),
+            Case(m: 16, n: 784, k: 150, lda: 150, ldb: 784, ldc: 784, accumulate: false, withBias: true),
         ]
         for _ in 0..<count {
             let m = r.int(1...70), n = r.int(1...70), k = r.int(1...70)
@@ -152,6 +154,19 @@ final class KernelTests: XCTestCase {
             }
         }
         Self.assertClose(c, want, t, "threads=3")
+
+        var unpacked = [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                bias.withUnsafeBufferPointer { biasp in
+                    unpacked.withUnsafeMutableBufferPointer { cp in
+                        KernelDispatch.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n,
+                                             c: cp.baseAddress!, ldc: n, accumulate: false, bias: biasp.baseAddress)
+                    }
+                }
+            }
+        }
+        Self.assertClose(unpacked, want, t, "threads=3 unpacked")
     }
 
     func testCPUFlagsParsing() {

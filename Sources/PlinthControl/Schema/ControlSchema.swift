@@ -163,5 +163,34 @@ enum ControlSchema {
                 );
                 CREATE INDEX audit_tenant ON audit_log(tenant, id);
                 """),
-    ]
+            Migration(
+            version: 5, name: "usage",
+            sql: """
+                CREATE TABLE usage_minutes (
+                    minute INTEGER NOT NULL,
+                    tenant TEXT NOT NULL,
+                    api_key TEXT NOT NULL,
+                    deployment TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    shadow INTEGER NOT NULL,
+                    requests INTEGER NOT NULL DEFAULT 0,
+                    succeeded INTEGER NOT NULL DEFAULT 0,
+                    client_errors INTEGER NOT NULL DEFAULT 0,
+                    server_errors INTEGER NOT NULL DEFAULT 0,
+                    latency_us INTEGER NOT NULL DEFAULT 0,
+                    queue_us INTEGER NOT NULL DEFAULT 0,
+                    compute_us INTEGER NOT NULL DEFAULT 0,
+                    bytes_in INTEGER NOT NULL DEFAULT 0,
+                    bytes_out INTEGER NOT NULL DEFAULT 0,
+                    batch_rows INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (minute, tenant, api_key, deployment, version, shadow)
+                );
+                CREATE INDEX usage_minutes_by_tenant ON usage_minutes(tenant, minute);
+                CREATE TABLE usage_cursors (
+                    journal TEXT PRIMARY KEY,
+                    segment INTEGER NOT NULL,
+                    offset INTEGER NOT NULL
+                );
+                """),
+]
 }

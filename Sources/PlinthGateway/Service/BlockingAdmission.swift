@@ -16,7 +16,8 @@ enum BlockingAdmission {
         let outcome = Mutex<AdmissionOutcome?>(nil)
     }
 
-    static func admit(_ controller: AdmissionController, deadline: UInt64) -> Result {
+    /// `queueGauge` goes up while this request waits in the queue.
+    static func admit(_ controller: AdmissionController, deadline: UInt64, queueGauge: Gauge? = nil) -> Result {
         let mailbox = Mailbox()
         let decision = controller.admit { outcome in
             mailbox.outcome.withLock { $0 = outcome }
@@ -28,6 +29,8 @@ enum BlockingAdmission {
         case .rejected(let retry): return .overloaded(retryAfterSeconds: retry)
         case .queued(let t): ticket = t
         }
+        queueGauge?.inc()
+        defer { queueGauge?.dec() }
         let now = GatewayClock.now()
         let wait = deadline > now ? deadline - now : 0
         let timeout = DispatchTime.now() + .nanoseconds(Int(min(wait, UInt64(Int.max / 2))))

@@ -22,20 +22,22 @@ extension Gateway {
         var meter = UsageMeter(
             principal: principal, deployment: route.name, start: start, bytesIn: request.body.count,
             requestID: request.requestID)
+        let series = metrics.series(tenant: principal.tenantName, deployment: route.name)
         let response: HTTPResponse
         do throws(HTTPError) {
-            response = try serve(request, principal, route, &meter)
+            response = try serve(request, principal, route, series, &meter)
         } catch {
             response = Gateway.response(error, requestID: request.requestID)
         }
-        return finish(response, &meter)
+        return finish(response, series, &meter)
     }
 
     /// Everything after routing; throws the error answer, which is still metered.
     private func serve(
-        _ request: HTTPRequest, _ principal: GatewayPrincipal, _ route: DeploymentRoute, _ meter: inout UsageMeter
+        _ request: HTTPRequest, _ principal: GatewayPrincipal, _ route: DeploymentRoute,
+        _ series: GatewayMetrics.DeploymentSeries, _ meter: inout UsageMeter
     ) throws(HTTPError) -> HTTPResponse {
-        try checkRateLimits(principal, deployment: route.name)
+        try checkRateLimits(principal, series)
         try checkPayload(request, limit: route.maxPayloadBytes)
 
         let state = deployments.state(tenantID: principal.tenantID, route: route)
@@ -53,13 +55,11 @@ extension Gateway {
 
         // Admission: the deployment's concurrency cap, then its bounded queue.
         let deadline = meter.start + GatewayClock.nanoseconds(route.requestTimeout)
-        metrics.queueDepth(principal.tenantName, route.name, delta: 1)
-        let admission = BlockingAdmission.admit(state.admission, deadline: deadline)
-        metrics.queueDepth(principal.tenantName, route.name, delta: -1)
+        let admission = BlockingAdmission.admit(state.admission, deadline: deadline, queueGauge: series.queueDepth)
         let permit: AdmissionPermit
         switch admission {
         case .overloaded(let retryAfter):
-            metrics.overloaded(principal.tenantName, route.name)
+            series.overloaded.inc()
             throw HTTPError(
                 503, "deployment '\(route.name)' is overloaded, retry later",
                 headers: ["Retry-After": String(retryAfter)])
@@ -70,8 +70,8 @@ extension Gateway {
         meter.gatewayQueueMicros = Int64(permit.queuedNanos / 1_000)
 
         let forwarded = ForwardedRequest.make(from: request, modelName: version.modelName, body: request.body)
-        metrics.inFlight(principal.tenantName, route.name, delta: 1)
-        defer { metrics.inFlight(principal.tenantName, route.name, delta: -1) }
+        series.inFlight.inc()
+        defer { series.inFlight.dec() }
         let upstream = try forward(forwarded, to: state.versions[versionIndex], timeout: route.requestTimeout)
         meter.absorbRuntimeHeaders(upstream.headers)
 
@@ -100,14 +100,16 @@ extension Gateway {
     }
 
     /// Per-key and per-tenant token buckets, charged together → 429 with Retry-After.
-    private func checkRateLimits(_ principal: GatewayPrincipal, deployment: String) throws(HTTPError) {
+    private func checkRateLimits(_ principal: GatewayPrincipal, _ series: GatewayMetrics.DeploymentSeries)
+        throws(HTTPError)
+    {
         let keyLimit = principal.keyID == nil ? nil : Gateway.rateLimit(principal.keyRequestsPerSecond)
         let tenantLimit = Gateway.rateLimit(principal.tenantRequestsPerSecond)
         guard keyLimit != nil || tenantLimit != nil else { return }
         let decision = rateLimiter.check(
             apiKey: principal.keyID ?? "", keyLimit: keyLimit, tenant: principal.tenantID, tenantLimit: tenantLimit)
         if let retryAfter = decision.retryAfterSeconds {
-            metrics.rateLimited(principal.tenantName, deployment)
+            series.rateLimited.inc()
             throw HTTPError(429, "rate limit exceeded", headers: ["Retry-After": String(retryAfter)])
         }
     }
@@ -133,7 +135,9 @@ extension Gateway {
     }
 
     /// Meters the request (journal first, then metrics) and returns the response to hand back.
-    func finish(_ response: HTTPResponse, _ meter: inout UsageMeter) -> HTTPResponse {
+    func finish(_ response: HTTPResponse, _ series: GatewayMetrics.DeploymentSeries, _ meter: inout UsageMeter)
+        -> HTTPResponse
+    {
         var response = response
         let end = GatewayClock.now()
         let bytesOut: Int
@@ -150,7 +154,7 @@ extension Gateway {
                     requestID: meter.requestID)
             }
         }
-        metrics.requestFinished(meter: meter, status: response.status, end: end)
+        metrics.requestFinished(meter: meter, series: series, status: response.status, end: end)
         return response
     }
 }

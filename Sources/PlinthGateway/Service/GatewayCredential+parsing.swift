@@ -1,4 +1,5 @@
 import Foundation
+import PlinthCore
 import PlinthHTTP
 
 extension GatewayCredential {
@@ -8,7 +9,7 @@ extension GatewayCredential {
     /// The credential in `headers`, nil when the request carries none.
     ///
     /// Accepted forms: `Authorization: Bearer plk_<id>_<secret>` or `X-API-Key: plk_<id>_<secret>`
-    /// (an API key; `<id>` has no underscore, `<secret>` may), `Authorization: Bearer <jwt>` and
+    /// (an API key), `Authorization: Bearer <jwt>` and
     /// `Authorization: Basic <base64(user:password)>`. When both headers are present,
     /// `Authorization` wins. Throws `GatewayAuthError.invalid` for a malformed value.
     static func parse(_ headers: HTTPHeaders) throws(GatewayAuthError) -> GatewayCredential? {
@@ -53,23 +54,11 @@ extension GatewayCredential {
         }
     }
 
-    /// `plk_<id>_<secret>` split into its parts, nil when the value is not in that shape.
+    /// `plk_<id>_<secret>` split into its parts (the control plane's `APIKeyToken` rules: the id
+    /// is 8–64 lowercase hex digits), nil when the value is not in that shape.
     static func apiKey(_ value: String) -> GatewayCredential? {
-        guard value.hasPrefix("plk_") else { return nil }
-        let rest = value.utf8.dropFirst(4)
-        guard let underscore = rest.firstIndex(of: UInt8(ascii: "_")) else { return nil }
-        let id = rest[rest.startIndex..<underscore]
-        let secret = rest[rest.index(after: underscore)...]
-        guard !id.isEmpty, !secret.isEmpty,
-            id.allSatisfy(isTokenByte), secret.allSatisfy(isTokenByte),
-            let idString = String(id), let secretString = String(secret)
-        else { return nil }
-        return .apiKey(id: idString, secret: secretString)
-    }
-
-    /// Letters, digits, '-' and '_' (base64url alphabet).
-    private static func isTokenByte(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
+        guard let token = APIKeyToken(parsing: value) else { return nil }
+        return .apiKey(id: token.id, secret: token.secret)
     }
 }
 

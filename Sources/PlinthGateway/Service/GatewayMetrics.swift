@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The gateway's Prometheus series, registered in the shared `MetricsRegistry`:
 ///
 /// - `plinth_gateway_requests_total{tenant,deployment,version,status}` (metered requests)
@@ -9,13 +11,35 @@
 /// - `plinth_gateway_replica_ejections_total`, `plinth_gateway_shadow_total{outcome}`
 ///   (outcome: agree, disagree, failed, dropped)
 final class GatewayMetrics: Sendable {
+    /// The children of one tenant's deployment, looked up once per request instead of per update.
+    final class DeploymentSeries: Sendable {
+        let inFlight: Gauge
+        let queueDepth: Gauge
+        let overloaded: Counter
+        let rateLimited: Counter
+        let total: Histogram
+        let queue: Histogram
+        let compute: Histogram
+
+        fileprivate init(_ m: GatewayMetrics, tenant: String, deployment: String) {
+            inFlight = m.inFlightGauge.labels(tenant, deployment)
+            queueDepth = m.queueGauge.labels(tenant, deployment)
+            overloaded = m.overloadedCounter.labels(tenant, deployment)
+            rateLimited = m.rateLimitedCounter.labels(tenant, deployment)
+            total = m.durations.labels(tenant, deployment, "total")
+            queue = m.durations.labels(tenant, deployment, "queue")
+            compute = m.durations.labels(tenant, deployment, "compute")
+        }
+    }
+
     let registry: MetricsRegistry
+    private let seriesCache = Mutex([String: DeploymentSeries]())
     private let requests: MetricFamily<Counter>
-    private let durations: MetricFamily<Histogram>
-    private let inFlightGauge: MetricFamily<Gauge>
-    private let queueGauge: MetricFamily<Gauge>
-    private let rateLimitedCounter: MetricFamily<Counter>
-    private let overloadedCounter: MetricFamily<Counter>
+    fileprivate let durations: MetricFamily<Histogram>
+    fileprivate let inFlightGauge: MetricFamily<Gauge>
+    fileprivate let queueGauge: MetricFamily<Gauge>
+    fileprivate let rateLimitedCounter: MetricFamily<Counter>
+    fileprivate let overloadedCounter: MetricFamily<Counter>
     private let rejected: MetricFamily<Counter>
     private let ejections: Counter
     private let shadowOutcomes: MetricFamily<Counter>
@@ -52,20 +76,28 @@ final class GatewayMetrics: Sendable {
             labels: ["outcome"])
     }
 
-    func requestFinished(meter: UsageMeter, status: Int, end: UInt64) {
+    /// The series of `deployment` of `tenant` (cached; bounded by the number of deployments).
+    func series(tenant: String, deployment: String) -> DeploymentSeries {
+        let key = tenant + "\u{1F}" + deployment
+        if let cached = seriesCache.withLock({ $0[key] }) { return cached }
+        let created = DeploymentSeries(self, tenant: tenant, deployment: deployment)
+        return seriesCache.withLock { cache in
+            if let raced = cache[key] { return raced }
+            cache[key] = created
+            return created
+        }
+    }
+
+    func requestFinished(meter: UsageMeter, series: DeploymentSeries, status: Int, end: UInt64) {
         requests.labels(meter.tenantName, meter.deployment, meter.version, String(status)).inc()
-        durations.labels(meter.tenantName, meter.deployment, "total").observe(Double(end &- meter.start) / 1e9)
+        series.total.observe(Double(end &- meter.start) / 1e9)
         if meter.computeMicros > 0 {
-            durations.labels(meter.tenantName, meter.deployment, "queue").observe(Double(meter.queueMicros) / 1e6)
-            durations.labels(meter.tenantName, meter.deployment, "compute").observe(Double(meter.computeMicros) / 1e6)
+            series.queue.observe(Double(meter.queueMicros) / 1e6)
+            series.compute.observe(Double(meter.computeMicros) / 1e6)
         }
     }
 
     func rejectedBeforeRouting(status: Int) { rejected.labels(String(status)).inc() }
-    func queueDepth(_ tenant: String, _ deployment: String, delta: Double) { queueGauge.labels(tenant, deployment).inc(by: delta) }
-    func inFlight(_ tenant: String, _ deployment: String, delta: Double) { inFlightGauge.labels(tenant, deployment).inc(by: delta) }
-    func rateLimited(_ tenant: String, _ deployment: String) { rateLimitedCounter.labels(tenant, deployment).inc() }
-    func overloaded(_ tenant: String, _ deployment: String) { overloadedCounter.labels(tenant, deployment).inc() }
     func replicaEjected() { ejections.inc() }
     func shadow(_ outcome: String) { shadowOutcomes.labels(outcome).inc() }
 

@@ -1,0 +1,24 @@
+"""Reference runtime for Seldon MLServer: an onnxruntime session behind MLServer's OIP v2 API.
+
+Used by run.sh --with-references via model-settings.json ("implementation": "mlserver_onnx.OnnxModel").
+"""
+import numpy as np
+import onnxruntime as ort
+from mlserver import MLModel
+from mlserver.codecs import NumpyCodec
+from mlserver.types import InferenceRequest, InferenceResponse
+
+
+class OnnxModel(MLModel):
+    async def load(self) -> bool:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        self._session = ort.InferenceSession(self.settings.parameters.uri, options, providers=["CPUExecutionProvider"])
+        return True
+
+    async def predict(self, payload: InferenceRequest) -> InferenceResponse:
+        feeds = {i.name: NumpyCodec.decode_input(i).astype(np.float32) for i in payload.inputs}
+        results = self._session.run(None, feeds)
+        outputs = [NumpyCodec.encode_output(name=o.name, payload=np.asarray(v, dtype=np.float32))
+                   for o, v in zip(self._session.get_outputs(), results)]
+        return InferenceResponse(model_name=self.name, outputs=outputs)

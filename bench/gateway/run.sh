@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Gateway benchmark: OIP v2 JSON inference through `plinth serve` (gateway, API key, metering) vs
+# straight at `plinth runtime` on TCP, for a 784-input MLP and a 30-feature logistic regression,
+# with wrk at 1, 16 and 64 connections. Optionally Seldon MLServer and FastAPI+onnxruntime.
+#
+# usage: bench/gateway/run.sh [--with-references]
+# env:   PLINTH_BIN (default .build/release/plinth, built unless SKIP_BUILD=1), DURATION (10s),
+#        THREADS (wrk -t, 2), CONNECTIONS ("1 16 64"), RUNTIME_THREADS (compute threads per runtime, 1)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+WITH_REFERENCES=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-references) WITH_REFERENCES=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-"1 16 64"}
+RUNTIME_THREADS=${RUNTIME_THREADS:-1}
+if [[ -z "${PLINTH_BIN:-}" ]]; then
+  PLINTH_BIN=.build/release/plinth
+  [[ "${SKIP_BUILD:-0}" == 1 ]] || swift build -c release --product plinth >&2
+fi
+command -v wrk >/dev/null || { echo "wrk not installed" >&2; exit 1; }
+VECTORS=Tests/PlinthEngineTests/Vectors
+MODELS=("mlp:$VECTORS/mlp_784_256_128_10.onnx" "logreg:$VECTORS/logreg_30.onnx")
+
+TMP=$(mktemp -d /tmp/plinth-bench-gateway.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+wait_for() {  # url [curl args...]: until it answers 2xx (60 s)
+  local url=$1; shift
+  for _ in $(seq 1 600); do
+    curl -sf -o /dev/null "$@" "$url" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+to_ms() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n }'; }
+run_wrk() {  # url connections body-file api-key -> "rps p50ms p99ms errors"
+  local out threads=$THREADS
+  (( $2 < threads )) && threads=$2
+  out=$(BODY_FILE="$3" API_KEY="$4" wrk -t"$threads" -c"$2" -d"$DURATION" --latency -s bench/gateway/infer.lua "$1")
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${errors:-0}"
+}
+
+# 1. Runtimes alone, on TCP (wrk cannot speak to a Unix socket).
+declare -A DIRECT BODY
+for entry in "${MODELS[@]}"; do
+  name=${entry%%:*}; file=${entry#*:}
+  port=$(free_port)
+  "$PLINTH_BIN" runtime --model "$file" --name "$name" --listen "127.0.0.1:$port" --threads "$RUNTIME_THREADS" \
+    >"$TMP/runtime-$name.log" 2>&1 &
+  PIDS+=($!)
+  DIRECT[$name]="http://127.0.0.1:$port"
+  wait_for "${DIRECT[$name]}/v2/models/$name" || { echo "runtime $name did not start" >&2; cat "$TMP/runtime-$name.log" >&2; exit 1; }
+  curl -sf "${DIRECT[$name]}/v2/models/$name" | python3 bench/gateway/make_request.py >"$TMP/$name.json"
+  BODY[$name]="$TMP/$name.json"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"${BODY[$name]}" "${DIRECT[$name]}/v2/models/$name/infer")
+  [[ "$code" == 200 ]] || { echo "runtime $name: infer answered $code" >&2; exit 1; }
+done
+
+# 2. plinth serve: control plane + gateway + local worker. Tenant, models, deployments and an
+#    invoker API key through the /v1 API (docs/api.md).
+GATEWAY=1
+PW="bench-$(date +%s)-pw"
+SERVE_PORT=$(free_port)
+S="http://127.0.0.1:$SERVE_PORT"
+mkdir -p "$TMP/data"
+PLINTH_ADMIN_PASSWORD="$PW" "$PLINTH_BIN" serve --data "$TMP/data" --listen "127.0.0.1:$SERVE_PORT" >"$TMP/serve.log" 2>&1 &
+PIDS+=($!)
+wait_for "$S/healthz" || { echo "plinth serve did not start" >&2; cat "$TMP/serve.log" >&2; exit 1; }
+TOKEN=$(curl -sf -u "admin:$PW" -X POST "$S/v1/auth/token" | json_field '["token"]' 2>/dev/null || true)
+if [[ -z "$TOKEN" ]]; then
+  echo "note: this plinth serve has no /v1 control plane yet: gateway numbers skipped" >&2
+  GATEWAY=0
+else
+  api() { curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
+  api -X POST "$S/v1/tenants" -d '{"name":"bench"}' >/dev/null
+  for entry in "${MODELS[@]}"; do
+    name=${entry%%:*}; file=${entry#*:}
+    api -X POST "$S/v1/tenants/bench/models" -d "{\"name\":\"$name\",\"format\":\"onnx\"}" >/dev/null
+    curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/octet-stream' -T "$file" \
+      "$S/v1/tenants/bench/models/$name/versions/1/artifact" >/dev/null
+    api -X PUT "$S/v1/tenants/bench/deployments/$name" \
+      -d "{\"versions\":[{\"model\":\"$name\",\"version\":\"1\",\"weight\":1}],\"instanceClass\":\"cpu-small\",\"minReplicas\":1,\"maxReplicas\":1}" >/dev/null
+  done
+  KEY=$(api -X POST "$S/v1/tenants/bench/keys" -d '{"role":"invoker","name":"bench"}' | json_field '["key"]')
+  for entry in "${MODELS[@]}"; do
+    name=${entry%%:*}
+    wait_for "$S/v2/models/$name/ready" -H "Authorization: Bearer $KEY" \
+      || { echo "deployment $name never became ready" >&2; tail -50 "$TMP/serve.log" >&2; exit 1; }
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+      --data-binary @"${BODY[$name]}" "$S/v2/models/$name/infer")
+    [[ "$code" == 200 ]] || { echo "gateway $name: infer answered $code" >&2; exit 1; }
+  done
+fi
+
+# 3. References (optional): FastAPI + uvicorn + onnxruntime, Seldon MLServer 1.7.1 + onnxruntime.
+declare -A FASTAPI
+MLSERVER=""
+if [[ "$WITH_REFERENCES" == 1 ]]; then
+  VENV=.build/bench-venv
+  if [[ ! -x "$VENV/bin/mlserver" ]]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q "mlserver==1.7.1" "uvloop<0.22" fastapi uvicorn onnxruntime numpy >&2
+  fi
+  for entry in "${MODELS[@]}"; do
+    name=${entry%%:*}; file=${entry#*:}
+    port=$(free_port)
+    (cd bench/gateway && MODEL="$OLDPWD/$file" NAME="$name" "$OLDPWD/$VENV/bin/uvicorn" fastapi_onnx:app \
+      --host 127.0.0.1 --port "$port" --workers 1 --loop uvloop --log-level warning) >"$TMP/fastapi-$name.log" 2>&1 &
+    PIDS+=($!)
+    FASTAPI[$name]="http://127.0.0.1:$port"
+    wait_for "${FASTAPI[$name]}/v2/models/$name" || { echo "fastapi $name did not start" >&2; cat "$TMP/fastapi-$name.log" >&2; exit 1; }
+  done
+  repo="$TMP/mlserver"; mkdir -p "$repo"
+  cp bench/gateway/mlserver_onnx.py "$repo/"
+  port=$(free_port)
+  printf '{"http_port": %s, "grpc_port": %s, "metrics_port": %s, "host": "127.0.0.1"}\n' \
+    "$port" "$(free_port)" "$(free_port)" >"$repo/settings.json"
+  for entry in "${MODELS[@]}"; do
+    name=${entry%%:*}; file=${entry#*:}
+    mkdir -p "$repo/$name"
+    printf '{"name": "%s", "implementation": "mlserver_onnx.OnnxModel", "parameters": {"uri": "%s"}}\n' \
+      "$name" "$PWD/$file" >"$repo/$name/model-settings.json"
+  done
+  (cd "$repo" && "$OLDPWD/$VENV/bin/mlserver" start .) >"$TMP/mlserver.log" 2>&1 &
+  PIDS+=($!)
+  MLSERVER="http://127.0.0.1:$port"
+  for entry in "${MODELS[@]}"; do
+    name=${entry%%:*}
+    wait_for "$MLSERVER/v2/models/$name/ready" || { echo "mlserver $name did not start" >&2; tail -30 "$TMP/mlserver.log" >&2; exit 1; }
+  done
+fi
+
+echo "# OIP v2 JSON infer, one example per request; wrk -t$THREADS -d$DURATION; $(nproc) cores;" \
+  "load before: $(cut -d' ' -f1-3 /proc/loadavg); runtime compute threads: $RUNTIME_THREADS"
+printf '%-7s %-6s %-12s %10s %9s %9s %7s\n' model conns target req/s p50_ms p99_ms non2xx
+for entry in "${MODELS[@]}"; do
+  name=${entry%%:*}
+  for c in $CONNECTIONS; do
+    read -r r a b e <<<"$(run_wrk "${DIRECT[$name]}/v2/models/$name/infer" "$c" "${BODY[$name]}" "")"
+    printf '%-7s %-6s %-12s %10s %9s %9s %7s\n' "$name" "$c" runtime "$r" "$a" "$b" "$e"
+    if [[ "$GATEWAY" == 1 ]]; then
+      read -r r2 a2 b2 e2 <<<"$(run_wrk "$S/v2/models/$name/infer" "$c" "${BODY[$name]}" "$KEY")"
+      printf '%-7s %-6s %-12s %10s %9s %9s %7s\n' "$name" "$c" gateway "$r2" "$a2" "$b2" "$e2"
+      awk -v n="$name" -v c="$c" -v r="$r" -v r2="$r2" -v a="$a" -v a2="$a2" \
+        'BEGIN { printf "%-7s %-6s gateway/runtime throughput %.2f, p50 overhead %+.3f ms\n", n, c, r2/r, a2-a }'
+    fi
+    if [[ "$WITH_REFERENCES" == 1 ]]; then
+      read -r r3 a3 b3 e3 <<<"$(run_wrk "${FASTAPI[$name]}/v2/models/$name/infer" "$c" "${BODY[$name]}" "")"
+      printf '%-7s %-6s %-12s %10s %9s %9s %7s\n' "$name" "$c" fastapi-ort "$r3" "$a3" "$b3" "$e3"
+      read -r r4 a4 b4 e4 <<<"$(run_wrk "$MLSERVER/v2/models/$name/infer" "$c" "${BODY[$name]}" "")"
+      printf '%-7s %-6s %-12s %10s %9s %9s %7s\n' "$name" "$c" mlserver "$r4" "$a4" "$b4" "$e4"
+    fi
+  done
+done
