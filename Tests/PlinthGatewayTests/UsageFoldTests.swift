@@ -30,6 +30,18 @@ final class UsageFoldTests: XCTestCase {
         XCTAssertEqual(sink.snapshot, expectedTotals(events))
     }
 
+    func testConcurrentFoldsOfOneJournalCountOnce() throws {
+        let events = (0..<400).map { makeEvent($0) }
+        try write(events)
+        let sink = MemoryUsageSink()
+        let directory = directory
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            // Separate reader values, as separate tasks of the control plane would have.
+            _ = try? UsageJournalReader(directory: directory).fold(into: sink, maxEventsPerBatch: 16)
+        }
+        XCTAssertEqual(sink.snapshot, expectedTotals(events))
+    }
+
     func testPerMinuteTotalsAreSummedByKey() throws {
         let minute: Int64 = 29_000_000
         let events = [

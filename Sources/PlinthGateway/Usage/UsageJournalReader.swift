@@ -1,5 +1,6 @@
 import Foundation
 import PlinthCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -8,8 +9,9 @@ import PlinthCore
 /// Reads a usage journal directory and folds its events into per-minute aggregates.
 ///
 /// Folding is idempotent: each `UsageSink.apply` stores deltas together with the cursor past the
-/// events they cover, and folding resumes from the sink's stored cursor. Run it from one thread
-/// at a time per journal (the control plane's usage task).
+/// events they cover, and folding resumes from the sink's stored cursor. Folds of the same
+/// journal are serialised within the process (two concurrent folds would both start from the
+/// same stored cursor and count its events twice); do not fold one journal from two processes.
 public struct UsageJournalReader: Sendable {
     /// What one `fold` call did.
     public struct FoldReport: Sendable, Equatable {
@@ -44,6 +46,28 @@ public struct UsageJournalReader: Sendable {
     ///   - maxEventsPerBatch: events per `apply` (one transaction each), bounding memory.
     @discardableResult
     public func fold(into sink: any UsageSink, upTo limit: UsageCursor? = nil, maxEventsPerBatch: Int = 10_000) throws
+        -> FoldReport
+    {
+        let lock = Self.foldLock(directory: directory, journal: journalName)
+        lock.lock()
+        defer { lock.unlock() }
+        return try foldLocked(into: sink, upTo: limit, maxEventsPerBatch: maxEventsPerBatch)
+    }
+
+    /// One lock per (directory, journal name) for the life of the process.
+    private static let foldLocks = Mutex<[String: NSLock]>([:])
+
+    private static func foldLock(directory: String, journal: String) -> NSLock {
+        foldLocks.withLock { locks in
+            let key = directory + "\u{0}" + journal
+            if let lock = locks[key] { return lock }
+            let lock = NSLock()
+            locks[key] = lock
+            return lock
+        }
+    }
+
+    private func foldLocked(into sink: any UsageSink, upTo limit: UsageCursor?, maxEventsPerBatch: Int) throws
         -> FoldReport
     {
         var report = FoldReport()
