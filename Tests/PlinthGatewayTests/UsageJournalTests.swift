@@ -112,6 +112,21 @@ final class UsageJournalTests: XCTestCase {
         XCTAssertEqual(try UsageJournalReader(directory: directory).events(), [makeEvent(1), makeEvent(2)])
     }
 
+    func testOnlyOneWriterMayOpenAJournal() throws {
+        let first = try UsageJournal(directory: directory)
+        XCTAssertThrowsError(try UsageJournal(directory: directory)) { error in
+            guard case .io(let op, _, let code)? = error as? JournalError else { return XCTFail("\(error)") }
+            XCTAssertEqual(op, "flock")
+            XCTAssertEqual(code, EWOULDBLOCK)
+        }
+        try first.append(makeEvent(1))
+        first.close()
+        let second = try UsageJournal(directory: directory)
+        try second.append(makeEvent(2))
+        second.close()
+        XCTAssertEqual(try UsageJournalReader(directory: directory).events(), [makeEvent(1), makeEvent(2)])
+    }
+
     func testConcurrentAppendsAllLandOnce() throws {
         let journal = try UsageJournal(directory: directory, options: .init(flushEvery: 16))
         DispatchQueue.concurrentPerform(iterations: 4) { worker in

@@ -33,6 +33,7 @@ extension UsageJournal {
             if closed {
                 if failure == nil { syncLocked() }
                 Glibc.close(fd)
+                Glibc.close(lockFD)
                 condition.broadcast()
                 condition.unlock()
                 flusherDone.signal()

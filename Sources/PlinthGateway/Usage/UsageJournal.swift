@@ -65,6 +65,8 @@ public final class UsageJournal: @unchecked Sendable {
     var flushRequested = false
     var closed = false
     var failure: JournalError?
+    /// Holds an exclusive `flock` on `<directory>/LOCK` while open: one writer per journal.
+    let lockFD: Int32
 
     /// Opens (creating) the journal in `directory`, recovers it, and starts the flusher thread.
     public init(directory: String, options: Options = Options(), logger: Logger = Logger(component: "usage-journal"))
@@ -76,10 +78,17 @@ public final class UsageJournal: @unchecked Sendable {
         // Usage names tenants and keys: the directory is private to the service user.
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let (recovery, last) = try Self.recover(directory: directory, logger: logger)
+        lockFD = try Self.lockDirectory(directory)
+        let (recovery, last): (Recovery, UInt64?)
+        do {
+            (recovery, last) = try Self.recover(directory: directory, logger: logger)
+            fd = try Self.createSegment(directory: directory, segment: (last ?? 0) + 1)
+        } catch {
+            Glibc.close(lockFD)
+            throw error
+        }
         self.recovery = recovery
         segment = (last ?? 0) + 1
-        fd = try Self.createSegment(directory: directory, segment: segment)
         written = JournalFormat.headerSize
         durable = UsageCursor(segment: segment, offset: written)
         let thread = Thread { [self] in flushLoop() }
@@ -155,6 +164,20 @@ public final class UsageJournal: @unchecked Sendable {
     }
 
     func segmentPath(_ segment: UInt64) -> String { directory + "/" + JournalFormat.fileName(segment: segment) }
+
+    /// Takes the journal's writer lock; a second writer (another process, or another
+    /// `UsageJournal` on the same directory) fails with `EWOULDBLOCK`.
+    static func lockDirectory(_ directory: String) throws -> Int32 {
+        let path = directory + "/LOCK"
+        let fd = try Syscall.check("open", path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+        do {
+            _ = try Syscall.check("flock", path) { flock(fd, LOCK_EX | LOCK_NB) }
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+        return fd
+    }
 
     static func createSegment(directory: String, segment: UInt64) throws -> Int32 {
         let path = directory + "/" + JournalFormat.fileName(segment: segment)
