@@ -30,6 +30,7 @@ VECTORS=Tests/PlinthEngineTests/Vectors
 MODELS=("mlp:$VECTORS/mlp_784_256_128_10.onnx" "logreg:$VECTORS/logreg_30.onnx")
 
 TMP=$(mktemp -d /tmp/plinth-bench-gateway.XXXXXX)
+chmod 711 "$TMP"  # replicas run as an unprivileged uid and must traverse to their folder
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
