@@ -14,9 +14,11 @@ final class HTTPClientTests: XCTestCase {
             return .text("\(total)")
         }
         router.add(.GET, "/download") { _ in
-            HTTPResponse(status: 200, body: .stream(length: nil) { writer in
-                for _ in 0..<16 { try writer.write([UInt8](repeating: 7, count: 65536)) }
-            })
+            HTTPResponse(
+                status: 200,
+                body: .stream(length: nil) { writer in
+                    for _ in 0..<16 { try writer.write([UInt8](repeating: 7, count: 65536)) }
+                })
         }
         router.add(.GET, "/remote") { .text($0.remoteAddress) }
         return router
@@ -81,7 +83,8 @@ final class HTTPClientTests: XCTestCase {
 
     func testConnectFailureAndReadTimeout() throws {
         let client = HTTPClient()
-        XCTAssertThrowsError(try client.send(HTTPClientRequest(method: .GET, path: "/"), to: .unix(path: "/nonexistent/x.sock")))
+        XCTAssertThrowsError(
+            try client.send(HTTPClientRequest(method: .GET, path: "/"), to: .unix(path: "/nonexistent/x.sock")))
         let router = Router()
         router.add(.GET, "/slow") { _ in
             usleep(1_500_000)
@@ -91,7 +94,9 @@ final class HTTPClientTests: XCTestCase {
         defer { s.stop() }
         var config = HTTPClientConfiguration()
         config.readTimeout = .milliseconds(200)
-        XCTAssertThrowsError(try HTTPClient(configuration: config).send(HTTPClientRequest(method: .GET, path: "/slow"), to: s.endpoint)) {
+        XCTAssertThrowsError(
+            try HTTPClient(configuration: config).send(HTTPClientRequest(method: .GET, path: "/slow"), to: s.endpoint)
+        ) {
             XCTAssertEqual($0 as? HTTPClientError, .timedOut)
         }
     }

@@ -59,7 +59,8 @@ final class ParserTests: XCTestCase {
         XCTAssertFalse(try parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Close\r\n\r\n").keepAlive)
         XCTAssertFalse(try parse("GET / HTTP/1.0\r\n\r\n").keepAlive)
         XCTAssertTrue(try parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keepAlive)
-        XCTAssertTrue(try parse("PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n").expectContinue)
+        XCTAssertTrue(
+            try parse("PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n").expectContinue)
         XCTAssertFalse(try parse("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n").expectContinue)
         XCTAssertEqual(try parse("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").path, "*")
         XCTAssertEqual(try parse("PURGE /c HTTP/1.1\r\nHost: h\r\n\r\n").method, .other("PURGE"))

@@ -120,7 +120,8 @@ final class RouterTests: XCTestCase {
                 XCTAssertEqual(id, given)
             } else {
                 XCTAssertNotEqual(id, given)
-                XCTAssertFalse(id.isEmpty)
+                XCTAssertEqual(id.count, 20)
+                XCTAssertTrue(id.allSatisfy { $0.isHexDigit && !$0.isUppercase }, id)
             }
             XCTAssertTrue(seen.insert(id).inserted)
         }

@@ -27,9 +27,11 @@ final class ServerTests: XCTestCase {
             return .text("\(total) \(sum)")
         }
         router.add(.GET, "/stream") { _ in
-            HTTPResponse(status: 200, body: .stream(length: nil) { writer in
-                for i in 0..<3 { try writer.write(Array("part\(i);".utf8)) }
-            })
+            HTTPResponse(
+                status: 200,
+                body: .stream(length: nil) { writer in
+                    for i in 0..<3 { try writer.write(Array("part\(i);".utf8)) }
+                })
         }
         return router
     }
@@ -57,7 +59,8 @@ final class ServerTests: XCTestCase {
         let c = try RawHTTPClient(port: s.port)
         try c.send(
             "GET /pool/a HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                + "POST /echo?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /pool/c HTTP/1.1\r\nHost: x\r\n\r\n")
+                + "POST /echo?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /pool/c HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
         XCTAssertEqual(try c.readResponse().text, "hello a")
         XCTAssertEqual(try c.readResponse().text, "{\"status\":\"ok\"}")
         let echo = try c.readResponse()
@@ -73,7 +76,9 @@ final class ServerTests: XCTestCase {
         let count = 8000
         var wire: [UInt8] = []
         for i in 0..<count {
-            wire += Array((i % 2 == 0 ? "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" : "GET /pool/p\(i) HTTP/1.1\r\nHost: x\r\n\r\n").utf8)
+            wire += Array(
+                (i % 2 == 0
+                    ? "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" : "GET /pool/p\(i) HTTP/1.1\r\nHost: x\r\n\r\n").utf8)
         }
         c.sendInBackground(wire)
         usleep(300_000)  // let the server fill its socket buffers and hit its pending-output bound
@@ -84,11 +89,55 @@ final class ServerTests: XCTestCase {
         }
     }
 
+    func testHalfClosedClientGetsItsAnswersAndTheConnectionCloses() throws {
+        let s = try TestHTTPServer(router: makeRouter())
+        defer { s.stop() }
+        for path in ["/healthz", "/pool/h"] {
+            let c = try RawHTTPClient(port: s.port, timeout: 5)
+            try c.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+            c.shutdownWrite()
+            XCTAssertEqual(try c.readResponse().status, 200)
+            XCTAssertTrue(c.isClosedByPeer(), path)
+        }
+    }
+
+    func testRequestPipelinedAfterAStreamedBodyIsServed() throws {
+        let s = try TestHTTPServer(router: makeRouter())
+        defer { s.stop() }
+        let c = try RawHTTPClient(port: s.port)
+        try c.send(
+            "PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /pool/after HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "PUT /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"
+                + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(try c.readResponse().text, "3 294")
+        XCTAssertEqual(try c.readResponse().text, "hello after")
+        XCTAssertEqual(try c.readResponse().text, "1 97")
+        XCTAssertEqual(try c.readResponse().status, 200)
+    }
+
+    func testUnreadStreamedBodyClosesTheConnectionAfterTheAnswer() throws {
+        let router = Router()
+        router.add(.PUT, "/ignore", options: RouteOptions(maxBodyBytes: 1 << 20, streamingBody: true)) { _ in
+            .text("ignored")
+        }
+        let s = try TestHTTPServer(router: router)
+        defer { s.stop() }
+        let c = try RawHTTPClient(port: s.port)
+        try c.send(
+            "PUT /ignore HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "z", count: 1000))
+        let r = try c.readResponse()
+        XCTAssertEqual(r.text, "ignored")
+        XCTAssertEqual(r.header("Connection"), "close")
+        XCTAssertTrue(c.isClosedByPeer())
+    }
+
     func testChunkedRequestBodyIsDecoded() throws {
         let s = try TestHTTPServer(router: makeRouter())
         defer { s.stop() }
         let c = try RawHTTPClient(port: s.port)
-        try c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n")
+        try c.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n"
+        )
         XCTAssertEqual(try c.readResponse().text, "abcde")
         try c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         XCTAssertEqual(try c.readResponse().status, 200)
@@ -122,7 +171,9 @@ final class ServerTests: XCTestCase {
         defer { s.stop() }
         for path in ["/echo", "/upload"] {
             let c = try RawHTTPClient(port: s.port)
-            try c.send("\(path == "/echo" ? "POST" : "PUT") \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+            try c.send(
+                "\(path == "/echo" ? "POST" : "PUT") \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"
+            )
             XCTAssertEqual(try c.readResponse(head: true).status, 100, path)
             try c.send("wxyz")
             let r = try c.readResponse()
@@ -144,7 +195,9 @@ final class ServerTests: XCTestCase {
         let s = try TestHTTPServer(router: makeRouter())
         defer { s.stop() }
         let c = try RawHTTPClient(port: s.port)
-        try c.send("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n")
+        try c.send(
+            "POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n"
+        )
         XCTAssertEqual(try c.readResponse().status, 413)
         XCTAssertTrue(c.isClosedByPeer())
     }

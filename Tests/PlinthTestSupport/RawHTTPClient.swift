@@ -1,14 +1,18 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A blocking raw-socket client for protocol tests: send exact bytes, read exact responses.
 /// `@unchecked Sendable`: `send` touches only the descriptor, so one thread may send while another
 /// reads; the read buffer must be used by one reader at a time.
 public final class RawHTTPClient: @unchecked Sendable {
-    public enum Failure: Error { case connect(String), timeout, closed, malformed(String) }
+    public enum Failure: Error {
+        case connect(String)
+        case timeout, closed
+        case malformed(String)
+    }
 
     public let fd: Int32
     private var buffer: [UInt8] = []
@@ -26,7 +30,9 @@ public final class RawHTTPClient: @unchecked Sendable {
             addr.sin_port = in_port_t(UInt16(port).bigEndian)
             inet_pton(AF_INET, host, &addr.sin_addr)
             r = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         } else {
             var addr = sockaddr_in6()
@@ -34,7 +40,9 @@ public final class RawHTTPClient: @unchecked Sendable {
             addr.sin6_port = in_port_t(UInt16(port).bigEndian)
             inet_pton(AF_INET6, host, &addr.sin6_addr)
             r = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
             }
         }
         if r != 0 {
@@ -54,7 +62,9 @@ public final class RawHTTPClient: @unchecked Sendable {
             dst.copyBytes(from: bytes.prefix(dst.count - 1))
         }
         let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         if r != 0 {
             close(fd)
@@ -74,7 +84,9 @@ public final class RawHTTPClient: @unchecked Sendable {
     public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if n <= 0 {
                 if n < 0 && errno == EINTR { continue }
                 throw Failure.closed
@@ -149,7 +161,9 @@ public final class RawHTTPClient: @unchecked Sendable {
                     if let r = RawHTTPClient.find([13, 10], in: buffer) { lineEnd = r } else { try fill() }
                 }
                 let sizeText = String(decoding: buffer[0..<lineEnd!], as: UTF8.self)
-                guard let size = Int(sizeText.split(separator: ";")[0], radix: 16) else { throw Failure.malformed("chunk") }
+                guard let size = Int(sizeText.split(separator: ";")[0], radix: 16) else {
+                    throw Failure.malformed("chunk")
+                }
                 buffer.removeFirst(lineEnd! + 2)
                 while buffer.count < size + 2 { try fill() }
                 response.body += buffer[0..<size]

@@ -1,7 +1,7 @@
 import CLinux
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One client socket. Used by one thread at a time: taken out of the pool for a request and put
@@ -89,7 +89,9 @@ final class ClientConnection: @unchecked Sendable {
             if r == 0 { return false }
             if errno == EINTR { continue }
             if errno == EAGAIN || errno == EWOULDBLOCK {
-                if !Sys.poll(transport.fd, events: Int16(POLLIN), timeoutMs: readTimeoutMs) { throw HTTPClientError.timedOut }
+                if !Sys.poll(transport.fd, events: Int16(POLLIN), timeoutMs: readTimeoutMs) {
+                    throw HTTPClientError.timedOut
+                }
                 continue
             }
             throw HTTPClientError.connectionClosed

@@ -1,8 +1,9 @@
 import Synchronization
 
 /// Blocking HTTP/1.1 client for the platform's own hops, with a keep-alive pool per endpoint.
-/// Thread-safe. A request on a pooled connection that turns out stale before any response byte is
-/// retried once on a fresh connection when its body can be replayed and nothing of it was consumed.
+/// Thread-safe. A pooled connection the server has closed is detected before use and replaced; one
+/// that fails while the request is being written (nothing delivered) is retried once on a fresh
+/// connection when the body can be replayed. Once a request was sent it is never retried.
 public final class HTTPClient: Sendable {
     public let configuration: HTTPClientConfiguration
     private let idle = Mutex<[HTTPEndpoint: [ClientConnection]]>([:])
@@ -16,7 +17,12 @@ public final class HTTPClient: Sendable {
         var status = 0
         var headers = HTTPHeaders()
         var body: [UInt8] = []
-        try send(request, to: endpoint, onHead: { status = $0; headers = $1 }, onChunk: { body += $0 })
+        try send(
+            request, to: endpoint,
+            onHead: {
+                status = $0
+                headers = $1
+            }, onChunk: { body += $0 })
         return HTTPClientResponse(status: status, headers: headers, body: body)
     }
 
@@ -79,15 +85,20 @@ public final class HTTPClient: Sendable {
         head += Array("\(request.method) \(request.path.isEmpty ? "/" : request.path) HTTP/1.1\r\n".utf8)
         if !request.headers.contains("Host") {
             switch endpoint {
-            case .tcp(let host, let port): head += Array("Host: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n".utf8)
+            case .tcp(let host, let port):
+                head += Array("Host: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n".utf8)
             case .unix: head += Array("Host: localhost\r\n".utf8)
             }
         }
         for (name, value) in request.headers {
-            if HTTPHeaders.equalsIgnoringCase(name, "Content-Length") || HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding") {
+            if HTTPHeaders.equalsIgnoringCase(name, "Content-Length")
+                || HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding")
+            {
                 continue
             }
-            guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else {
+            guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }),
+                !value.utf8.contains(where: { $0 == 13 || $0 == 10 })
+            else {
                 throw HTTPClientError.malformedResponse("request header contains CR or LF: \(name)")
             }
             head += Array("\(name): \(value)\r\n".utf8)
@@ -122,16 +133,15 @@ public final class HTTPClient: Sendable {
             if !streamStarted { throw Stale(replayable: replayable) }
             throw HTTPClientError.connectionClosed
         }
-        return try readResponse(conn, request.method, replayable: replayable, onHead: onHead, onChunk: onChunk)
+        return try readResponse(conn, request.method, onHead: onHead, onChunk: onChunk)
     }
 
     private func readResponse(
-        _ conn: ClientConnection, _ method: HTTPMethod, replayable: Bool,
+        _ conn: ClientConnection, _ method: HTTPMethod,
         onHead: (Int, HTTPHeaders) throws -> Void, onChunk: ([UInt8]) throws -> Void
     ) throws -> Bool {
         let scanner = RequestHeadParser(maxHeaderBytes: ResponseHeadParser.maxHeadBytes, maxHeaderCount: 1000)
         var resume = 0
-        var receivedAny = false
         var head: ResponseHeadParser.Head
         while true {
             let scan: RequestHeadParser.Scan
@@ -141,15 +151,9 @@ public final class HTTPClient: Sendable {
             switch scan {
             case .incomplete(let r):
                 resume = r
-                let more: Bool
-                do { more = try conn.fill() } catch HTTPClientError.connectionClosed where !receivedAny {
-                    throw Stale(replayable: replayable && method != .POST && method != .PATCH)
-                }
-                if !more {
-                    if !receivedAny { throw Stale(replayable: replayable && method != .POST && method != .PATCH) }
-                    throw HTTPClientError.connectionClosed
-                }
-                receivedAny = true
+                // The request went out: even if the server closes now, it may have acted on it, so
+                // no retry from here on.
+                if !(try conn.fill()) { throw HTTPClientError.connectionClosed }
                 continue
             case .complete(let start, let end):
                 head = try ResponseHeadParser.parse(conn.buffer.readable, start: start, end: end, requestMethod: method)

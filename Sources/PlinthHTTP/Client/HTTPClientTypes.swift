@@ -14,7 +14,9 @@ public enum HTTPEndpoint: Sendable, Hashable, CustomStringConvertible {
         guard url.hasPrefix("http://") else { throw HTTPClientError.connectFailed("invalid endpoint '\(url)'") }
         var authority = url.dropFirst(7)
         if let slash = authority.firstIndex(of: "/") {
-            guard authority[slash...] == "/" else { throw HTTPClientError.connectFailed("endpoint must not have a path: '\(url)'") }
+            guard authority[slash...] == "/" else {
+                throw HTTPClientError.connectFailed("endpoint must not have a path: '\(url)'")
+            }
             authority = authority[..<slash]
         }
         guard let (host, port) = HostPort.split(String(authority)) else {

@@ -34,15 +34,22 @@ struct ResponseHeadParser {
             let line: Range<Int>?
             do { line = try lines.next() } catch { throw HTTPClientError.malformedResponse(error.message) }
             guard let line, !line.isEmpty else { break }
-            guard let colon = (line.lowerBound..<line.upperBound).first(where: { buf[$0] == 0x3A }), colon > line.lowerBound
+            guard let colon = (line.lowerBound..<line.upperBound).first(where: { buf[$0] == 0x3A }),
+                colon > line.lowerBound
             else { throw HTTPClientError.malformedResponse("header line") }
             let name = String(decoding: UnsafeRawBufferPointer(rebasing: buf[line.lowerBound..<colon]), as: UTF8.self)
-            let value = String(decoding: UnsafeRawBufferPointer(rebasing: buf[(colon + 1)..<line.upperBound]), as: UTF8.self)
-                .trimmingCharacters()
+            let value = String(
+                decoding: UnsafeRawBufferPointer(rebasing: buf[(colon + 1)..<line.upperBound]), as: UTF8.self
+            )
+            .trimmingCharacters()
             if HTTPHeaders.equalsIgnoringCase(name, "Content-Length") {
                 let n: Int
-                do { n = try HTTPSyntax.parseContentLength(value) } catch { throw HTTPClientError.malformedResponse("Content-Length") }
-                if let c = contentLength, c != n { throw HTTPClientError.malformedResponse("conflicting Content-Length") }
+                do { n = try HTTPSyntax.parseContentLength(value) } catch {
+                    throw HTTPClientError.malformedResponse("Content-Length")
+                }
+                if let c = contentLength, c != n {
+                    throw HTTPClientError.malformedResponse("conflicting Content-Length")
+                }
                 contentLength = n
             } else if HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding") {
                 chunked = value.lowercased().hasSuffix("chunked")
@@ -53,7 +60,9 @@ struct ResponseHeadParser {
             }
             headers.add(name, value)
         }
-        if chunked && contentLength != nil { throw HTTPClientError.malformedResponse("both Content-Length and chunked") }
+        if chunked && contentLength != nil {
+            throw HTTPClientError.malformedResponse("both Content-Length and chunked")
+        }
         var framing = BodyFraming.none
         var untilClose = false
         if requestMethod == .HEAD || status == 204 || status == 304 || status < 200 {

@@ -5,7 +5,10 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public init() { fields = [] }
 
     public init(dictionaryLiteral elements: (String, String)...) {
-        fields = elements.map { (name: $0.0, value: $0.1) }
+        fields = []
+        // Room for the fields the server adds (X-Request-Id, Allow) without a reallocation.
+        fields.reserveCapacity(elements.count + 2)
+        for (name, value) in elements { fields.append((name: name, value: value)) }
     }
 
     /// Number of fields (a name given twice counts twice).
@@ -58,7 +61,8 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// ASCII case-insensitive comparison without allocating.
     static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
-        var a = a, b = b
+        var a = a
+        var b = b
         return a.withUTF8 { ua in
             b.withUTF8 { ub in
                 guard ua.count == ub.count else { return false }

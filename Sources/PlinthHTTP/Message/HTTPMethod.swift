@@ -21,11 +21,23 @@ public enum HTTPMethod: Hashable, Sendable, CustomStringConvertible {
     init(bytes: UnsafeRawBufferPointer) {
         switch bytes.count {
         case 3:
-            if bytes[0] == 0x47, bytes[1] == 0x45, bytes[2] == 0x54 { self = .GET; return }
-            if bytes[0] == 0x50, bytes[1] == 0x55, bytes[2] == 0x54 { self = .PUT; return }
+            if bytes[0] == 0x47, bytes[1] == 0x45, bytes[2] == 0x54 {
+                self = .GET
+                return
+            }
+            if bytes[0] == 0x50, bytes[1] == 0x55, bytes[2] == 0x54 {
+                self = .PUT
+                return
+            }
         case 4:
-            if bytes[0] == 0x50, bytes[1] == 0x4F, bytes[2] == 0x53, bytes[3] == 0x54 { self = .POST; return }
-            if bytes[0] == 0x48, bytes[1] == 0x45, bytes[2] == 0x41, bytes[3] == 0x44 { self = .HEAD; return }
+            if bytes[0] == 0x50, bytes[1] == 0x4F, bytes[2] == 0x53, bytes[3] == 0x54 {
+                self = .POST
+                return
+            }
+            if bytes[0] == 0x48, bytes[1] == 0x45, bytes[2] == 0x41, bytes[3] == 0x44 {
+                self = .HEAD
+                return
+            }
         default: break
         }
         self.init(String(decoding: bytes, as: UTF8.self))

@@ -53,7 +53,9 @@ struct ChunkedDecoder: Sendable {
                     throw HTTPBodyError.malformed("bare LF in chunk framing")
                 } else {
                     extBytes += 1
-                    if extBytes > ChunkedDecoder.maxExtensionBytes { throw HTTPBodyError.malformed("chunk extension too long") }
+                    if extBytes > ChunkedDecoder.maxExtensionBytes {
+                        throw HTTPBodyError.malformed("chunk extension too long")
+                    }
                 }
                 i += 1
             case .sizeLF:
@@ -95,7 +97,9 @@ struct ChunkedDecoder: Sendable {
                     throw HTTPBodyError.malformed("bare LF in chunk framing")
                 } else {
                     trailerBytes += 1
-                    if trailerBytes > ChunkedDecoder.maxTrailerBytes { throw HTTPBodyError.malformed("trailer section too large") }
+                    if trailerBytes > ChunkedDecoder.maxTrailerBytes {
+                        throw HTTPBodyError.malformed("trailer section too large")
+                    }
                 }
                 i += 1
             case .trailerLF:

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Strict HTTP/1.1 request-head parser working on raw bytes (RFC 9112, with the smuggling rules of
@@ -136,7 +136,8 @@ struct RequestHeadParser {
         } else if let n = contentLength, n > 0 {
             head.framing = .contentLength(n)
         }
-        head.keepAlive = head.isHTTP10 ? (connectionKeepAlive && !connectionClose && !sawTransferEncoding) : !connectionClose
+        head.keepAlive =
+            head.isHTTP10 ? (connectionKeepAlive && !connectionClose && !sawTransferEncoding) : !connectionClose
         if head.framing == .none { head.expectContinue = false }
         return head
     }
@@ -144,7 +145,9 @@ struct RequestHeadParser {
     private func parseRequestLine(_ buf: UnsafeRawBufferPointer, _ line: Range<Int>) throws(HeadError) -> RequestHead {
         var i = line.lowerBound
         while i < line.upperBound, HTTPSyntax.isTChar(buf[i]) { i += 1 }
-        guard i > line.lowerBound, i < line.upperBound, buf[i] == 0x20 else { throw HeadError(400, "invalid request line") }
+        guard i > line.lowerBound, i < line.upperBound, buf[i] == 0x20 else {
+            throw HeadError(400, "invalid request line")
+        }
         let method = HTTPMethod(bytes: UnsafeRawBufferPointer(rebasing: buf[line.lowerBound..<i]))
         let targetStart = i + 1
         var j = targetStart
@@ -168,11 +171,14 @@ struct RequestHeadParser {
             throw HeadError(400, "invalid request line")
         }
         let pathEnd = queryMark >= 0 ? queryMark : j
-        guard buf[targetStart] == 0x2F || (method == .OPTIONS && pathEnd - targetStart == 1 && buf[targetStart] == 0x2A) else {
+        guard buf[targetStart] == 0x2F || (method == .OPTIONS && pathEnd - targetStart == 1 && buf[targetStart] == 0x2A)
+        else {
             throw HeadError(400, "request target must be an absolute path")
         }
         let path = String(decoding: UnsafeRawBufferPointer(rebasing: buf[targetStart..<pathEnd]), as: UTF8.self)
-        let query = queryMark >= 0 ? String(decoding: UnsafeRawBufferPointer(rebasing: buf[(queryMark + 1)..<j]), as: UTF8.self) : ""
+        let query =
+            queryMark >= 0
+            ? String(decoding: UnsafeRawBufferPointer(rebasing: buf[(queryMark + 1)..<j]), as: UTF8.self) : ""
         return RequestHead(
             method: method, path: path, query: query, headers: HTTPHeaders(), framing: .none,
             keepAlive: true, expectContinue: false, isHTTP10: isHTTP10)

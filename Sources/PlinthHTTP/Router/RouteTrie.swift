@@ -45,22 +45,9 @@ struct RouteTrie: Sendable {
     /// the path only (which yields 405). HEAD falls back to GET.
     func match(method: HTTPMethod, path: Substring) -> Match {
         guard path.first == "/" else { return .notFound }
-        var segments: [Substring] = []
-        segments.reserveCapacity(8)
-        var rest = path.dropFirst()
-        while true {
-            if let slash = rest.firstIndex(of: "/") {
-                segments.append(rest[..<slash])
-                rest = rest[rest.index(after: slash)...]
-            } else {
-                segments.append(rest)
-                break
-            }
-        }
         var values: [Substring] = []
         var pathOnly: Node?
-        if let (node, route) = search(root, segments, 0, method, &values, &pathOnly) {
-            _ = node
+        if let route = search(root, path.dropFirst(), method, &values, &pathOnly) {
             return .found(route, parameterValues: values)
         }
         if let node = pathOnly {
@@ -69,25 +56,34 @@ struct RouteTrie: Sendable {
         return .notFound
     }
 
+    /// Depth-first over the segments of `rest` (no array of segments is built): literal child first,
+    /// then the parameter child. Depth is bounded by the deepest registered pattern.
     private func search(
-        _ node: Node, _ segments: [Substring], _ index: Int, _ method: HTTPMethod,
-        _ values: inout [Substring], _ pathOnly: inout Node?
-    ) -> (Node, Route)? {
-        if index == segments.count {
+        _ node: Node, _ rest: Substring?, _ method: HTTPMethod, _ values: inout [Substring], _ pathOnly: inout Node?
+    ) -> Route? {
+        guard let rest else {
             guard !node.routes.isEmpty else { return nil }
             if let route = node.route(for: method) ?? (method == .HEAD ? node.route(for: .GET) : nil) {
-                return (node, route)
+                return route
             }
             if pathOnly == nil { pathOnly = node }
             return nil
         }
-        let segment = segments[index]
-        if let child = node.literals[segment], let hit = search(child, segments, index + 1, method, &values, &pathOnly) {
+        let segment: Substring
+        let next: Substring?
+        if let slash = rest.firstIndex(of: "/") {
+            segment = rest[..<slash]
+            next = rest[rest.index(after: slash)...]
+        } else {
+            segment = rest
+            next = nil
+        }
+        if let child = node.literals[segment], let hit = search(child, next, method, &values, &pathOnly) {
             return hit
         }
         if !segment.isEmpty, let child = node.parameter.first {
             values.append(segment)
-            if let hit = search(child, segments, index + 1, method, &values, &pathOnly) { return hit }
+            if let hit = search(child, next, method, &values, &pathOnly) { return hit }
             values.removeLast()
         }
         return nil

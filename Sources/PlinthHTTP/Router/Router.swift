@@ -59,7 +59,8 @@ public final class Router: Sendable {
                 request.body = []
             }
             if !route.options.streamingBody, request.body.count > route.options.maxBodyBytes {
-                response = Router.errorResponse(413, "request body exceeds \(route.options.maxBodyBytes) bytes", request.requestID)
+                response = Router.errorResponse(
+                    413, "request body exceeds \(route.options.maxBodyBytes) bytes", request.requestID)
             } else {
                 response = run(route, values, request)
             }

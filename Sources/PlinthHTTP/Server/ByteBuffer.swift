@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A malloc-backed byte queue for a connection's unparsed input: append at the back, consume at the

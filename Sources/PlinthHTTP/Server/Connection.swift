@@ -36,6 +36,8 @@ final class Connection {
     /// A pool job waiting for earlier responses to be flushed (responses go out in order).
     var deferredJob: (@Sendable () -> Void)?
     var closed = false
+    /// epoll reported RDHUP/HUP/ERR: read to EOF instead of stopping at a short read.
+    var hangupSeen = false
 
     init(fd: Int32, id: UInt64, remote: String, now: UInt64) {
         transport = PlainSocketTransport(fd: fd)

@@ -1,7 +1,7 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Request framing on the loop: heads, buffered bodies, dispatch to the event loop or the pool.
@@ -56,13 +56,15 @@ extension EventLoop {
     /// Routes a parsed head. Returns how many bytes after the head it took over.
     private func startRequest(_ conn: Connection, _ head: RequestHead, _ after: UnsafeRawBufferPointer) -> Int {
         let requestID = RequestID.from(head.headers)
-        let info = AccessInfo(method: head.method, path: head.path, requestID: requestID, remote: conn.remote, started: now)
+        let info = AccessInfo(
+            method: head.method, path: head.path, requestID: requestID, remote: conn.remote, started: now)
         switch matchRoute(head.method, head.path[...]) {
         case .notFound:
             respondInline(conn, head, info, Router.notFound(requestID), forceClose: head.framing != .none)
             return 0
         case .methodNotAllowed(let allow):
-            respondInline(conn, head, info, Router.methodNotAllowed(allow, requestID), forceClose: head.framing != .none)
+            respondInline(
+                conn, head, info, Router.methodNotAllowed(allow, requestID), forceClose: head.framing != .none)
             return 0
         case .found(let route, let values):
             let limit = route.options.maxBodyBytes
@@ -131,14 +133,16 @@ extension EventLoop {
         }
         let requestID = RequestID.from(body.head.headers)
         let info = AccessInfo(
-            method: body.head.method, path: body.head.path, requestID: requestID, remote: conn.remote, started: body.started)
+            method: body.head.method, path: body.head.path, requestID: requestID, remote: conn.remote,
+            started: body.started)
         let request = makeRequest(body.head, body: body.bytes, requestID: requestID, conn: conn)
         dispatch(conn, body.route, body.values, request, body.head, info)
         return used
     }
 
     private func makeRequest(_ head: RequestHead, body: [UInt8], requestID: String, conn: Connection) -> HTTPRequest {
-        var request = HTTPRequest(method: head.method, path: head.path, query: head.query, headers: head.headers, body: body)
+        var request = HTTPRequest(
+            method: head.method, path: head.path, query: head.query, headers: head.headers, body: body)
         request.requestID = requestID
         request.remoteAddress = conn.remote
         return request
@@ -198,9 +202,12 @@ extension EventLoop {
     }
 
     /// Appends a buffered response to the connection's output (flushed by the caller's loop).
-    func respondInline(_ conn: Connection, _ head: RequestHead, _ info: AccessInfo, _ response: HTTPResponse, forceClose: Bool) {
+    func respondInline(
+        _ conn: Connection, _ head: RequestHead, _ info: AccessInfo, _ response: HTTPResponse, forceClose: Bool
+    ) {
         guard case .bytes(let body) = response.body else { return }
-        let keepAlive = head.keepAlive && !forceClose && !ctx.shuttingDown.load(ordering: .relaxed)
+        let keepAlive =
+            head.keepAlive && !forceClose && !ctx.shuttingDown.load(ordering: .relaxed)
             && !ResponseWriter.asksToClose(response)
         ResponseHead.write(
             status: response.status, headers: response.headers, contentLength: body.count, keepAlive: keepAlive,

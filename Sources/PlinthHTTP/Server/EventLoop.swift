@@ -1,9 +1,10 @@
 import CLinux
 import Dispatch
+import PlinthCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One event-loop thread: its own epoll, its own SO_REUSEPORT listeners, edge-triggered sockets.
@@ -20,7 +21,8 @@ final class EventLoop: @unchecked Sendable {
     let index: Int
     let epfd: Int32
     let wakeFd: Int32
-    private(set) var listeners: [(fd: Int32, owned: Bool)]
+    private(set) var listeners: [(fd: Int32, owned: Bool, shared: Bool)]
+    private var acceptPaused = false
     var connections: [Int32: Connection] = [:]
     private let mailbox = Mutex<[LoopMessage]>([])
     let readBuffer: UnsafeMutableRawPointer
@@ -39,12 +41,14 @@ final class EventLoop: @unchecked Sendable {
         epfd = try Sys.check("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
         wakeFd = try Sys.check("eventfd") { eventfd(0, plinth_efd_nonblock | plinth_efd_cloexec) }
         readBuffer = UnsafeMutableRawPointer.allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
-        self.listeners = listeners.map { ($0.fd, $0.owned) }
+        self.listeners = listeners
         let shortest = min(ctx.config.headerTimeout, ctx.config.bodyTimeout, ctx.config.idleTimeout)
         tickMs = Int32(clamping: max(10, min(500, Int(Sys.milliseconds(shortest)) / 4)))
         try add(wakeFd, tag: EventLoop.wakeTag, events: plinth_epollin)
         for (i, l) in listeners.enumerated() {
-            try add(l.fd, tag: EventLoop.listenerTag | UInt64(i), events: plinth_epollin | (l.shared ? plinth_epollexclusive : 0))
+            try add(
+                l.fd, tag: EventLoop.listenerTag | UInt64(i),
+                events: plinth_epollin | (l.shared ? plinth_epollexclusive : 0))
         }
     }
 
@@ -103,6 +107,7 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             if now >= nextSweep {
+                if acceptPaused && !stopping { resumeAccepting() }
                 sweepTimeouts()
                 nextSweep = now + UInt64(tickMs) * 1_000_000
             }
@@ -119,6 +124,7 @@ final class EventLoop: @unchecked Sendable {
     // MARK: events
 
     private func onEvent(_ conn: Connection, _ events: UInt32) {
+        if events & (plinth_epollrdhup | plinth_epollhup | plinth_epollerr) != 0 { conn.hangupSeen = true }
         if events & plinth_epollout != 0, conn.pendingOutput > 0 {
             flush(conn)
             if conn.closed { return }
@@ -146,12 +152,18 @@ final class EventLoop: @unchecked Sendable {
             }
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
-                return  // EAGAIN, or EMFILE and friends: try again on the next readiness edge
+                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
+                    // Out of descriptors: the level-triggered listener would spin; stop watching it
+                    // until the next timer sweep.
+                    pauseAccepting()
+                }
+                return
             }
             let open = ctx.openConnections.add(1, ordering: .relaxed).newValue
             if open > ctx.config.maxConnections {
                 ctx.openConnections.subtract(1, ordering: .relaxed)
-                let busy = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+                let busy = Array(
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
                 _ = busy.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, plinth_msg_nosignal) }
                 close(fd)
                 continue
@@ -193,7 +205,7 @@ final class EventLoop: @unchecked Sendable {
                 if conn.closed { return }
                 flush(conn)
                 // A short read drained the socket; edge-triggered epoll reports new data as a new edge.
-                if r < EventLoop.readBufferSize { return }
+                if r < EventLoop.readBufferSize && !conn.hangupSeen { return }
             } else if r == 0 {
                 peerClosed(conn)
                 return
@@ -320,16 +332,33 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    private func pauseAccepting() {
+        guard !acceptPaused else { return }
+        acceptPaused = true
+        for l in listeners { epoll_ctl(epfd, EPOLL_CTL_DEL, l.fd, nil) }
+        ctx.logger.warning("out of file descriptors; pausing accept", ["loop": .int(index)])
+    }
+
+    private func resumeAccepting() {
+        acceptPaused = false
+        for (i, l) in listeners.enumerated() {
+            try? add(
+                l.fd, tag: EventLoop.listenerTag | UInt64(i),
+                events: plinth_epollin | (l.shared ? plinth_epollexclusive : 0))
+        }
+    }
+
     private func beginShutdown() {
         guard !stopping else { return }
         stopping = true
         stopDeadline = now + Sys.nanoseconds(ctx.config.shutdownDeadline)
         for l in listeners {
-            epoll_ctl(epfd, EPOLL_CTL_DEL, l.fd, nil)
+            if !acceptPaused { epoll_ctl(epfd, EPOLL_CTL_DEL, l.fd, nil) }
             if l.owned { close(l.fd) }
         }
         listeners = []
-        for conn in Array(connections.values) where conn.phase == .idle && conn.pendingOutput == 0 && conn.deferredJob == nil {
+        for conn in Array(connections.values)
+        where conn.phase == .idle && conn.pendingOutput == 0 && conn.deferredJob == nil {
             closeConnection(conn)
         }
     }

@@ -33,6 +33,7 @@ public final class HTTPServer: Sendable {
             return s.started
         }
         if alreadyStarted { throw HTTPServerError.alreadyStarted }
+        HTTPServer.raiseDescriptorLimit()
         let loopCount = max(1, ctx.config.eventLoopCount)
         var perLoop = [[(fd: Int32, owned: Bool, shared: Bool)]](repeating: [], count: loopCount)
         var bound: [ListenAddress] = []
@@ -110,6 +111,14 @@ public final class HTTPServer: Sendable {
     /// Blocks until shut down (returns at once if never started).
     public func wait() {
         running.wait()
+    }
+
+    /// Lifts the soft open-files limit to the hard one so `maxConnections` is reachable.
+    private static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     /// Connections currently open across all loops.

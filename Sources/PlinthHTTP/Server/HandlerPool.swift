@@ -19,7 +19,7 @@ final class HandlerPool: Sendable {
         for i in 0..<threadCount {
             let thread = Thread { [self] in work() }
             thread.name = "http-handler-\(i)"
-            thread.stackSize = 1 << 20
+            thread.stackSize = 4 << 20  // Codable decoding of nested JSON recurses
             thread.start()
         }
     }

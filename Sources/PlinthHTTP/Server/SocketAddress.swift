@@ -1,13 +1,15 @@
 import CLinux
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// sockaddr plumbing for TCP (IPv4/IPv6) and Unix-domain sockets.
 enum SocketAddress {
     /// Resolves host/port with getaddrinfo (numeric hosts and names such as "localhost").
-    static func resolve(host: String, port: Int, passive: Bool) -> [(family: Int32, storage: sockaddr_storage, length: socklen_t)] {
+    static func resolve(host: String, port: Int, passive: Bool) -> [(
+        family: Int32, storage: sockaddr_storage, length: socklen_t
+    )] {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_flags = passive ? AI_PASSIVE : 0
@@ -83,7 +85,9 @@ enum SocketAddress {
     }
 
     /// A bound, listening, non-blocking socket. `reusePort` lets every event loop bind its own.
-    static func listen(_ address: ListenAddress, reusePort: Bool, backlog: Int32 = 1024) throws(HTTPServerError) -> (fd: Int32, bound: ListenAddress) {
+    static func listen(_ address: ListenAddress, reusePort: Bool, backlog: Int32 = 1024) throws(HTTPServerError) -> (
+        fd: Int32, bound: ListenAddress
+    ) {
         switch address {
         case .tcp(let host, let port):
             guard let target = resolve(host: host, port: port, passive: true).first else {

@@ -1,7 +1,7 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Streaming request body read straight from the socket by the handler thread that owns the
@@ -25,7 +25,10 @@ final class SocketBodySource: HTTPBodySource {
     private let state: Mutex<State>
     let declaredLength: Int?
 
-    init(transport: any ConnectionTransport, framing: BodyFraming, limit: Int, timeout: Duration, expectContinue: Bool, initial: UnsafeRawBufferPointer) {
+    init(
+        transport: any ConnectionTransport, framing: BodyFraming, limit: Int, timeout: Duration, expectContinue: Bool,
+        initial: UnsafeRawBufferPointer
+    ) {
         self.transport = transport
         self.limit = limit
         self.timeoutMs = Sys.milliseconds(timeout)

@@ -1,7 +1,7 @@
 import CLinux
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One door to the OS for the HTTP layer: EINTR retried, failures returned as typed errors.
@@ -33,7 +33,8 @@ enum Sys {
 
     /// Writes as much as the socket takes now. Returns bytes written, or -1 on a fatal error; 0 with
     /// `wouldBlock` set when the kernel buffer is full.
-    static func send(_ t: any ConnectionTransport, _ p: UnsafeRawPointer, _ n: Int) -> (written: Int, wouldBlock: Bool) {
+    static func send(_ t: any ConnectionTransport, _ p: UnsafeRawPointer, _ n: Int) -> (written: Int, wouldBlock: Bool)
+    {
         var done = 0
         while done < n {
             let r = t.send(p + done, n - done)
@@ -60,7 +61,9 @@ enum Sys {
 
     /// Blocking write of everything on a non-blocking socket (handler threads and the client), waiting
     /// for writability up to `timeoutMs` per stall.
-    static func writeAll(_ t: any ConnectionTransport, _ p: UnsafeRawPointer, _ n: Int, timeoutMs: Int32) throws(HTTPBodyError) {
+    static func writeAll(_ t: any ConnectionTransport, _ p: UnsafeRawPointer, _ n: Int, timeoutMs: Int32)
+        throws(HTTPBodyError)
+    {
         var done = 0
         while done < n {
             let (w, blocked) = send(t, p + done, n - done)
@@ -83,12 +86,13 @@ enum Sys {
 
     static func milliseconds(_ d: Duration) -> Int32 {
         let (s, atto) = d.components
-        let ms = s * 1000 + atto / 1_000_000_000_000_000
-        return Int32(clamping: max(0, ms))
+        let seconds = min(max(0, s), 1_000_000_000)  // clamp: no overflow on absurd settings
+        return Int32(clamping: seconds * 1000 + max(0, atto) / 1_000_000_000_000_000)
     }
 
     static func nanoseconds(_ d: Duration) -> UInt64 {
         let (s, atto) = d.components
-        return UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, atto / 1_000_000_000))
+        let seconds = UInt64(min(max(0, s), 1_000_000_000))
+        return seconds * 1_000_000_000 + UInt64(max(0, atto) / 1_000_000_000)
     }
 }

@@ -2,13 +2,15 @@ import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// SIGTERM/SIGINT → callback once. Uses Dispatch signal sources (the signals' default action is
 /// replaced by "ignore" so no thread is killed by them).
 public enum TerminationSignals {
-    private static let state = Mutex<(sources: [any DispatchSourceSignal], callbacks: [@Sendable () -> Void], fired: Bool)>(
+    private static let state = Mutex<
+        (sources: [any DispatchSourceSignal], callbacks: [@Sendable () -> Void], fired: Bool)
+    >(
         ([], [], false))
     private static let queue = DispatchQueue(label: "plinth.signals")
 

@@ -1,16 +1,16 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Request ids: a client's X-Request-Id when it is sane (1–128 chars of [A-Za-z0-9._:-]),
 /// otherwise a process-unique id (random per-process prefix + counter; no syscall per request).
 enum RequestID {
     private static let counter = Atomic<UInt64>(0)
-    private static let prefix: String = {
+    private static let prefix: UInt64 = {
         var rng = SystemRandomNumberGenerator()
-        return hex(UInt64(UInt32.random(in: 0...UInt32.max, using: &rng)), width: 8)
+        return UInt64(UInt32.random(in: 0...UInt32.max, using: &rng))
     }()
 
     static func from(_ headers: HTTPHeaders) -> String {
@@ -20,7 +20,21 @@ enum RequestID {
 
     static func generate() -> String {
         let n = counter.add(1, ordering: .relaxed).newValue
-        return prefix + hex(n & 0xFFFF_FFFF_FFFF, width: 12)
+        // One allocation: the 20 hex digits are written straight into the string's storage.
+        return String(unsafeUninitializedCapacity: 20) { buf in
+            // 8 hex digits of per-process random prefix, then 12 of the counter.
+            var v = prefix << 48 | (n & 0xFFFF_FFFF_FFFF)
+            let high = prefix >> 16
+            var i = 19
+            while i >= 0 {
+                if i == 3 { v = high }
+                let d = UInt8(truncatingIfNeeded: v & 0xF)
+                buf[i] = d < 10 ? 0x30 + d : 0x57 + d
+                v >>= 4
+                i -= 1
+            }
+            return 20
+        }
     }
 
     static func isSane(_ s: String) -> Bool {
@@ -33,18 +47,5 @@ enum RequestID {
             }
         }
         return true
-    }
-
-    private static func hex(_ value: UInt64, width: Int) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0x30, count: width)
-        var v = value
-        var i = width - 1
-        while i >= 0 {
-            out[i] = digits[Int(v & 0xF)]
-            v >>= 4
-            i -= 1
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
