@@ -65,7 +65,10 @@ let package = Package(
         .testTarget(name: "PlinthControlTests", dependencies: ["PlinthControl", "PlinthTestSupport"]),
         .testTarget(name: "PlinthWorkerTests", dependencies: ["PlinthWorker", "PlinthTestSupport"]),
         .testTarget(name: "PlinthGatewayTests", dependencies: ["PlinthGateway", "PlinthTestSupport"]),
-        .testTarget(name: "PlinthEndToEndTests", dependencies: ["PlinthTestSupport", "PlinthCore"]),
+        .testTarget(
+            name: "PlinthEndToEndTests",
+            dependencies: ["PlinthTestSupport", "PlinthCore", "PlinthHTTP", "PlinthStore", "PlinthGateway"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

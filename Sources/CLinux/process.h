@@ -104,3 +104,60 @@ static inline int plinth_wifexited(int status) { return WIFEXITED(status); }
 static inline int plinth_wexitstatus(int status) { return WEXITSTATUS(status); }
 static inline int plinth_wifsignaled(int status) { return WIFSIGNALED(status); }
 static inline int plinth_wtermsig(int status) { return WTERMSIG(status); }
+
+// A seccomp denylist for replicas: system calls a model server never needs and that widen the
+// kernel's attack surface or could undo the sandbox (namespaces, mounts, modules, ptrace,
+// keyrings, BPF). They fail with EPERM; a foreign architecture is killed. Installed after
+// no_new_privs, right before exec.
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/audit.h>
+#include <stddef.h>
+
+#if defined(__x86_64__)
+#define PLINTH_SECCOMP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define PLINTH_SECCOMP_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#define PLINTH_DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
+
+/// Installs the denylist; returns 0, or -1 with errno (also when the architecture is unknown).
+static inline int plinth_install_seccomp_denylist(void) {
+#ifdef PLINTH_SECCOMP_ARCH
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PLINTH_SECCOMP_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#if defined(__x86_64__)
+        // x32 system calls (bit 30) would bypass the numbers below.
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+#endif
+        PLINTH_DENY(SYS_unshare), PLINTH_DENY(SYS_setns), PLINTH_DENY(SYS_mount), PLINTH_DENY(SYS_umount2),
+        PLINTH_DENY(SYS_pivot_root), PLINTH_DENY(SYS_ptrace), PLINTH_DENY(SYS_process_vm_readv),
+        PLINTH_DENY(SYS_process_vm_writev), PLINTH_DENY(SYS_kexec_load), PLINTH_DENY(SYS_init_module),
+        PLINTH_DENY(SYS_finit_module), PLINTH_DENY(SYS_delete_module), PLINTH_DENY(SYS_reboot),
+        PLINTH_DENY(SYS_swapon), PLINTH_DENY(SYS_swapoff), PLINTH_DENY(SYS_bpf), PLINTH_DENY(SYS_perf_event_open),
+        PLINTH_DENY(SYS_keyctl), PLINTH_DENY(SYS_add_key), PLINTH_DENY(SYS_request_key),
+        PLINTH_DENY(SYS_userfaultfd), PLINTH_DENY(SYS_open_by_handle_at), PLINTH_DENY(SYS_acct),
+        PLINTH_DENY(SYS_quotactl), PLINTH_DENY(SYS_syslog), PLINTH_DENY(SYS_settimeofday),
+        PLINTH_DENY(SYS_clock_settime), PLINTH_DENY(SYS_clock_adjtime), PLINTH_DENY(SYS_adjtimex),
+        PLINTH_DENY(SYS_fsopen), PLINTH_DENY(SYS_fsmount), PLINTH_DENY(SYS_move_mount), PLINTH_DENY(SYS_open_tree),
+#ifdef SYS_kexec_file_load
+        PLINTH_DENY(SYS_kexec_file_load),
+#endif
+#ifdef SYS_iopl
+        PLINTH_DENY(SYS_iopl), PLINTH_DENY(SYS_ioperm),
+#endif
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog program = { (unsigned short)(sizeof(filter) / sizeof(filter[0])), filter };
+    return prctl(22 /* PR_SET_SECCOMP */, 2 /* SECCOMP_MODE_FILTER */, (unsigned long)&program, 0UL, 0UL);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}

@@ -17,14 +17,26 @@
 // Parameter names like OSSL_MAC_PARAM_DIGEST arrive in Swift as temporary Strings; OSSL_PARAM
 // keeps the pointer, so params are built here, in C, with string literals that never dangle.
 
-/// (Re)keys an HMAC context for SHA-256. A NULL key would keep the previous key in OpenSSL 3,
-/// so an empty key is passed as a valid pointer with length 0.
-static inline int plinth_hmac_init_sha256(EVP_MAC_CTX *ctx, const unsigned char *key, size_t keylen) {
-    static const unsigned char empty = 0;
+/// A new HMAC context with SHA-256 as its digest, ready for `plinth_hmac_rekey`.
+static inline EVP_MAC_CTX *plinth_hmac_ctx_new_sha256(EVP_MAC *mac) {
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+    if (ctx == NULL) return NULL;
     OSSL_PARAM params[2];
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
-    return EVP_MAC_init(ctx, key != NULL ? key : &empty, keylen, params);
+    if (EVP_MAC_CTX_set_params(ctx, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/// Starts a MAC with `key` on a context from `plinth_hmac_ctx_new_sha256` (the digest stays set,
+/// so no parameters are parsed per call). A NULL key would keep the previous key in OpenSSL 3,
+/// so an empty key is passed as a valid pointer with length 0.
+static inline int plinth_hmac_rekey(EVP_MAC_CTX *ctx, const unsigned char *key, size_t keylen) {
+    static const unsigned char empty = 0;
+    return EVP_MAC_init(ctx, key != NULL ? key : &empty, keylen, NULL);
 }
 
 /// 1 when `pkey` is an EC key on NIST P-256 (the only curve ES256 allows), 0 otherwise.

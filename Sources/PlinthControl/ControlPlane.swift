@@ -16,7 +16,7 @@ public final class ControlPlane: Sendable {
     let logger = Logger(component: "control")
     /// Bumped after every successful change; tags routing snapshots.
     private let generation: Atomic<Int64>
-    private let snapshotCache = Mutex<RoutingSnapshot?>(nil)
+    private let stateCache = Mutex<ControlState?>(nil)
 
     /// Opens (creating when needed) the data directory and database, migrates, creates the JWT key
     /// and, on an empty database, the `admin` user.
@@ -24,7 +24,9 @@ public final class ControlPlane: Sendable {
         self.configuration = configuration
         let data = configuration.dataDirectory
         do {
-            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            // Only the server's user may read hashes, keys and tenants' artifacts.
+            try FileManager.default.createDirectory(
+                atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw ControlPlaneError.dataDirectory("cannot create \(data): \(error)")
         }
@@ -66,13 +68,17 @@ public final class ControlPlane: Sendable {
         let password = given ?? SecureRandom.token(18)
         let hash = authenticator.hasher.hash(password)
         let now = Authenticator.now()
-        try store.write { db in
+        // Checked again inside the transaction: two processes starting at once create one admin.
+        let created: Bool = try store.write { db in
+            guard try db.queryOne("SELECT 1 AS one FROM users LIMIT 1") == nil else { return false }
             try db.execute(
                 """
                 INSERT INTO users (username, tenant, role, password_hash, created_at, updated_at)
                 VALUES ('admin', NULL, 'admin', ?, ?, ?)
                 """, hash, now, now)
+            return true
         }
+        guard created else { return }
         if given == nil {
             configuration.bootstrapOutput(
                 "plinth: created platform admin 'admin' with password \(password) (shown once; change it with POST /v1/auth/password)"
@@ -93,13 +99,38 @@ public final class ControlPlane: Sendable {
     /// The full route table (also the source of the OpenAPI document).
     func routeDefinitions() -> [RouteDefinition] {
         authRoutes() + tenantRoutes() + userRoutes() + keyRoutes() + modelRoutes() + versionRoutes()
-            + instanceClassRoutes() + deploymentRoutes() + auditRoutes() + metaRoutes()
+            + instanceClassRoutes() + deploymentRoutes() + auditRoutes() + usageRoutes() + metaRoutes()
     }
 
     /// Authenticates a request the way the /v1 API does (Basic, Bearer JWT, API key), for other
     /// front doors in the same process. Throws HTTPError (401, 403 for a suspended tenant, 429).
     public func authenticate(_ request: HTTPRequest) throws -> Principal {
-        do { return try authenticator.authenticate(request) } catch let error as ControlError { throw error.httpError }
+        do {
+            return try authenticator.authenticate(request, index: try currentState().identity)
+        } catch let error as ControlError {
+            throw error.httpError
+        }
+    }
+
+    /// Resolves a credential from memory (no database read; Basic checks are cached and
+    /// throttled before hashing), for the prediction gateway's directory. API key uses are
+    /// recorded for last_used_at in batches.
+    public func identify(_ credential: PresentedCredential, remoteAddress: String) throws(IdentityError) -> Principal {
+        do {
+            let index = try currentState().identity
+            return try authenticator.authenticate(
+                credential, address: Authenticator.host(of: remoteAddress), index: index)
+        } catch let error as ControlError {
+            switch error {
+            case .throttled(let seconds): throw .throttled(retryAfter: seconds)
+            case .forbidden: throw .suspended
+            case .unauthenticated(let why): throw .invalid(why)
+            default: throw .invalid("credential rejected")
+            }
+        } catch {
+            logger.error("identity index unavailable", ["error": .string(String(describing: error))])
+            throw .invalid("credential could not be checked")
+        }
     }
 
     /// Notes that the gateway accepted API key `id` (last_used_at is written in batches).
@@ -119,17 +150,28 @@ public final class ControlPlane: Sendable {
 
     /// The current routing snapshot; cheap when nothing changed since the last call.
     public func routingSnapshot() -> RoutingSnapshot {
-        let current = generation.load(ordering: .sequentiallyConsistent)
-        if let cached = snapshotCache.withLock({ $0 }), cached.version == current { return cached }
         do {
-            let snapshot = try buildRoutingSnapshot(version: current)
-            snapshotCache.withLock { cache in
-                if (cache?.version ?? Int64.min) < snapshot.version { cache = snapshot }
-            }
-            return snapshot
+            return try currentState().snapshot
         } catch {
             logger.error("routing snapshot failed", ["error": .string(String(describing: error))])
-            return snapshotCache.withLock { $0 } ?? RoutingSnapshot(version: 0)
+            return stateCache.withLock { $0?.snapshot } ?? RoutingSnapshot(version: 0)
         }
     }
+
+    /// Snapshot and identity index for the current generation, rebuilt after a change.
+    func currentState() throws -> ControlState {
+        let current = generation.load(ordering: .sequentiallyConsistent)
+        if let cached = stateCache.withLock({ $0 }), cached.snapshot.version == current { return cached }
+        let state = try buildState(version: current)
+        stateCache.withLock { cache in
+            if (cache?.snapshot.version ?? Int64.min) < state.snapshot.version { cache = state }
+        }
+        return state
+    }
+}
+
+/// What authentication and routing read on every request, built from one database snapshot.
+struct ControlState: Sendable {
+    var snapshot: RoutingSnapshot
+    var identity: IdentityIndex
 }

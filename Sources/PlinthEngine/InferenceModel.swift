@@ -55,7 +55,7 @@ public final class InferenceModel: Sendable {
                 if case .float32(let v)? = frame.values[slot]?.storage { frame.pool.recycle(v) }
                 frame.values[slot] = nil
             }
-            for (_, slot) in plan.outputs where !plan.constants.contains(where: { $0.0 == slot }) { frame.values[slot] = nil }
+            for slot in plan.computedOutputs { frame.values[slot] = nil }
             let done = frame
             frames.withLock { $0.append(done) }
         }

@@ -60,7 +60,9 @@ final class AuditAndOpenAPITests: XCTestCase {
         XCTAssertGreaterThan(h.router.routes.count, 40)
         // Schemas referenced by operations exist.
         let schemas = try XCTUnwrap((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
-        let refs = reply.text.components(separatedBy: "#/components/schemas/").dropFirst().map { $0.prefix { $0 != "\"" } }
+        let refs = reply.text.components(separatedBy: "#/components/schemas/").dropFirst().map {
+            $0.prefix { $0 != "\"" }
+        }
         for ref in Set(refs) { XCTAssertNotNil(schemas[String(ref)], "missing schema \(ref)") }
     }
 
@@ -70,7 +72,9 @@ final class AuditAndOpenAPITests: XCTestCase {
             .deletingLastPathComponent().appendingPathComponent("docs/api.md")
         let text = try String(contentsOf: docs, encoding: .utf8)
         for route in h.router.routes {
-            XCTAssertTrue(text.contains("`\(route.method) \(route.pattern)`"), "docs/api.md lacks \(route.method) \(route.pattern)")
+            XCTAssertTrue(
+                text.contains("`\(route.method) \(route.pattern)`"),
+                "docs/api.md lacks \(route.method) \(route.pattern)")
         }
     }
 }

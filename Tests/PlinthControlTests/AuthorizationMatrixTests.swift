@@ -68,9 +68,13 @@ final class AuthorizationMatrixTests: XCTestCase {
                     .otherOwner: 401, .otherDeveloper: 401, .otherViewerJWT: 401, .scopedKey: 401,
                 ]
             ) { _ in ("/v1/auth/token", "", nil, nil) },
-            Row(method: .GET, pattern: "/v1/auth/whoami", rule: .anyone, success: 200) { _ in ("/v1/auth/whoami", "", nil, nil) },
+            Row(method: .GET, pattern: "/v1/auth/whoami", rule: .anyone, success: 200) { _ in
+                ("/v1/auth/whoami", "", nil, nil)
+            },
             // A wrong current password (users) or no password at all (keys) → 403.
-            Row(method: .POST, pattern: "/v1/auth/password", rule: .anyone, success: 403) { _ in ("/v1/auth/password", "", ["currentPassword": "wrong-password", "newPassword": "whatever-123"], nil) },
+            Row(method: .POST, pattern: "/v1/auth/password", rule: .anyone, success: 403) { _ in
+                ("/v1/auth/password", "", ["currentPassword": "wrong-password", "newPassword": "whatever-123"], nil)
+            },
             // tenants
             Row(
                 method: .GET, pattern: "/v1/tenants", rule: .anyone, success: 200,
@@ -79,7 +83,9 @@ final class AuthorizationMatrixTests: XCTestCase {
             Row(method: .POST, pattern: "/v1/tenants", rule: .admin, success: 201) { h in
                 ("/v1/tenants", "", ["name": h.unique("new")], nil)
             },
-            Row(method: .GET, pattern: "/v1/tenants/{tenant}", rule: .tenant(Self.readers), success: 200) { _ in (t, "", nil, nil) },
+            Row(method: .GET, pattern: "/v1/tenants/{tenant}", rule: .tenant(Self.readers), success: 200) { _ in
+                (t, "", nil, nil)
+            },
             Row(method: .PATCH, pattern: "/v1/tenants/{tenant}", rule: .admin, success: 200) { _ in
                 (t, "", ["displayName": "Acme Corp"], nil)
             },
@@ -103,15 +109,18 @@ final class AuthorizationMatrixTests: XCTestCase {
             Row(method: .POST, pattern: "/v1/tenants/{tenant}/users", rule: .tenant(Self.owners), success: 201) { h in
                 ("\(t)/users", "", ["username": h.unique("user"), "password": "password-123", "role": "viewer"], nil)
             },
-            Row(method: .GET, pattern: "/v1/tenants/{tenant}/users/{user}", rule: .tenant(Self.owners), success: 200) { _ in
+            Row(method: .GET, pattern: "/v1/tenants/{tenant}/users/{user}", rule: .tenant(Self.owners), success: 200) {
+                _ in
                 ("\(t)/users/acme-viewer", "", nil, nil)
             },
-            Row(method: .PATCH, pattern: "/v1/tenants/{tenant}/users/{user}", rule: .tenant(Self.owners), success: 200) { h in
+            Row(method: .PATCH, pattern: "/v1/tenants/{tenant}/users/{user}", rule: .tenant(Self.owners), success: 200)
+            { h in
                 let name = h.unique("puser")
                 h.createUser(tenant: "acme", username: name, password: "password-123", role: "developer")
                 return ("\(t)/users/\(name)", "", ["role": "viewer"], nil)
             },
-            Row(method: .DELETE, pattern: "/v1/tenants/{tenant}/users/{user}", rule: .tenant(Self.owners), success: 204) { h in
+            Row(method: .DELETE, pattern: "/v1/tenants/{tenant}/users/{user}", rule: .tenant(Self.owners), success: 204)
+            { h in
                 let name = h.unique("duser")
                 h.createUser(tenant: "acme", username: name, password: "password-123", role: "viewer")
                 return ("\(t)/users/\(name)", "", nil, nil)
@@ -145,11 +154,13 @@ final class AuthorizationMatrixTests: XCTestCase {
             Row(method: .POST, pattern: "/v1/tenants/{tenant}/keys", rule: .tenant(Self.builders), success: 201) { _ in
                 ("\(t)/keys", "", ["role": "viewer"], nil)
             },
-            Row(method: .GET, pattern: "/v1/tenants/{tenant}/keys/{key}", rule: .tenant(Self.builders), success: 200) { h in
+            Row(method: .GET, pattern: "/v1/tenants/{tenant}/keys/{key}", rule: .tenant(Self.builders), success: 200) {
+                h in
                 let key = try h.createKey(tenant: "acme", role: "viewer")
                 return ("\(t)/keys/\(Self.keyID(key))", "", nil, nil)
             },
-            Row(method: .DELETE, pattern: "/v1/tenants/{tenant}/keys/{key}", rule: .tenant(Self.builders), success: 204) { h in
+            Row(method: .DELETE, pattern: "/v1/tenants/{tenant}/keys/{key}", rule: .tenant(Self.builders), success: 204)
+            { h in
                 let key = try h.createKey(tenant: "acme", role: "viewer")
                 return ("\(t)/keys/\(Self.keyID(key))", "", nil, nil)
             },
@@ -157,16 +168,24 @@ final class AuthorizationMatrixTests: XCTestCase {
             Row(method: .GET, pattern: "/v1/tenants/{tenant}/models", rule: .tenant(Self.readers), success: 200) { _ in
                 ("\(t)/models", "", nil, nil)
             },
-            Row(method: .POST, pattern: "/v1/tenants/{tenant}/models", rule: .tenant(Self.builders), success: 201) { h in
+            Row(method: .POST, pattern: "/v1/tenants/{tenant}/models", rule: .tenant(Self.builders), success: 201) {
+                h in
                 ("\(t)/models", "", ["name": h.unique("model"), "format": "onnx"], nil)
             },
-            Row(method: .GET, pattern: "/v1/tenants/{tenant}/models/{model}", rule: .tenant(Self.readers), success: 200) { _ in
+            Row(method: .GET, pattern: "/v1/tenants/{tenant}/models/{model}", rule: .tenant(Self.readers), success: 200)
+            { _ in
                 ("\(t)/models/base", "", nil, nil)
             },
-            Row(method: .PATCH, pattern: "/v1/tenants/{tenant}/models/{model}", rule: .tenant(Self.builders), success: 200) { _ in
+            Row(
+                method: .PATCH, pattern: "/v1/tenants/{tenant}/models/{model}", rule: .tenant(Self.builders),
+                success: 200
+            ) { _ in
                 ("\(t)/models/base", "", ["description": "the base model"], nil)
             },
-            Row(method: .DELETE, pattern: "/v1/tenants/{tenant}/models/{model}", rule: .tenant(Self.builders), success: 204) { h in
+            Row(
+                method: .DELETE, pattern: "/v1/tenants/{tenant}/models/{model}", rule: .tenant(Self.builders),
+                success: 204
+            ) { h in
                 let name = h.unique("dmodel")
                 h.createModel(tenant: "acme", name: name)
                 return ("\(t)/models/\(name)", "", nil, nil)
@@ -211,7 +230,8 @@ final class AuthorizationMatrixTests: XCTestCase {
                 return ("/v1/instance-classes/\(name)", "", nil, nil)
             },
             // deployments
-            Row(method: .GET, pattern: "/v1/tenants/{tenant}/deployments", rule: .tenant(Self.readers), success: 200) { _ in
+            Row(method: .GET, pattern: "/v1/tenants/{tenant}/deployments", rule: .tenant(Self.readers), success: 200) {
+                _ in
                 ("\(t)/deployments", "", nil, nil)
             },
             Row(
@@ -242,6 +262,10 @@ final class AuthorizationMatrixTests: XCTestCase {
                 method: .GET, pattern: "/v1/tenants/{tenant}/deployments/{deployment}/status",
                 rule: .tenant(Self.readers), success: 200
             ) { _ in ("\(t)/deployments/main/status", "", nil, nil) },
+            // usage
+            Row(method: .GET, pattern: "/v1/tenants/{tenant}/usage", rule: .tenant(Self.readers), success: 200) { _ in
+                ("\(t)/usage", "", nil, nil)
+            },
             // audit and meta
             Row(
                 method: .GET, pattern: "/v1/audit", rule: .anyone, success: 200,
@@ -321,18 +345,22 @@ final class AuthorizationMatrixTests: XCTestCase {
             Array(#"{"iss":"plinth","sub":"1","role":"admin","pv":1,"exp":\#(now + 3600)}"#.utf8))
         headers[.algNoneJWT] = ControlHarness.bearer("\(noneHeader).\(payload).")
         headers[.revokedKey] = ControlHarness.bearer(revoked)
-        headers[.scopedKey] = ControlHarness.bearer(try h.createKey(tenant: "acme", role: "developer", deployments: ["other-dep"]))
+        headers[.scopedKey] = ControlHarness.bearer(
+            try h.createKey(tenant: "acme", role: "developer", deployments: ["other-dep"]))
 
         var failures: [String] = []
         var cells = 0
         for row in rows() {
             for caller in Caller.allCases {
                 let (path, query, json, body) = try row.prepare(h)
-                let reply = h.send(row.method, path, query: query, headers: headers[caller] ?? HTTPHeaders(), json: json, body: body)
+                let reply = h.send(
+                    row.method, path, query: query, headers: headers[caller] ?? HTTPHeaders(), json: json, body: body)
                 let want = expected(row, caller)
                 cells += 1
                 if reply.status != want {
-                    failures.append("\(row.method) \(row.pattern) as \(caller): got \(reply.status), want \(want) — \(reply.text.prefix(160))")
+                    failures.append(
+                        "\(row.method) \(row.pattern) as \(caller): got \(reply.status), want \(want) — \(reply.text.prefix(160))"
+                    )
                 }
                 if reply.status == 401, reply.headers["WWW-Authenticate"] == nil {
                     failures.append("\(row.method) \(row.pattern) as \(caller): 401 without WWW-Authenticate")
@@ -342,7 +370,8 @@ final class AuthorizationMatrixTests: XCTestCase {
         XCTAssertEqual(cells, rows().count * Caller.allCases.count)
         XCTAssertGreaterThan(cells, 700)
         print("authorization matrix: \(cells) cells, \(failures.count) wrong")
-        XCTAssertTrue(failures.isEmpty, "\(failures.count) of \(cells) cells wrong:\n" + failures.joined(separator: "\n"))
+        XCTAssertTrue(
+            failures.isEmpty, "\(failures.count) of \(cells) cells wrong:\n" + failures.joined(separator: "\n"))
 
         // The table must cover every registered route.
         let covered = Set(rows().map { "\($0.method) \($0.pattern)" })

@@ -17,7 +17,8 @@ final class ControlHarness {
 
     /// A new control plane; `tune` adjusts the configuration (iterations are lowered by default).
     init(inMemoryDisk: Bool = true, tune: (inout ControlPlaneConfiguration) -> Void = { _ in }) throws {
-        let base = inMemoryDisk && FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let base =
+            inMemoryDisk && FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         directory = base + "/plinth-control-\(UUID().uuidString)"
         var configuration = Self.configuration(directory: directory, adminPassword: adminPassword)
         tune(&configuration)
@@ -127,7 +128,8 @@ final class ControlHarness {
     }
 
     func createUser(tenant: String, username: String, password: String, role: String) {
-        expect(201, .POST, "/v1/tenants/\(tenant)/users", json: ["username": username, "password": password, "role": role])
+        expect(
+            201, .POST, "/v1/tenants/\(tenant)/users", json: ["username": username, "password": password, "role": role])
     }
 
     func createModel(tenant: String, name: String, format: String = "onnx") {

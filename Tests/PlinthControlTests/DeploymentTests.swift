@@ -45,13 +45,22 @@ final class DeploymentTests: XCTestCase {
             ("requestTimeoutMillis", ["requestTimeoutMillis": 0]),
             ("maxPayloadBytes", ["maxPayloadBytes": 0]),
             ("autoscaling.targetConcurrency", ["autoscaling": ["targetConcurrency": 0]]),
+            ("maxReplica", ["maxReplica": 3]),
+            ("batching.maxBatch", ["batching": ["maxBatch": 3]]),
+            ("versions[0].wieght", ["versions": [["model": "m", "version": "1", "wieght": 3]]]),
+            ("minReplicas", ["minReplicas": "two"]),
+            ("versions[0].weight", ["versions": [["model": "m", "version": "1", "weight": "heavy"]]]),
+            ("versions[0].version", ["versions": [["model": "m"]]]),
         ]
         for (field, change) in cases {
             let reply = h.send(.PUT, "/v1/tenants/acme/deployments/d", headers: h.admin, json: spec(change))
             XCTAssertEqual(reply.status, 422, "\(field): \(reply.text)")
             XCTAssertEqual(reply.json["field"] as? String, field, reply.text)
         }
-        h.expect(400, .PUT, "/v1/tenants/acme/deployments/d", json: ["instanceClass": "cpu-small"])
+        XCTAssertEqual(
+            h.expect(422, .PUT, "/v1/tenants/acme/deployments/d", json: ["instanceClass": "cpu-small"]).json["field"]
+                as? String, "versions")
+        h.expect(400, .PUT, "/v1/tenants/acme/deployments/d", body: Array("[1,2]".utf8))
         h.expect(422, .PUT, "/v1/tenants/acme/deployments/Bad_Name", json: spec())
         h.expect(404, .GET, "/v1/tenants/acme/deployments/d")
     }
@@ -64,7 +73,8 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(h.expect(200, .PUT, "/v1/tenants/acme/deployments/d", json: spec()).json["revision"] as? Int, 1)
         let canary = spec(["versions": [["model": "m", "version": "2", "weight": 100]], "shadow": NSNull()])
         XCTAssertEqual(h.expect(200, .PUT, "/v1/tenants/acme/deployments/d", json: canary).json["revision"] as? Int, 2)
-        let revisions = h.expect(200, .GET, "/v1/tenants/acme/deployments/d/revisions").json["items"] as? [[String: Any]]
+        let revisions =
+            h.expect(200, .GET, "/v1/tenants/acme/deployments/d/revisions").json["items"] as? [[String: Any]]
         XCTAssertEqual(revisions?.compactMap { $0["revision"] as? Int }, [2, 1])
         let rolled = h.expect(200, .POST, "/v1/tenants/acme/deployments/d/rollback", query: "to=1")
         XCTAssertEqual(rolled.json["revision"] as? Int, 3)
@@ -87,19 +97,25 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(versions.compactMap { $0["readyReplicas"] as? Int }, [0, 0, 0])
         XCTAssertEqual(versions.compactMap { $0["shadow"] as? Bool }, [false, false, true])
         XCTAssertEqual(((status["events"] as? [[String: Any]])?.first)?["reason"] as? String, "RevisionCreated")
-        // What a worker would write once a replica is up.
-        try h.plane.store.write { db in
-            try db.execute(
-                """
-                INSERT INTO replica_status (tenant, deployment, replica, model, version, worker, state, updated_at)
-                VALUES ('acme', 'd', 'r1', 'm', '1', 'node-a', 'ready', 0)
-                """)
-        }
+        // What a worker reports once a replica is up.
+        XCTAssertTrue(
+            try h.plane.reportReplica(
+                ReplicaReport(
+                    tenant: "acme", deployment: "d", replica: "r1", model: "m", version: "1", worker: "node-a",
+                    state: "ready")))
+        XCTAssertFalse(
+            try h.plane.reportReplica(
+                ReplicaReport(
+                    tenant: "acme", deployment: "gone", replica: "r1", model: "m", version: "1", worker: "node-a",
+                    state: "ready")))
+        try h.plane.recordDeploymentEvent(
+            tenant: "acme", deployment: "d", type: "Normal", reason: "ReplicaReady", message: "r1 on node-a")
         status = h.expect(200, .GET, "/v1/tenants/acme/deployments/d/status").json
         versions = status["versions"] as? [[String: Any]] ?? []
         XCTAssertEqual(versions.first?["readyReplicas"] as? Int, 1)
         let available = (status["conditions"] as? [[String: Any]])?.first { $0["type"] as? String == "Available" }
         XCTAssertEqual(available?["status"] as? Bool, true)
+        XCTAssertEqual(((status["events"] as? [[String: Any]])?.first)?["reason"] as? String, "ReplicaReady")
     }
 
     func testRoutingSnapshotCarriesDeploymentsAndGrowsItsVersionOnChange() throws {
@@ -131,8 +147,12 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(names, ["cpu-large", "cpu-small", "gpu-1x"])
         let gpu = h.expect(200, .GET, "/v1/instance-classes/gpu-1x", headers: viewer).json
         XCTAssertEqual(gpu["gpuCount"] as? Int, 1)
-        h.expect(201, .PUT, "/v1/instance-classes/gpu-4x", json: ["vcpus": 32, "memoryBytes": 1 << 36, "gpuCount": 4, "gpuKind": "h100", "pricePerSecond": 0.002])
-        h.expect(200, .PUT, "/v1/instance-classes/gpu-4x", json: ["vcpus": 32, "memoryBytes": 1 << 36, "gpuCount": 4, "pricePerSecond": 0.003])
+        h.expect(
+            201, .PUT, "/v1/instance-classes/gpu-4x",
+            json: ["vcpus": 32, "memoryBytes": 1 << 36, "gpuCount": 4, "gpuKind": "h100", "pricePerSecond": 0.002])
+        h.expect(
+            200, .PUT, "/v1/instance-classes/gpu-4x",
+            json: ["vcpus": 32, "memoryBytes": 1 << 36, "gpuCount": 4, "pricePerSecond": 0.003])
         h.expect(422, .PUT, "/v1/instance-classes/bad", json: ["vcpus": 0, "memoryBytes": 1])
         h.expect(201, .PUT, "/v1/tenants/acme/deployments/d", json: spec())
         h.expect(409, .DELETE, "/v1/instance-classes/cpu-small")
@@ -156,7 +176,11 @@ final class DeploymentTests: XCTestCase {
         XCTAssertNil(snapshot.tenants["acme"])
         XCTAssertNil(snapshot.deployments["acme"])
         for table in ["models", "model_versions", "deployments", "deployment_revisions", "api_keys", "users"] {
-            let n = try h.plane.store.read { db in try db.queryOne("SELECT COUNT(*) AS n FROM \(table) WHERE \(table == "users" ? "tenant" : "tenant") = 'acme'")?.int("n") }
+            let n = try h.plane.store.read { db in
+                try db.queryOne(
+                    "SELECT COUNT(*) AS n FROM \(table) WHERE \(table == "users" ? "tenant" : "tenant") = 'acme'")?.int(
+                        "n")
+            }
             XCTAssertEqual(n, 0, table)
         }
     }

@@ -22,11 +22,13 @@ final class IdentityTests: XCTestCase {
         let plane = try ControlPlane(configuration: configuration)
         let lines = printed.withLock { $0 }
         XCTAssertEqual(lines.count, 1)
-        let password = try XCTUnwrap(lines.first?.components(separatedBy: "password ").last?.components(separatedBy: " ").first)
+        let password = try XCTUnwrap(
+            lines.first?.components(separatedBy: "password ").last?.components(separatedBy: " ").first)
         XCTAssertGreaterThanOrEqual(password.count, 20)
         let router = Router()
         plane.register(on: router)
-        var request = HTTPRequest(method: .GET, path: "/v1/auth/whoami", headers: ControlHarness.basic("admin", password))
+        var request = HTTPRequest(
+            method: .GET, path: "/v1/auth/whoami", headers: ControlHarness.basic("admin", password))
         request.remoteAddress = "127.0.0.1:1"
         XCTAssertEqual(router.handle(request).status, 200)
 
@@ -60,6 +62,41 @@ final class IdentityTests: XCTestCase {
         XCTAssertEqual(me.json["credential"] as? String, "token")
     }
 
+    func testRotatedOutKeyStillVerifiesWhileListedAndNewTokensUseTheFirstKey() throws {
+        let h = try ControlHarness()
+        let oldToken = h.adminToken
+        let keyFile = h.directory + "/jwt.key"
+        let old = try String(contentsOfFile: keyFile, encoding: .utf8)
+        let fresh = "feedface0001 \(Base64URL.encode(SecureRandom.bytes(32)))\n"
+        try (fresh + old).write(toFile: keyFile, atomically: true, encoding: .utf8)
+        var configuration = ControlHarness.configuration(directory: h.directory, adminPassword: h.adminPassword)
+        let restarted = try ControlPlane(configuration: configuration)
+        let router = Router()
+        restarted.register(on: router)
+        func status(_ headers: HTTPHeaders, _ method: HTTPMethod = .GET, _ path: String = "/v1/auth/whoami")
+            -> HTTPResponse
+        {
+            var request = HTTPRequest(method: method, path: path, headers: headers)
+            request.remoteAddress = "127.0.0.1:1"
+            return router.handle(request)
+        }
+        XCTAssertEqual(status(ControlHarness.bearer(oldToken)).status, 200)
+        let issued = status(ControlHarness.basic("admin", h.adminPassword), .POST, "/v1/auth/token")
+        guard case .bytes(let body) = issued.body,
+            let token = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["token"] as? String,
+            let header = Base64URL.decode(String(token.prefix { $0 != "." }))
+        else { return XCTFail("no token") }
+        XCTAssertTrue(String(decoding: header, as: UTF8.self).contains("feedface0001"))
+        // Dropping the old key voids the tokens it signed.
+        try fresh.write(toFile: keyFile, atomically: true, encoding: .utf8)
+        let pruned = try ControlPlane(configuration: configuration)
+        let prunedRouter = Router()
+        pruned.register(on: prunedRouter)
+        var request = HTTPRequest(method: .GET, path: "/v1/auth/whoami", headers: ControlHarness.bearer(oldToken))
+        request.remoteAddress = "127.0.0.1:1"
+        XCTAssertEqual(prunedRouter.handle(request).status, 401)
+    }
+
     func testMissingCredentialsGet401WithWWWAuthenticate() throws {
         let h = try ControlHarness()
         let reply = h.send(.GET, "/v1/tenants")
@@ -67,7 +104,8 @@ final class IdentityTests: XCTestCase {
         XCTAssertNotNil(reply.headers["WWW-Authenticate"])
         XCTAssertNotNil(reply.json["error"])
         XCTAssertEqual(h.send(.GET, "/v1/tenants", headers: ControlHarness.basic("admin", "nope")).status, 401)
-        XCTAssertEqual(h.send(.GET, "/v1/tenants", headers: ControlHarness.bearer("plk_0011223344556677_x")).status, 401)
+        XCTAssertEqual(
+            h.send(.GET, "/v1/tenants", headers: ControlHarness.bearer("plk_0011223344556677_x")).status, 401)
         XCTAssertEqual(h.send(.GET, "/v1/tenants", headers: ControlHarness.bearer("not.a.jwt")).status, 401)
     }
 
@@ -84,15 +122,45 @@ final class IdentityTests: XCTestCase {
     func testExpiredKeyIsRejected() throws {
         let h = try ControlHarness()
         h.createTenant("acme")
-        let reply = h.expect(201, .POST, "/v1/tenants/acme/keys", json: ["role": "viewer", "expiresInSeconds": 3600])
+        let reply = h.expect(201, .POST, "/v1/tenants/acme/keys", json: ["role": "viewer", "expiresInSeconds": 1])
         let key = try XCTUnwrap(reply.json["key"] as? String)
-        h.expect(200, .GET, "/v1/tenants/acme", headers: ControlHarness.bearer(key))
-        try h.plane.store.write { db in
-            try db.execute("UPDATE api_keys SET expires_at = ? WHERE id = ?", Int64(Date().timeIntervalSince1970) - 1,
-                AuthorizationMatrixTests.keyID(key))
+        XCTAssertNotNil(reply.json["apiKey"].flatMap { ($0 as? [String: Any])?["expiresAt"] })
+        // Poll rather than sleep a fixed time: the key dies within a second or two.
+        let deadline = Date().addingTimeInterval(10)
+        var status = 0
+        while Date() < deadline {
+            status = h.send(.GET, "/v1/tenants/acme", headers: ControlHarness.bearer(key)).status
+            if status == 401 { break }
+            usleep(100_000)
         }
-        h.expect(401, .GET, "/v1/tenants/acme", headers: ControlHarness.bearer(key))
+        XCTAssertEqual(status, 401)
         h.expect(422, .POST, "/v1/tenants/acme/keys", json: ["role": "viewer", "expiresAt": "2001-01-01T00:00:00Z"])
+        h.expect(422, .POST, "/v1/tenants/acme/keys", json: ["role": "viewer", "expiresInSeconds": 0])
+    }
+
+    func testGatewayIdentifyResolvesCredentialsFromMemory() throws {
+        let h = try ControlHarness()
+        h.createTenant("acme", quotas: ["maxRequestsPerSecond": 50])
+        h.createUser(tenant: "acme", username: "ivy", password: "ivy-password", role: "invoker")
+        let key = try h.createKey(tenant: "acme", role: "invoker", deployments: ["fraud"])
+        let token = try XCTUnwrap(APIKeyToken(parsing: key))
+        let byKey = try h.plane.identify(.apiKey(id: token.id, secret: token.secret), remoteAddress: "1.2.3.4:5")
+        XCTAssertEqual(byKey.tenant, "acme")
+        XCTAssertEqual(byKey.role, .invoker)
+        XCTAssertEqual(byKey.deployments, ["fraud"])
+        XCTAssertEqual(byKey.credential, .apiKey(id: token.id))
+        let byBasic = try h.plane.identify(.basic(user: "ivy", password: "ivy-password"), remoteAddress: "1.2.3.4:5")
+        XCTAssertEqual(byBasic.name, "ivy")
+        let jwt = try h.token(username: "ivy", password: "ivy-password")
+        XCTAssertEqual(try h.plane.identify(.bearer(token: jwt), remoteAddress: "1.2.3.4:5").role, .invoker)
+        XCTAssertThrowsError(try h.plane.identify(.apiKey(id: token.id, secret: "wrong"), remoteAddress: "x")) {
+            XCTAssertEqual($0 as? IdentityError, .invalid("invalid API key"))
+        }
+        h.expect(200, .POST, "/v1/tenants/acme/suspend")
+        XCTAssertThrowsError(try h.plane.identify(.apiKey(id: token.id, secret: token.secret), remoteAddress: "x")) {
+            XCTAssertEqual($0 as? IdentityError, .suspended)
+        }
+        XCTAssertEqual(h.plane.routingSnapshot().tenants["acme"]?.maxRequestsPerSecond, 50)
     }
 
     func testKeySecretIsShownOnceAndStoredOnlyAsHash() throws {
@@ -101,9 +169,10 @@ final class IdentityTests: XCTestCase {
         let key = try h.createKey(tenant: "acme", role: "viewer")
         let id = AuthorizationMatrixTests.keyID(key)
         let listed = h.expect(200, .GET, "/v1/tenants/acme/keys/\(id)")
-        XCTAssertFalse(listed.text.contains(String(key.split(separator: "_").last ?? "")))
-        let stored = try h.plane.store.read { db in try db.queryOne("SELECT * FROM api_keys WHERE id = ?", id) }
+        // The secret is base64url and may itself contain "_": take everything after the id.
         let secret = String(key.dropFirst(4 + id.count + 1))
+        XCTAssertFalse(listed.text.contains(secret))
+        let stored = try h.plane.store.read { db in try db.queryOne("SELECT * FROM api_keys WHERE id = ?", id) }
         XCTAssertEqual(try stored?.blob("secret_sha256"), SHA256.hash(secret))
         let snapshotKey = try XCTUnwrap(h.plane.routingSnapshot().apiKeys[id])
         XCTAssertEqual(snapshotKey.secretSHA256, SHA256.hash(secret))
@@ -174,7 +243,9 @@ final class IdentityTests: XCTestCase {
         }
         h.createTenant("acme")
         h.createUser(tenant: "acme", username: "bob", password: "right-password", role: "viewer")
-        for _ in 0..<3 { h.expect(401, .POST, "/v1/auth/token", headers: ControlHarness.basic("bob", "wrong-password")) }
+        for _ in 0..<3 {
+            h.expect(401, .POST, "/v1/auth/token", headers: ControlHarness.basic("bob", "wrong-password"))
+        }
         // Even the right password is refused while locked, before any hashing.
         let locked = h.send(.POST, "/v1/auth/token", headers: ControlHarness.basic("bob", "right-password"))
         XCTAssertEqual(locked.status, 429)
@@ -219,12 +290,18 @@ final class IdentityTests: XCTestCase {
         h.createTenant("acme")
         h.createTenant("globex")
         let owner = ControlHarness.bearer(try h.createKey(tenant: "acme", role: "owner"))
-        h.expect(422, .POST, "/v1/tenants/acme/users", headers: owner, json: ["username": "x1", "password": "password-1", "role": "admin"])
-        h.expect(422, .POST, "/v1/tenants/acme/users", headers: owner, json: ["username": "x2", "password": "short", "role": "viewer"])
+        h.expect(
+            422, .POST, "/v1/tenants/acme/users", headers: owner,
+            json: ["username": "x1", "password": "password-1", "role": "admin"])
+        h.expect(
+            422, .POST, "/v1/tenants/acme/users", headers: owner,
+            json: ["username": "x2", "password": "short", "role": "viewer"])
         h.createUser(tenant: "globex", username: "gus", password: "gus-password", role: "viewer")
         h.expect(404, .GET, "/v1/tenants/globex/users/gus", headers: owner)
         h.expect(404, .GET, "/v1/tenants/acme/users/gus", headers: owner)
-        h.expect(409, .POST, "/v1/tenants/acme/users", headers: owner, json: ["username": "gus", "password": "password-1", "role": "viewer"])
+        h.expect(
+            409, .POST, "/v1/tenants/acme/users", headers: owner,
+            json: ["username": "gus", "password": "password-1", "role": "viewer"])
         h.expect(409, .DELETE, "/v1/admins/admin")
     }
 }

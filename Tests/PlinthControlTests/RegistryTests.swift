@@ -23,7 +23,9 @@ final class RegistryTests: XCTestCase {
         let hex = SHA256.hex(bytes)
         var headers = h.admin
         headers.set("Content-Type", "application/octet-stream")
-        let reply = h.expect(201, .PUT, "/v1/tenants/acme/models/m/versions/1/artifact", query: "sha256=\(hex)", headers: headers, body: bytes)
+        let reply = h.expect(
+            201, .PUT, "/v1/tenants/acme/models/m/versions/1/artifact", query: "sha256=\(hex)", headers: headers,
+            body: bytes)
         XCTAssertEqual(reply.json["sha256"] as? String, hex)
         XCTAssertEqual(reply.json["sizeBytes"] as? Int, bytes.count)
         XCTAssertEqual(reply.json["state"] as? String, "ready")
@@ -119,7 +121,8 @@ final class RegistryTests: XCTestCase {
         }
         h.createTenant("acme")
         h.createModel(tenant: "acme", name: "m")
-        let rejected = h.expect(422, .PUT, "/v1/tenants/acme/models/m/versions/1/artifact", body: Array("bad model".utf8))
+        let rejected = h.expect(
+            422, .PUT, "/v1/tenants/acme/models/m/versions/1/artifact", body: Array("bad model".utf8))
         XCTAssertTrue(rejected.text.contains("LSTM"), rejected.text)
         let failed = h.expect(200, .GET, "/v1/tenants/acme/models/m/versions/1")
         XCTAssertEqual(failed.json["state"] as? String, "failed")
@@ -141,7 +144,9 @@ final class RegistryTests: XCTestCase {
         let payload = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 % 251) } + Array("\r\n--not-the-boundary".utf8)
         let boundary = "----WebKitFormBoundary7MA4YWxkTrZu0gW"
         var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n".utf8)
-        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"model.onnx\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+        body += Array(
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"model.onnx\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                .utf8)
         body += payload
         body += Array("\r\n--\(boundary)--\r\n".utf8)
         for chunkSize in [1, 7, 4096, 1 << 20] where chunkSize != 1 || body.count < 200_000 {
@@ -159,7 +164,34 @@ final class RegistryTests: XCTestCase {
         }
         var headers = h.admin
         headers.set("Content-Type", "multipart/form-data; boundary=\(boundary)")
-        h.expect(400, .PUT, "/v1/tenants/acme/models/m/versions/x/artifact", headers: headers, body: Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\ntruncated".utf8))
+        h.expect(
+            400, .PUT, "/v1/tenants/acme/models/m/versions/x/artifact", headers: headers,
+            body: Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\ntruncated".utf8))
+        XCTAssertEqual(tempFiles(h), [])
+    }
+
+    func testConcurrentUploadsOfOneVersionStoreItOnce() throws {
+        let h = try ControlHarness()
+        h.createTenant("acme")
+        h.createModel(tenant: "acme", name: "m")
+        let statuses = Mutex<[Int]>([])
+        let router = h.router
+        let headers = h.admin
+        DispatchQueue.concurrentPerform(iterations: 6) { i in
+            var request = HTTPRequest(
+                method: .PUT, path: "/v1/tenants/acme/models/m/versions/1/artifact", headers: headers,
+                body: [UInt8](repeating: UInt8(i), count: 200_000))
+            request.remoteAddress = "127.0.0.1:1"
+            let status = router.handle(request).status
+            statuses.withLock { $0.append(status) }
+        }
+        let all = statuses.withLock { $0 }.sorted()
+        XCTAssertEqual(all.filter { $0 == 201 }.count, 1, "\(all)")
+        XCTAssertEqual(all.filter { $0 == 409 }.count, 5, "\(all)")
+        let stored = h.expect(200, .GET, "/v1/tenants/acme/models/m/versions/1").json["sha256"] as? String
+        let blobs = try FileManager.default.subpathsOfDirectory(atPath: h.directory + "/blobs/sha256")
+            .filter { $0.count > 3 }
+        XCTAssertEqual(blobs.map { String($0.suffix(64)) }, [stored ?? ""])
         XCTAssertEqual(tempFiles(h), [])
     }
 
@@ -188,6 +220,8 @@ final class RegistryTests: XCTestCase {
         h.createModel(tenant: "acme", name: "n", format: "external")
         h.expect(403, .POST, "/v1/tenants/acme/models", json: ["name": "o", "format": "onnx"])
         h.expect(400, .POST, "/v1/tenants/acme/models", body: Array("{not json".utf8))
+        h.expect(400, .PUT, "/v1/tenants/acme/models/m/versions/empty/artifact", body: [])
+        h.expect(404, .PUT, "/v1/tenants/acme/models/nope/versions/1/artifact", body: [1])
         h.expect(422, .PUT, "/v1/tenants/acme/models/m/versions/bad%20version/artifact", body: [1])
     }
 
@@ -195,9 +229,11 @@ final class RegistryTests: XCTestCase {
         let h = try ControlHarness()
         h.createTenant("acme")
         for i in 0..<7 {
-            h.expect(201, .POST, "/v1/tenants/acme/models", json: [
-                "name": "m\(i)", "format": "onnx", "labels": ["team": i % 2 == 0 ? "vision" : "text"],
-            ])
+            h.expect(
+                201, .POST, "/v1/tenants/acme/models",
+                json: [
+                    "name": "m\(i)", "format": "onnx", "labels": ["team": i % 2 == 0 ? "vision" : "text"],
+                ])
         }
         var names: [String] = []
         var cursor: String?
@@ -209,7 +245,9 @@ final class RegistryTests: XCTestCase {
         } while cursor != nil
         XCTAssertEqual(names, (0..<7).map { "m\($0)" })
         let vision = h.expect(200, .GET, "/v1/tenants/acme/models", query: "label=team%3Dvision")
-        XCTAssertEqual(((vision.json["items"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }, ["m0", "m2", "m4", "m6"])
+        XCTAssertEqual(
+            ((vision.json["items"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String },
+            ["m0", "m2", "m4", "m6"])
         h.expect(400, .GET, "/v1/tenants/acme/models", query: "cursor=%%%")
         h.expect(400, .GET, "/v1/tenants/acme/models", query: "limit=0")
     }

@@ -46,7 +46,8 @@ final class ServerEndToEndTests: XCTestCase {
             -> (status: Int, headers: [String: String], body: [UInt8])
         {
             let connection = try RawConnection(port: port)
-            var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nAuthorization: \(adminBasic)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
+            var head =
+                "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nAuthorization: \(adminBasic)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
             for (k, v) in headers { head += "\(k): \(v)\r\n" }
             try connection.write(head + "\r\n")
             try connection.write(body)
@@ -85,13 +86,16 @@ final class ServerEndToEndTests: XCTestCase {
         guard let server = running else { return }
         XCTAssertEqual(try server.request("POST", "/v1/tenants", body: Array(#"{"name":"acme"}"#.utf8)).status, 201)
         XCTAssertEqual(
-            try server.request("POST", "/v1/tenants/acme/models", body: Array(#"{"name":"big","format":"external"}"#.utf8)).status, 201)
+            try server.request(
+                "POST", "/v1/tenants/acme/models", body: Array(#"{"name":"big","format":"external"}"#.utf8)
+            ).status, 201)
         let keyReply = try server.request("POST", "/v1/tenants/acme/keys", body: Array(#"{"role":"developer"}"#.utf8))
-        let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(keyReply.body)) as? [String: Any])?["key"] as? String)
+        let key = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(keyReply.body)) as? [String: Any])?["key"] as? String)
 
         let size = Self.uploadMiB << 20
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        for i in chunk.indices { chunk[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 13) }
+        for i in chunk.indices { chunk[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
         let hasher = SHA256Hasher()
         for _ in 0..<Self.uploadMiB { hasher.update(chunk) }
         let expected = Hex.encode(hasher.finalize())
@@ -133,7 +137,8 @@ final class ServerEndToEndTests: XCTestCase {
         XCTAssertEqual(view["sha256"] as? String, expected)
         XCTAssertEqual(view["state"] as? String, "ready")
         let connection2 = try RawConnection(port: again.port)
-        try connection2.write("GET /v1/tenants/acme HTTP/1.1\r\nHost: x\r\nX-API-Key: \(key)\r\nConnection: close\r\n\r\n")
+        try connection2.write(
+            "GET /v1/tenants/acme HTTP/1.1\r\nHost: x\r\nX-API-Key: \(key)\r\nConnection: close\r\n\r\n")
         XCTAssertEqual(try connection2.readResponse().status, 200)
     }
 
@@ -143,7 +148,8 @@ final class ServerEndToEndTests: XCTestCase {
         defer { server.stop() }
         XCTAssertEqual(try server.request("POST", "/v1/tenants", body: Array(#"{"name":"acme"}"#.utf8)).status, 201)
         XCTAssertEqual(
-            try server.request("POST", "/v1/tenants/acme/models", body: Array(#"{"name":"m","format":"onnx"}"#.utf8)).status, 201)
+            try server.request("POST", "/v1/tenants/acme/models", body: Array(#"{"name":"m","format":"onnx"}"#.utf8))
+                .status, 201)
         let connection = try RawConnection(port: server.port)
         try connection.write(
             "PUT /v1/tenants/acme/models/m/versions/1/artifact HTTP/1.1\r\nHost: localhost\r\n"
@@ -164,9 +170,12 @@ final class ServerEndToEndTests: XCTestCase {
         let server = try Running(directory: directory)
         defer { server.stop() }
         XCTAssertEqual(
-            try server.request("POST", "/v1/tenants", body: Array(#"{"name":"acme","quotas":{"maxArtifactBytes":1048576}}"#.utf8)).status, 201)
+            try server.request(
+                "POST", "/v1/tenants", body: Array(#"{"name":"acme","quotas":{"maxArtifactBytes":1048576}}"#.utf8)
+            ).status, 201)
         XCTAssertEqual(
-            try server.request("POST", "/v1/tenants/acme/models", body: Array(#"{"name":"m","format":"onnx"}"#.utf8)).status, 201)
+            try server.request("POST", "/v1/tenants/acme/models", body: Array(#"{"name":"m","format":"onnx"}"#.utf8))
+                .status, 201)
         let connection = try RawConnection(port: server.port)
         try connection.write(
             "PUT /v1/tenants/acme/models/m/versions/1/artifact HTTP/1.1\r\nHost: localhost\r\n"
@@ -178,7 +187,16 @@ final class ServerEndToEndTests: XCTestCase {
         }
         let reply = try connection.readResponse()
         XCTAssertEqual(reply.status, 413)
-        XCTAssertTrue(waitUntil(10) { ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/blobs/tmp")) ?? []).isEmpty })
+        // A declared length over the quota is refused before any body byte is sent.
+        let declared = try RawConnection(port: server.port)
+        try declared.write(
+            "PUT /v1/tenants/acme/models/m/versions/2/artifact HTTP/1.1\r\nHost: localhost\r\n"
+                + "Authorization: \(server.adminBasic)\r\nContent-Length: \(64 << 20)\r\n\r\n")
+        XCTAssertEqual(try declared.readResponse().status, 413)
+        XCTAssertTrue(
+            waitUntil(10) {
+                ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/blobs/tmp")) ?? []).isEmpty
+            })
         XCTAssertEqual(try server.request("GET", "/v1/tenants/acme/models/m/versions/1").status, 404)
     }
 
@@ -188,9 +206,11 @@ final class ServerEndToEndTests: XCTestCase {
         defer { server.stop() }
         XCTAssertEqual(try server.request("POST", "/v1/tenants", body: Array(#"{"name":"acme"}"#.utf8)).status, 201)
         XCTAssertEqual(
-            try server.request("POST", "/v1/tenants/acme/models", body: Array(#"{"name":"m","format":"onnx"}"#.utf8)).status, 201)
+            try server.request("POST", "/v1/tenants/acme/models", body: Array(#"{"name":"m","format":"onnx"}"#.utf8))
+                .status, 201)
         let bytes = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 % 253) }
-        XCTAssertEqual(try server.request("PUT", "/v1/tenants/acme/models/m/versions/1/artifact", body: bytes).status, 201)
+        XCTAssertEqual(
+            try server.request("PUT", "/v1/tenants/acme/models/m/versions/1/artifact", body: bytes).status, 201)
         let download = try server.request("GET", "/v1/tenants/acme/models/m/versions/1/artifact")
         XCTAssertEqual(download.status, 200)
         XCTAssertEqual(download.body, bytes)

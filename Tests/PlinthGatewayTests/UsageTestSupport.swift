@@ -11,7 +11,13 @@ final class MemoryUsageSink: UsageSink, @unchecked Sendable {
     private var totals: [UsageMinuteKey: UsageTotals] = [:]
     private var cursors: [String: UsageCursor] = [:]
     private var applies = 0
-    var failOnApply: Int?
+    private var failAt: Int?
+
+    /// Makes the `n`-th `apply` from now throw (nil: never).
+    var failOnApply: Int? {
+        get { lock.withLock { failAt.map { $0 - applies } } }
+        set { lock.withLock { failAt = newValue.map { applies + $0 } } }
+    }
 
     struct SimulatedCrash: Error {}
 
@@ -20,7 +26,7 @@ final class MemoryUsageSink: UsageSink, @unchecked Sendable {
     func apply(_ batch: UsageFoldBatch, journal: String) throws {
         try lock.withLock {
             applies += 1
-            if applies == failOnApply { throw SimulatedCrash() }
+            if applies == failAt { throw SimulatedCrash() }
             for (key, delta) in batch.deltas { totals[key, default: UsageTotals()].add(delta) }
             cursors[journal] = batch.cursor
         }

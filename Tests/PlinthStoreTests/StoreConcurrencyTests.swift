@@ -11,20 +11,30 @@ final class StoreConcurrencyTests: StoreTestCase {
         }
         let inWrite = DispatchSemaphore(value: 0)
         let readsDone = DispatchSemaphore(value: 0)
+        let writerError = ManagedCounts()
         let writer = Thread {
-            try? store.write { db in
-                try db.execute("INSERT INTO t VALUES (2)")
+            do {
+                try store.write { db in
+                    try db.execute("INSERT INTO t VALUES (2)")
+                    inWrite.signal()
+                    // Hold the write transaction open until the readers have looked.
+                    _ = readsDone.wait(timeout: .now() + 30)
+                }
+            } catch {
+                writerError.append(Int((error as? StoreError)?.extendedCode ?? -1))
                 inWrite.signal()
-                // Hold the write transaction open until the readers have looked.
-                _ = readsDone.wait(timeout: .now() + 30)
             }
         }
         writer.start()
         XCTAssertEqual(inWrite.wait(timeout: .now() + 30), .success)
+        XCTAssertEqual(writerError.values, [], "writer failed with SQLite code")
         let counts = ManagedCounts()
         DispatchQueue.concurrentPerform(iterations: 6) { _ in
-            let n = (try? store.read { try $0.queryOne("SELECT COUNT(*) AS n FROM t")?.int("n") }) ?? nil
-            counts.append(n ?? -1)
+            do {
+                counts.append(try store.read { try $0.queryOne("SELECT COUNT(*) AS n FROM t")?.int("n") } ?? -1)
+            } catch {
+                counts.append(-Int((error as? StoreError)?.extendedCode ?? 1))
+            }
         }
         XCTAssertEqual(counts.values, [Int](repeating: 1, count: 6), "readers must not block nor see uncommitted rows")
         readsDone.signal()
@@ -34,11 +44,17 @@ final class StoreConcurrencyTests: StoreTestCase {
     func testConcurrentWritesAreSerialisedAndAllLand() throws {
         let store = try openStore()
         try store.write { try $0.execute("CREATE TABLE t (x INTEGER)") }
+        let errors = ManagedCounts()
         DispatchQueue.concurrentPerform(iterations: 4) { worker in
             for i in 0..<50 {
-                try? store.write { try $0.execute("INSERT INTO t VALUES (?)", worker * 1000 + i) }
+                do {
+                    try store.write { try $0.execute("INSERT INTO t VALUES (?)", worker * 1000 + i) }
+                } catch {
+                    errors.append(Int((error as? StoreError)?.extendedCode ?? -1))
+                }
             }
         }
+        XCTAssertEqual(errors.values, [])
         XCTAssertEqual(try store.read { try $0.queryOne("SELECT COUNT(*) AS n FROM t")?.int("n") }, 200)
     }
 
@@ -68,7 +84,9 @@ final class StoreConcurrencyTests: StoreTestCase {
             stop.set()
             _ = stop.waitDone()
         }
-        try waitUntil { ((try? store.read { try $0.queryOne("SELECT COUNT(*) AS n FROM a")?.int("n") }) ?? nil ?? 0) > 100 }
+        try waitUntil {
+            ((try? store.read { try $0.queryOne("SELECT COUNT(*) AS n FROM a")?.int("n") }) ?? nil ?? 0) > 100
+        }
         for round in 0..<3 {
             let copy = path("backup-\(round).db")
             try store.backup(to: copy)

@@ -36,17 +36,21 @@ final class ArtifactCacheTests: XCTestCase {
             (11, ["hello world", "!"], .tooLarge(limit: 11)),
         ]
         for (size, chunks, expected) in cases {
-            XCTAssertThrowsError(try cache.store(digest: helloDigest, sizeBytes: size) { write in
-                for chunk in chunks { try write(Array(chunk.utf8)) }
-            }) { error in
+            XCTAssertThrowsError(
+                try cache.store(digest: helloDigest, sizeBytes: size) { write in
+                    for chunk in chunks { try write(Array(chunk.utf8)) }
+                }
+            ) { error in
                 switch (error as? ArtifactError, expected) {
-                case (.digestMismatch?, .digestMismatch), (.sizeMismatch?, .sizeMismatch), (.tooLarge?, .tooLarge): break
+                case (.digestMismatch?, .digestMismatch), (.sizeMismatch?, .sizeMismatch), (.tooLarge?, .tooLarge):
+                    break
                 default: XCTFail("expected \(expected), got \(error)")
                 }
             }
         }
         XCTAssertFalse(cache.contains(helloDigest))
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.directory), [], "no partial files left")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: cache.directory), [], "no partial files left")
     }
 
     func testDigestsThatAreNotHexAreRejected() throws {
@@ -59,16 +63,23 @@ final class ArtifactCacheTests: XCTestCase {
     }
 
     func testPlannerBuildsRuntimeAndExternalLaunches() throws {
-        let planner = ReplicaPlanner(runtimeCommand: ["/usr/bin/plinth", "runtime"], replicasDirectory: "/data/replicas")
+        let planner = ReplicaPlanner(
+            runtimeCommand: ["/usr/bin/plinth", "runtime"], replicasDirectory: "/data/replicas")
         let limits = InstanceLimits(instanceClass: "cpu-small", cpuMillicores: 1000, memoryBytes: 1 << 30)
-        let artifact = ArtifactReference(sha256: helloDigest, sizeBytes: 11, downloadPath: "/v1/workers/artifacts/\(helloDigest)", fileName: "model.onnx")
+        let artifact = ArtifactReference(
+            sha256: helloDigest, sizeBytes: 11, downloadPath: "/v1/workers/artifacts/\(helloDigest)",
+            fileName: "model.onnx")
         let onnx = DesiredReplica(
-            id: "r-1", tenant: "acme", deployment: "fraud", version: "3", format: "onnx", artifact: artifact, limits: limits,
+            id: "r-1", tenant: "acme", deployment: "fraud", version: "3", format: "onnx", artifact: artifact,
+            limits: limits,
             environment: ["OMP_NUM_THREADS": "1", "PLINTH_SOCKET": "/evil"])
         let launch = try planner.launch(for: onnx, artifactPath: "/data/artifacts/\(helloDigest)")
         XCTAssertEqual(
             launch.command,
-            ["/usr/bin/plinth", "runtime", "--model", "/data/replicas/r-1/artifact/model.onnx", "--listen", "unix:/data/replicas/r-1/run/replica.sock"])
+            [
+                "/usr/bin/plinth", "runtime", "--model", "/data/replicas/r-1/artifact/model.onnx", "--listen",
+                "unix:/data/replicas/r-1/run/replica.sock",
+            ])
         XCTAssertEqual(launch.files, ["model.onnx": "/data/artifacts/\(helloDigest)"])
         XCTAssertEqual(launch.environment["OMP_NUM_THREADS"], "1")
         XCTAssertNil(launch.environment["PLINTH_SOCKET"], "tenant env cannot set reserved names")

@@ -16,7 +16,11 @@ final class NodeInventoryTests: XCTestCase {
             """
         let gpus = GPUInventory.parse(csv)
         XCTAssertEqual(gpus.count, 2)
-        XCTAssertEqual(gpus[0], GPUDevice(index: 0, name: "NVIDIA H100 80GB HBM3", memoryBytes: 81559 << 20, uuid: "GPU-5c3e2b1a-0000-1111-2222-333344445555"))
+        XCTAssertEqual(
+            gpus[0],
+            GPUDevice(
+                index: 0, name: "NVIDIA H100 80GB HBM3", memoryBytes: 81559 << 20,
+                uuid: "GPU-5c3e2b1a-0000-1111-2222-333344445555"))
         XCTAssertEqual(gpus[1].index, 1)
         XCTAssertEqual(GPUInventory.parse(""), [])
     }
@@ -24,7 +28,9 @@ final class NodeInventoryTests: XCTestCase {
     func testGPUDetectionFindsNothingWithoutNvidiaSmi() {
         // This reads the real host: either nvidia-smi answers (then every device parsed) or none.
         let gpus = GPUInventory.detect(searchPath: "/nonexistent")
-        let hasTool = ["/usr/bin/nvidia-smi", "/usr/local/bin/nvidia-smi"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+        let hasTool = ["/usr/bin/nvidia-smi", "/usr/local/bin/nvidia-smi"].contains {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
         if !hasTool { XCTAssertEqual(gpus, []) }
     }
 
@@ -52,7 +58,8 @@ final class NodeInventoryTests: XCTestCase {
         XCTAssertEqual(plan.bases["pids"], "/sys/fs/cgroup/pids/plinth")
 
         let unified = CgroupHierarchy.plan(
-            mountinfo: "30 25 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate", procCgroup: "0::/system.slice/plinth.service\n",
+            mountinfo: "30 25 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate",
+            procCgroup: "0::/system.slice/plinth.service\n",
             agentName: "replicas")
         XCTAssertEqual(unified.mode, .v2)
         XCTAssertEqual(unified.bases["unified"], "/sys/fs/cgroup/system.slice/plinth.service/replicas")
@@ -63,5 +70,32 @@ final class NodeInventoryTests: XCTestCase {
         XCTAssertEqual(ReplicaCgroup.counter(named: "oom_kill", in: "oom_kill_disable 0\nunder_oom 0\noom_kill 2"), 2)
         XCTAssertEqual(ReplicaCgroup.counter(named: "oom_kill", in: "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n"), 1)
         XCTAssertEqual(ReplicaCgroup.counter(named: "oom_kill", in: ""), 0)
+    }
+}
+
+/// cgroup v2 file formats, against a fake cgroup directory (this host runs v1).
+final class CgroupV2FormatTests: XCTestCase {
+    func testV2LimitsAndOOMCounterUseTheUnifiedFiles() throws {
+        let dir = "/tmp/plinth-fake-cgroup-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for file in ["memory.max", "memory.swap.max", "cpu.max", "pids.max", "cgroup.procs"] {
+            FileManager.default.createFile(atPath: dir + "/" + file, contents: Data())
+        }
+        try "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n".write(
+            toFile: dir + "/memory.events", atomically: false, encoding: .utf8)
+        try "usage_usec 1234\nuser_usec 1000\n".write(toFile: dir + "/cpu.stat", atomically: false, encoding: .utf8)
+        try "4096\n".write(toFile: dir + "/memory.current", atomically: false, encoding: .utf8)
+        let group = ReplicaCgroup(mode: .v2, directories: ["unified": dir])
+        try group.apply(CgroupLimits(memoryBytes: 64 << 20, cpuMillicores: 1500, pids: 32))
+        func read(_ file: String) -> String? { ReplicaCgroup.read(dir + "/" + file) }
+        XCTAssertEqual(read("memory.max"), String(64 << 20))
+        XCTAssertEqual(read("memory.swap.max"), "0")
+        XCTAssertEqual(read("cpu.max"), "150000 100000")
+        XCTAssertEqual(read("pids.max"), "32")
+        XCTAssertEqual(group.oomKillCount(), 1)
+        XCTAssertEqual(group.cpuUsageMicros(), 1234)
+        XCTAssertEqual(group.memoryUsageBytes(), 4096)
+        XCTAssertEqual(group.procsFiles, [dir + "/cgroup.procs"])
     }
 }

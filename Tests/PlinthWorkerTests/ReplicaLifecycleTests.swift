@@ -34,7 +34,8 @@ final class ReplicaLifecycleTests: XCTestCase {
         _ = life.handle(.start, now: now)
         for attempt in 1...4 {
             _ = life.handle(.spawned, now: now)
-            let actions = life.handle(.exited(status: .exited(3), oomKilled: false, logTail: ["boom \(attempt)"]), now: now)
+            let actions = life.handle(
+                .exited(status: .exited(3), oomKilled: false, logTail: ["boom \(attempt)"]), now: now)
             XCTAssertEqual(actions, [.cleanup])
             XCTAssertEqual(life.phase, .failed)
             let delay = policy.backoff(afterFailures: attempt)

@@ -5,7 +5,7 @@ import XCTest
 @testable import PlinthWorker
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The supervisor with real processes: OOM kills, crash loops, kills, hangs, drains.
@@ -16,7 +16,8 @@ final class ReplicaSupervisorTests: XCTestCase {
 
     func makeSupervisor(_ harness: SandboxHarness) -> ReplicaSupervisor {
         let supervisor = ReplicaSupervisor(
-            sandbox: harness.sandbox, policy: fastPolicy, logger: Logger(component: "worker-test", minimumLevel: .error),
+            sandbox: harness.sandbox, policy: fastPolicy,
+            logger: Logger(component: "worker-test", minimumLevel: .error),
             tickInterval: 0.02)
         supervisor.start()
         return supervisor
@@ -38,10 +39,12 @@ final class ReplicaSupervisorTests: XCTestCase {
         var small = SandboxHarness.limits
         small.memoryBytes = 48 << 20
         // tail buffers /dev/zero looking for a newline that never comes: it allocates forever.
-        let hog = ReplicaLaunch(id: "hog", command: ["/bin/sh", "-c", "echo eating; exec tail /dev/zero"], limits: small)
+        let hog = ReplicaLaunch(
+            id: "hog", command: ["/bin/sh", "-c", "echo eating; exec tail /dev/zero"], limits: small)
         let calm = try serverLaunch(harness, id: "calm")
         supervisor.reconcile([hog, calm])
-        XCTAssertTrue(SandboxHarness.waitUntil { supervisor.snapshot(of: "calm")?.phase == .ready }, "\(supervisor.snapshot())")
+        XCTAssertTrue(
+            SandboxHarness.waitUntil { supervisor.snapshot(of: "calm")?.phase == .ready }, "\(supervisor.snapshot())")
         let calmPID = supervisor.snapshot(of: "calm")?.pid
         XCTAssertTrue(
             SandboxHarness.waitUntil {
@@ -50,13 +53,16 @@ final class ReplicaSupervisorTests: XCTestCase {
             }, "\(String(describing: supervisor.snapshot(of: "hog")))")
         let condition = supervisor.snapshot(of: "hog")?.condition
         XCTAssertEqual(condition?.exitStatus, .signaled(SIGKILL))
-        XCTAssertTrue(condition?.message.contains("memory") == true || condition?.message.contains("OOMKilled") == true, "\(String(describing: condition))")
+        XCTAssertTrue(
+            condition?.message.contains("memory") == true || condition?.message.contains("OOMKilled") == true,
+            "\(String(describing: condition))")
         XCTAssertTrue(condition?.logTail.contains("eating") == true, "\(String(describing: condition))")
         let calmNow = supervisor.snapshot(of: "calm")
         XCTAssertEqual(calmNow?.phase, .ready)
         XCTAssertEqual(calmNow?.pid, calmPID, "the neighbour was not restarted")
         XCTAssertEqual(calmNow?.restarts, 0)
-        XCTAssertTrue(ReadinessProbe.isReady(socketPath: String(calmNow?.endpoint?.dropFirst(5) ?? ""), timeoutSeconds: 5))
+        XCTAssertTrue(
+            ReadinessProbe.isReady(socketPath: String(calmNow?.endpoint?.dropFirst(5) ?? ""), timeoutSeconds: 5))
     }
 
     func testCrashLoopingCommandBacksOffAndReportsExitStatusAndLogTail() throws {
@@ -65,7 +71,10 @@ final class ReplicaSupervisorTests: XCTestCase {
         let supervisor = makeSupervisor(harness)
         defer { supervisor.shutdown() }
         supervisor.reconcile([
-            ReplicaLaunch(id: "crasher", command: ["/bin/sh", "-c", "echo loading model >&2; echo cannot open weights >&2; exit 3"], limits: SandboxHarness.limits)
+            ReplicaLaunch(
+                id: "crasher",
+                command: ["/bin/sh", "-c", "echo loading model >&2; echo cannot open weights >&2; exit 3"],
+                limits: SandboxHarness.limits)
         ])
         XCTAssertTrue(
             SandboxHarness.waitUntil { supervisor.snapshot(of: "crasher")?.condition?.reason == "CrashLoopBackOff" },
@@ -74,7 +83,8 @@ final class ReplicaSupervisorTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(snapshot.restarts, 2)
         XCTAssertEqual(snapshot.condition?.exitStatus, .exited(3))
         XCTAssertEqual(snapshot.condition?.logTail.suffix(2), ["loading model", "cannot open weights"])
-        XCTAssertTrue(snapshot.condition?.message.contains("exit code 3") == true, "\(String(describing: snapshot.condition))")
+        XCTAssertTrue(
+            snapshot.condition?.message.contains("exit code 3") == true, "\(String(describing: snapshot.condition))")
         XCTAssertNotEqual(snapshot.phase, .ready)
     }
 
@@ -84,7 +94,8 @@ final class ReplicaSupervisorTests: XCTestCase {
         let supervisor = makeSupervisor(harness)
         defer { supervisor.shutdown() }
         supervisor.reconcile([try serverLaunch(harness, id: "victim")])
-        XCTAssertTrue(SandboxHarness.waitUntil { supervisor.snapshot(of: "victim")?.phase == .ready }, "\(supervisor.snapshot())")
+        XCTAssertTrue(
+            SandboxHarness.waitUntil { supervisor.snapshot(of: "victim")?.phase == .ready }, "\(supervisor.snapshot())")
         let launcher = try XCTUnwrap(supervisor.snapshot(of: "victim")?.pid)
         // The model process is the launcher's grandchild (launcher → namespace init → replica).
         let replica = try XCTUnwrap(Self.children(of: Self.children(of: launcher).first ?? -1).first)
@@ -122,7 +133,8 @@ final class ReplicaSupervisorTests: XCTestCase {
         let supervisor = makeSupervisor(harness)
         defer { supervisor.shutdown() }
         supervisor.reconcile([try serverLaunch(harness, id: "leaver")])
-        XCTAssertTrue(SandboxHarness.waitUntil { supervisor.snapshot(of: "leaver")?.phase == .ready }, "\(supervisor.snapshot())")
+        XCTAssertTrue(
+            SandboxHarness.waitUntil { supervisor.snapshot(of: "leaver")?.phase == .ready }, "\(supervisor.snapshot())")
         let pid = try XCTUnwrap(supervisor.snapshot(of: "leaver")?.pid)
         supervisor.reconcile([])
         XCTAssertTrue(SandboxHarness.waitUntil { supervisor.snapshot().isEmpty }, "\(supervisor.snapshot())")
@@ -137,7 +149,9 @@ final class ReplicaSupervisorTests: XCTestCase {
         defer { supervisor.shutdown() }
         var launch = try serverLaunch(harness, id: "changer")
         supervisor.reconcile([launch])
-        XCTAssertTrue(SandboxHarness.waitUntil { supervisor.snapshot(of: "changer")?.phase == .ready }, "\(supervisor.snapshot())")
+        XCTAssertTrue(
+            SandboxHarness.waitUntil { supervisor.snapshot(of: "changer")?.phase == .ready }, "\(supervisor.snapshot())"
+        )
         let firstPID = supervisor.snapshot(of: "changer")?.pid
         launch.environment["NEW_SETTING"] = "1"
         supervisor.reconcile([launch])

@@ -5,7 +5,7 @@ import XCTest
 @testable import PlinthWorker
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A throwaway agent data directory, cgroup base and sandbox for end-to-end isolation tests.
@@ -19,14 +19,16 @@ final class SandboxHarness {
     let sandbox: ReplicaSandbox
 
     static var packageRoot: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
     }
 
     /// The plinth binary, or an XCTSkip saying why the end-to-end tests cannot run.
     static func launcherPath() throws -> String {
         let path = ProcessInfo.processInfo.environment["PLINTH_BIN"] ?? packageRoot + "/.build/debug/plinth"
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw XCTSkip("no plinth binary at \(path): build it first (swift build --product plinth) or set PLINTH_BIN")
+            throw XCTSkip(
+                "no plinth binary at \(path): build it first (swift build --product plinth) or set PLINTH_BIN")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -71,12 +73,18 @@ final class SandboxHarness {
         return path
     }
 
-    static let limits = InstanceLimits(instanceClass: "test", cpuMillicores: 1000, memoryBytes: 256 << 20, maxProcesses: 64, maxOpenFiles: 200)
+    static let limits = InstanceLimits(
+        instanceClass: "test", cpuMillicores: 1000, memoryBytes: 256 << 20, maxProcesses: 64, maxOpenFiles: 200)
 
     /// Runs `command` in the sandbox to completion; returns its exit status and output.
-    func run(_ id: String, _ command: [String], files: [String: String] = [:], slot: Int = 0, limits: InstanceLimits = SandboxHarness.limits) throws -> (ExitStatus, String) {
-        let running = try sandbox.launch(ReplicaLaunch(id: id, command: command, files: files, limits: limits), slot: slot)
+    func run(
+        _ id: String, _ command: [String], files: [String: String] = [:],
+        limits: InstanceLimits = SandboxHarness.limits
+    ) throws -> (ExitStatus, String) {
+        let running = try sandbox.launch(
+            ReplicaLaunch(id: id, command: command, files: files, limits: limits))
         defer {
+            sandbox.uids.release(id)
             close(running.outputFD)
             running.cgroup?.remove()
         }

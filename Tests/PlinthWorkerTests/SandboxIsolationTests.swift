@@ -5,7 +5,7 @@ import XCTest
 @testable import PlinthWorker
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// End-to-end isolation claims, checked with real replica processes.
@@ -17,7 +17,9 @@ final class SandboxIsolationTests: XCTestCase {
         XCTAssertEqual(level.runsAsRoot, geteuid() == 0)
         XCTAssertEqual(level.dedicatedUsers, geteuid() == 0)
         XCTAssertEqual(level.cgroup, harness.hierarchy.mode)
-        if level.cgroup != .none { XCTAssertTrue(Set(level.cgroupControllers).isSuperset(of: ["memory", "cpu", "pids"])) }
+        if level.cgroup != .none {
+            XCTAssertTrue(Set(level.cgroupControllers).isSuperset(of: ["memory", "cpu", "pids"]))
+        }
         XCTAssertTrue(level.description.contains("cgroup="), level.description)
         let decoded = try JSONDecoder().decode(IsolationLevel.self, from: JSONEncoder().encode(level))
         XCTAssertEqual(decoded, level)
@@ -31,11 +33,16 @@ final class SandboxIsolationTests: XCTestCase {
         let other = harness.sandbox.directory(of: "replica-b") + "/artifact/model.bin"
         // replica-b's folder exists while replica-a runs.
         try harness.sandbox.prepareFolders(
-            dir: harness.sandbox.directory(of: "replica-b"), artifactDir: harness.sandbox.directory(of: "replica-b") + "/artifact",
+            dir: harness.sandbox.directory(of: "replica-b"),
+            artifactDir: harness.sandbox.directory(of: "replica-b") + "/artifact",
             runDir: harness.sandbox.directory(of: "replica-b") + "/run", files: ["model.bin": theirs],
-            uid: harness.isolation.dedicatedUsers ? 61001 : nil)
+            uid: harness.isolation.dedicatedUsers ? try harness.sandbox.uids.acquire(for: "replica-b") : nil)
         let (status, output) = try harness.run(
-            "replica-a", ["/bin/sh", "-c", "cat model.bin; echo; umount \(harness.dataDirectory) 2>/dev/null || echo cannot-unmount; cat \(other) || echo denied; cat \(theirs) || echo denied; echo listing: $(ls \(harness.dataDirectory)/replicas)"],
+            "replica-a",
+            [
+                "/bin/sh", "-c",
+                "cat model.bin; echo; umount \(harness.dataDirectory) 2>/dev/null || echo cannot-unmount; cat \(other) || echo denied; cat \(theirs) || echo denied; echo listing: $(ls \(harness.dataDirectory)/replicas)",
+            ],
             files: ["model.bin": mine])
         XCTAssertEqual(status, .exited(0), output)
         XCTAssertTrue(output.contains("model-of-a"), output)
@@ -57,10 +64,16 @@ final class SandboxIsolationTests: XCTestCase {
             replicasDirectory: harness.sandbox.replicasDirectory, hiddenPaths: [])
         let theirs = try harness.cachedFile("b.bin", "secret-of-b")
         let dirB = sandbox.directory(of: "replica-b")
-        try sandbox.prepareFolders(dir: dirB, artifactDir: dirB + "/artifact", runDir: dirB + "/run", files: ["model.bin": theirs], uid: 61001)
+        try sandbox.prepareFolders(
+            dir: dirB, artifactDir: dirB + "/artifact", runDir: dirB + "/run", files: ["model.bin": theirs],
+            uid: try sandbox.uids.acquire(for: "replica-b"))
         let running = try sandbox.launch(
-            ReplicaLaunch(id: "replica-a", command: ["/bin/sh", "-c", "cat \(dirB)/artifact/model.bin || echo denied; ls \(dirB)/artifact || echo no-list; touch \(dirB)/run/x || echo no-write"], limits: SandboxHarness.limits),
-            slot: 0)
+            ReplicaLaunch(
+                id: "replica-a",
+                command: [
+                    "/bin/sh", "-c",
+                    "cat \(dirB)/artifact/model.bin || echo denied; ls \(dirB)/artifact || echo no-list; touch \(dirB)/run/x || echo no-write",
+                ], limits: SandboxHarness.limits))
         defer { close(running.outputFD) }
         XCTAssertTrue(SandboxHarness.waitUntil { ChildProcess.poll(running.pid) != nil })
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -70,15 +83,84 @@ final class SandboxIsolationTests: XCTestCase {
         for expected in ["denied", "no-list", "no-write"] { XCTAssertTrue(output.contains(expected), output) }
     }
 
+    func testCgroupLimitsComeFromTheInstanceClassAndCapProcesses() throws {
+        let harness = try SandboxHarness()
+        defer { harness.cleanUp() }
+        guard harness.hierarchy.mode == .v1 else {
+            throw XCTSkip("checks v1 files; this host has \(harness.hierarchy.mode)")
+        }
+        var limits = SandboxHarness.limits
+        limits.maxProcesses = 12
+        limits.cpuMillicores = 250
+        limits.memoryBytes = 100 << 20
+        let group = try ReplicaCgroup.create(
+            in: harness.hierarchy, name: "limits-probe",
+            limits: CgroupLimits(
+                memoryBytes: limits.memoryBytes, cpuMillicores: limits.cpuMillicores, pids: limits.maxProcesses))
+        defer { group.remove() }
+        func read(_ controller: String, _ file: String) -> String? {
+            ReplicaCgroup.read((group.directories[controller] ?? "") + "/" + file)
+        }
+        XCTAssertEqual(read("memory", "memory.limit_in_bytes"), String(100 << 20))
+        XCTAssertEqual(read("cpu", "cpu.cfs_quota_us"), "25000")
+        XCTAssertEqual(read("cpu", "cpu.cfs_period_us"), "100000")
+        XCTAssertEqual(read("pids", "pids.max"), "12")
+        // A fork bomb stops at the process limit (cgroup pids.max, and RLIMIT_NPROC with a dedicated uid).
+        let script = """
+            import os, signal, time
+            pids = []
+            for i in range(40):
+                try:
+                    pid = os.fork()
+                except OSError as e:
+                    print("fork refused")
+                    break
+                if pid == 0:
+                    time.sleep(30)
+                    os._exit(0)
+                pids.append(pid)
+            print("forked", len(pids))
+            for p in pids:
+                os.kill(p, signal.SIGKILL)
+            """
+        let (status, output) = try harness.run("forker", ["/usr/bin/python3", "-c", script], limits: limits)
+        XCTAssertEqual(status, .exited(0), output)
+        XCTAssertTrue(output.contains("fork refused"), output)
+        let forked = output.split(separator: "\n").first { $0.hasPrefix("forked ") }.flatMap {
+            Int($0.dropFirst("forked ".count))
+        }
+        XCTAssertLessThanOrEqual(forked ?? 99, 12, output)
+    }
+
+    func testSeccompDeniesNamespacesAndPtrace() throws {
+        let harness = try SandboxHarness()
+        defer { harness.cleanUp() }
+        guard harness.isolation.seccomp else { throw XCTSkip("seccomp filters are not available here") }
+        let script =
+            "/usr/bin/unshare --user /bin/true 2>/dev/null && echo unshare-allowed || echo unshare-denied; "
+            + "/usr/bin/python3 -c 'import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
+            + "print(\"ptrace\", libc.ptrace(0, 0, 0, 0), ctypes.get_errno())'"
+        let (status, output) = try harness.run("replica-seccomp", ["/bin/sh", "-c", script])
+        XCTAssertEqual(status, .exited(0), output)
+        XCTAssertTrue(output.contains("unshare-denied"), output)
+        XCTAssertTrue(output.contains("ptrace -1 1"), "PTRACE_TRACEME fails with EPERM: \(output)")
+    }
+
     func testReplicaCannotWriteItsArtifact() throws {
         let harness = try SandboxHarness()
         defer { harness.cleanUp() }
         let model = try harness.cachedFile("m.bin", "weights")
         let (status, output) = try harness.run(
-            "replica-w", ["/bin/sh", "-c", "echo x >> model.bin || echo no-write; rm -f model.bin || echo no-delete; touch new || echo no-create; touch \"$PLINTH_SOCKET.tmp\" && echo run-writable"],
+            "replica-w",
+            [
+                "/bin/sh", "-c",
+                "echo x >> model.bin || echo no-write; rm -f model.bin || echo no-delete; touch new || echo no-create; touch \"$PLINTH_SOCKET.tmp\" && echo run-writable",
+            ],
             files: ["model.bin": model])
         XCTAssertEqual(status, .exited(0), output)
-        for expected in ["no-write", "no-delete", "no-create", "run-writable"] { XCTAssertTrue(output.contains(expected), output) }
+        for expected in ["no-write", "no-delete", "no-create", "run-writable"] {
+            XCTAssertTrue(output.contains(expected), output)
+        }
         XCTAssertEqual(try String(contentsOfFile: model, encoding: .utf8), "weights")
     }
 
@@ -122,16 +204,26 @@ final class SandboxIsolationTests: XCTestCase {
         setenv("PLINTH_TEST_CANARY", "leaked", 1)
         defer { unsetenv("PLINTH_TEST_CANARY") }
         let (status, output) = try harness.run(
-            "replica-env", ["/bin/sh", "-c", "env | sort; echo nofile=$(ulimit -n) core=$(ulimit -c) uid=$(id -u); grep NoNewPrivs /proc/self/status; hostname"],
-            slot: 3)
+            "replica-env",
+            [
+                "/bin/sh", "-c",
+                "env | sort; echo nofile=$(ulimit -n) core=$(ulimit -c) uid=$(id -u); grep NoNewPrivs /proc/self/status; hostname",
+            ])
         XCTAssertEqual(status, .exited(0), output)
         XCTAssertFalse(output.contains("leaked"), output)
         XCTAssertTrue(output.contains("nofile=200"), output)
         XCTAssertTrue(output.contains("core=0"), output)
         XCTAssertTrue(output.contains("NoNewPrivs:\t1"), output)
-        XCTAssertTrue(output.contains("PLINTH_SOCKET=\(harness.sandbox.directory(of: "replica-env"))/run/replica.sock"), output)
+        XCTAssertTrue(
+            output.contains("PLINTH_SOCKET=\(harness.sandbox.directory(of: "replica-env"))/run/replica.sock"), output)
         XCTAssertTrue(output.contains("CUDA_VISIBLE_DEVICES=\n"), "CPU classes see no GPU: \(output)")
-        if harness.isolation.dedicatedUsers { XCTAssertTrue(output.contains("uid=61003"), output) }
+        if harness.isolation.dedicatedUsers {
+            let uid = output.split(separator: " ").first { $0.hasPrefix("uid=") }.flatMap {
+                UInt32($0.dropFirst(4).prefix { $0.isNumber })
+            }
+            XCTAssertTrue(
+                uid.map { harness.sandbox.uids.range.contains($0) } ?? false, "runs as a dedicated uid: \(output)")
+        }
     }
 
     func testReservedEnvironmentNamesCannotBeOverridden() throws {
@@ -141,7 +233,8 @@ final class SandboxIsolationTests: XCTestCase {
         let launch = ReplicaLaunch(
             id: "r", command: ["x"], environment: ["PLINTH_SOCKET": "/evil", "OMP_NUM_THREADS": "2"],
             limits: SandboxHarness.limits, gpuIndices: [1, 3])
-        let spec = sandbox.makeSpec(launch, executable: "x", uid: nil, artifactDir: "/a", runDir: "/r", socketPath: "/r/s", cgroup: nil)
+        let spec = sandbox.makeSpec(
+            launch, executable: "x", uid: nil, artifactDir: "/a", runDir: "/r", socketPath: "/r/s", cgroup: nil)
         XCTAssertEqual(spec.environment["PLINTH_SOCKET"], "/r/s")
         XCTAssertEqual(spec.environment["OMP_NUM_THREADS"], "2")
         XCTAssertEqual(spec.environment["CUDA_VISIBLE_DEVICES"], "1,3")
@@ -163,7 +256,9 @@ final class TCPListener {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 16) == 0 else { throw SandboxError.system(call: "bind", errno: errno) }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -181,7 +276,9 @@ final class TCPListener {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         } == 0
     }
 

@@ -37,7 +37,9 @@ final class SandboxSpecTests: XCTestCase {
         let asRoot = SandboxLauncher.unshareFlags(for: spec, isRoot: true)
         let asUser = SandboxLauncher.unshareFlags(for: spec, isRoot: false)
         XCTAssertEqual(asUser & ~asRoot, 0x1000_0000)
-        XCTAssertEqual(SandboxLauncher.unshareFlags(for: SandboxSpec(executable: "x", arguments: ["x"], workingDirectory: "/"), isRoot: true), 0)
+        XCTAssertEqual(
+            SandboxLauncher.unshareFlags(
+                for: SandboxSpec(executable: "x", arguments: ["x"], workingDirectory: "/"), isRoot: true), 0)
     }
 
     func testMountLayoutCoversOnlyOutermostHiddenPaths() {
@@ -49,5 +51,22 @@ final class SandboxSpecTests: XCTestCase {
         XCTAssertEqual(layout.covers, ["/tmp", "/data"])
         XCTAssertTrue(MountLayout.isInside("/data/r1", "/data"))
         XCTAssertFalse(MountLayout.isInside("/database", "/data"))
+    }
+}
+
+final class DedicatedUIDsTests: XCTestCase {
+    func testUIDsAreUniqueAcrossAgentsAndStablePerReplica() throws {
+        let dir = "/tmp/plinth-uid-test-" + UUID().uuidString.prefix(8).lowercased()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let agentA = DedicatedUIDs(lockDirectory: dir, range: 100...102)
+        let agentB = DedicatedUIDs(lockDirectory: dir, range: 100...102)
+        let x = try agentA.acquire(for: "x")
+        let y = try agentB.acquire(for: "y")
+        XCTAssertNotEqual(x, y, "another agent on the host holds it")
+        XCTAssertEqual(try agentA.acquire(for: "x"), x, "a replica keeps its uid")
+        _ = try agentA.acquire(for: "z")
+        XCTAssertThrowsError(try agentB.acquire(for: "w"), "range exhausted")
+        agentA.release("x")
+        XCTAssertEqual(try agentB.acquire(for: "w"), x, "released uids are reused")
     }
 }

@@ -10,7 +10,7 @@ extension ControlPlane {
         do {
             if case .anonymous = route.access {
             } else {
-                context.principal = try authenticator.authenticate(request)
+                context.principal = try authenticator.authenticate(request, index: try currentState().identity)
             }
             try authorize(route, context)
             response = try route.handler(context)
@@ -22,7 +22,8 @@ extension ControlPlane {
         }
         if route.isMutating {
             audit(route, context, status: response.status)
-            if response.status < 400 { bumpGeneration() }
+            // A login changes nothing the identity index or routing snapshot hold.
+            if response.status < 400, route.operationID != "createToken" { bumpGeneration() }
         }
         return response
     }

@@ -24,7 +24,8 @@ enum OpenAPIDocument {
             case .authenticated: operation["x-plinth-access"] = "any authenticated caller"
             case .admin: operation["x-plinth-access"] = "platform admin"
             case .tenant(let roles):
-                operation["x-plinth-access"] = "admin, or tenant roles: " + roles.map(\.rawValue).sorted().joined(separator: ", ")
+                operation["x-plinth-access"] =
+                    "admin, or tenant roles: " + roles.map(\.rawValue).sorted().joined(separator: ", ")
             }
             if let schema = route.requestSchema {
                 var content: [String: Any] = [:]
@@ -41,18 +42,27 @@ enum OpenAPIDocument {
             var success: [String: Any] = ["description": "success"]
             if let schema = route.responseSchema, route.successStatus != 204 {
                 let type = schema == "Artifact" ? "application/octet-stream" : "application/json"
-                success["content"] = [type: ["schema": schema == "Artifact" ? ["type": "string", "format": "binary"] : ref(schema)]]
+                success["content"] = [
+                    type: ["schema": schema == "Artifact" ? ["type": "string", "format": "binary"] : ref(schema)]
+                ]
             }
             responses[String(route.successStatus)] = success
-            if route.operationID == "applyDeployment" { responses["201"] = ["description": "created", "content": ["application/json": ["schema": ref("Deployment")]]] }
+            if route.operationID == "applyDeployment" {
+                responses["201"] = [
+                    "description": "created", "content": ["application/json": ["schema": ref("Deployment")]],
+                ]
+            }
             let errors: [(Int, String)] = [
-                (400, "malformed request"), (401, "missing or invalid credentials"), (403, "role may not, or tenant suspended"),
+                (400, "malformed request"), (401, "missing or invalid credentials"),
+                (403, "role may not, or tenant suspended"),
                 (404, "not found, or another tenant's"), (409, "conflicts with current state"),
                 (413, "over a size limit or quota"), (422, "invalid field"), (429, "too many failed logins"),
             ]
             for (status, description) in errors where responses[String(status)] == nil {
                 if route.access.isAnonymous, status != 400 { continue }
-                responses[String(status)] = ["description": description, "content": ["application/json": ["schema": ref("Error")]]]
+                responses[String(status)] = [
+                    "description": description, "content": ["application/json": ["schema": ref("Error")]],
+                ]
             }
             operation["responses"] = responses
             paths[route.pattern, default: [:]][route.method.description.lowercased()] = operation
@@ -68,15 +78,20 @@ enum OpenAPIDocument {
             "paths": paths,
             "components": ["securitySchemes": securitySchemes, "schemas": OpenAPISchemas.all],
         ]
-        guard let data = try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]) else { return "{}" }
+        guard let data = try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]) else {
+            return "{}"
+        }
         return String(decoding: data, as: UTF8.self)
     }
 
     private static var securitySchemes: [String: Any] {
         [
-        "basic": ["type": "http", "scheme": "basic"],
-        "bearer": ["type": "http", "scheme": "bearer", "description": "JWT from POST /v1/auth/token, or an API key plk_<id>_<secret>"],
-        "apiKey": ["type": "apiKey", "in": "header", "name": "X-API-Key"],
+            "basic": ["type": "http", "scheme": "basic"],
+            "bearer": [
+                "type": "http", "scheme": "bearer",
+                "description": "JWT from POST /v1/auth/token, or an API key plk_<id>_<secret>",
+            ],
+            "apiKey": ["type": "apiKey", "in": "header", "name": "X-API-Key"],
         ]
     }
 

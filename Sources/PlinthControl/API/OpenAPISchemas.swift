@@ -11,7 +11,9 @@ enum OpenAPISchemas {
     private static var boolean: [String: Any] { ["type": "boolean"] }
     private static var time: [String: Any] { ["type": "string", "format": "date-time"] }
     private static var labels: [String: Any] { ["type": "object", "additionalProperties": ["type": "string"]] }
-    private static var role: [String: Any] { ["type": "string", "enum": ["admin", "owner", "developer", "invoker", "viewer"]] }
+    private static var role: [String: Any] {
+        ["type": "string", "enum": ["admin", "owner", "developer", "invoker", "viewer"]]
+    }
     private static func array(_ items: [String: Any]) -> [String: Any] { ["type": "array", "items": items] }
     private static func ref(_ name: String) -> [String: Any] { OpenAPIDocument.ref(name) }
     private static func page(_ item: String) -> [String: Any] {
@@ -24,7 +26,8 @@ enum OpenAPISchemas {
             "maxRequestsPerSecond": integer,
         ])
         let tensor = object(["name": string, "datatype": string, "shape": array(integer)])
-        let versionRef = object(["model": string, "version": string, "weight": integer], required: ["model", "version"])
+        let versionRef = object(
+            ["model": string, "version": string, "weight": integer], required: ["model", "version"])
         let spec = object(
             [
                 "versions": array(versionRef), "shadow": object(["model": string, "version": string]),
@@ -40,64 +43,101 @@ enum OpenAPISchemas {
         var schemas: [String: Any] = [
             "Error": object(["error": string, "field": string], required: ["error"]),
             "Token": object(["token": string, "tokenType": string, "expiresAt": time, "expiresIn": integer]),
-            "WhoAmI": object(["name": string, "tenant": string, "role": role, "credential": string, "deployments": array(string)]),
-            "ChangePasswordRequest": object(["currentPassword": string, "newPassword": string], required: ["currentPassword", "newPassword"]),
+            "WhoAmI": object([
+                "name": string, "tenant": string, "role": role, "credential": string, "deployments": array(string),
+            ]),
+            "ChangePasswordRequest": object(
+                ["currentPassword": string, "newPassword": string], required: ["currentPassword", "newPassword"]),
             "TenantQuotas": quotas,
             "Tenant": object([
                 "name": string, "displayName": string, "labels": labels, "suspended": boolean, "quotas": quotas,
-                "usage": object(["models": integer, "artifactBytes": integer, "replicas": integer, "gpuReplicas": integer]),
+                "usage": object([
+                    "models": integer, "artifactBytes": integer, "replicas": integer, "gpuReplicas": integer,
+                ]),
                 "createdAt": time, "updatedAt": time,
             ]),
-            "CreateTenantRequest": object(["name": string, "displayName": string, "labels": labels, "quotas": quotas], required: ["name"]),
+            "CreateTenantRequest": object(
+                ["name": string, "displayName": string, "labels": labels, "quotas": quotas], required: ["name"]),
             "UpdateTenantRequest": object(["displayName": string, "labels": labels, "quotas": quotas]),
             "User": object(["username": string, "tenant": string, "role": role, "createdAt": time, "updatedAt": time]),
-            "CreateUserRequest": object(["username": string, "password": string, "role": role], required: ["username", "password"]),
+            "CreateUserRequest": object(
+                ["username": string, "password": string, "role": role], required: ["username", "password"]),
             "UpdateUserRequest": object(["role": role], required: ["role"]),
             "ResetPasswordRequest": object(["password": string], required: ["password"]),
             "APIKey": key,
             "CreatedAPIKey": object(["key": string, "apiKey": key]),
             "CreateAPIKeyRequest": object(
-                ["name": string, "role": role, "deployments": array(string), "expiresAt": time, "expiresInSeconds": integer],
+                [
+                    "name": string, "role": role, "deployments": array(string), "expiresAt": time,
+                    "expiresInSeconds": integer,
+                ],
                 required: ["role"]),
             "Model": object([
                 "name": string, "format": ["type": "string", "enum": ["onnx", "external"]], "description": string,
                 "labels": labels, "createdAt": time, "updatedAt": time,
             ]),
             "CreateModelRequest": object(
-                ["name": string, "format": ["type": "string", "enum": ["onnx", "external"]], "description": string, "labels": labels],
+                [
+                    "name": string, "format": ["type": "string", "enum": ["onnx", "external"]], "description": string,
+                    "labels": labels,
+                ],
                 required: ["name", "format"]),
             "UpdateModelRequest": object(["description": string, "labels": labels]),
             "Version": object([
-                "model": string, "version": string, "state": ["type": "string", "enum": ["uploaded", "ready", "failed"]],
+                "model": string, "version": string,
+                "state": ["type": "string", "enum": ["uploaded", "ready", "failed"]],
                 "reason": string, "sha256": string, "sizeBytes": integer,
-                "signature": object(["inputs": array(tensor), "outputs": array(tensor)]), "createdBy": string, "createdAt": time,
+                "signature": object(["inputs": array(tensor), "outputs": array(tensor)]), "createdBy": string,
+                "createdAt": time,
             ]),
             "InstanceClass": object([
                 "name": string, "vcpus": number, "memoryBytes": integer, "gpuCount": integer, "gpuKind": string,
                 "pricePerSecond": number, "labels": labels,
             ]),
             "InstanceClassRequest": object(
-                ["vcpus": number, "memoryBytes": integer, "gpuCount": integer, "gpuKind": string, "pricePerSecond": number, "labels": labels],
+                [
+                    "vcpus": number, "memoryBytes": integer, "gpuCount": integer, "gpuKind": string,
+                    "pricePerSecond": number, "labels": labels,
+                ],
                 required: ["vcpus", "memoryBytes"]),
             "DeploymentSpec": spec,
             "Deployment": object([
-                "name": string, "tenant": string, "revision": integer, "spec": spec, "labels": labels, "createdAt": time,
+                "name": string, "tenant": string, "revision": integer, "spec": spec, "labels": labels,
+                "createdAt": time,
                 "updatedAt": time,
             ]),
-            "Revision": object(["revision": integer, "spec": spec, "cause": string, "createdBy": string, "createdAt": time]),
+            "Revision": object([
+                "revision": integer, "spec": spec, "cause": string, "createdBy": string, "createdAt": time,
+            ]),
             "DeploymentStatus": object([
                 "name": string, "revision": integer, "minReplicas": integer, "maxReplicas": integer,
-                "versions": array(object([
-                    "model": string, "version": string, "weight": integer, "shadow": boolean, "desiredReplicas": integer,
-                    "readyReplicas": integer,
-                    "replicas": array(object(["replica": string, "worker": string, "state": string, "reason": string, "updatedAt": time])),
-                ])),
+                "versions": array(
+                    object([
+                        "model": string, "version": string, "weight": integer, "shadow": boolean,
+                        "desiredReplicas": integer,
+                        "readyReplicas": integer,
+                        "replicas": array(
+                            object([
+                                "replica": string, "worker": string, "state": string, "reason": string,
+                                "updatedAt": time,
+                            ])),
+                    ])),
                 "conditions": array(object(["type": string, "status": boolean, "reason": string, "message": string])),
                 "events": array(object(["time": time, "type": string, "reason": string, "message": string])),
             ]),
             "AuditRecord": object([
                 "id": integer, "time": time, "actor": string, "tenant": string, "action": string, "target": string,
                 "requestID": string, "outcome": string, "status": integer, "address": string,
+            ]),
+            "UsageReport": object([
+                "tenant": string, "from": time, "to": time, "requests": integer, "succeeded": integer,
+                "clientErrors": integer, "serverErrors": integer, "computeMicros": integer,
+                "rows": array(object([
+                    "minute": time, "deployment": string, "version": string, "apiKey": string, "shadow": boolean,
+                    "requests": integer, "succeeded": integer, "clientErrors": integer, "serverErrors": integer,
+                    "latencyMicros": integer, "queueMicros": integer, "computeMicros": integer, "bytesIn": integer,
+                    "bytesOut": integer, "batchRows": integer,
+                ])),
             ]),
             "OpenAPI": ["type": "object"],
         ]

@@ -99,7 +99,7 @@ extension ControlPlane {
                 args.append(value)
             }
         }
-        var list = try ListQuery(request)
+        var list = try ListQuery(request, labelled: false)
         if let after = list.after {
             guard let id = Int64(after) else { throw ControlError.badRequest("invalid cursor") }
             conditions.append("id < ?")

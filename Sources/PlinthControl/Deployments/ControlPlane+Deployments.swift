@@ -23,7 +23,7 @@ extension ControlPlane {
                 tag: "deployments", access: .tenant(Roles.builders), request: "DeploymentSpec", status: 200,
                 response: "Deployment"
             ) { [self] context in
-                let spec = try context.request.decodeJSON(DeploymentSpec.self)
+                let spec = try DeploymentSpec.decode(context.request.body)
                 return try apply(spec, context: context, cause: "apply")
             },
             RouteDefinition(
@@ -57,7 +57,8 @@ extension ControlPlane {
         args.append(list.limit)
         let rows = try store.read { db in
             try db.query(
-                "SELECT * FROM deployments d WHERE \(conditions.joined(separator: " AND ")) ORDER BY d.name LIMIT ?", args)
+                "SELECT * FROM deployments d WHERE \(conditions.joined(separator: " AND ")) ORDER BY d.name LIMIT ?",
+                args)
         }
         return .json(list.page(try rows.map(Self.deploymentView(from:))) { $0.name })
     }
@@ -75,7 +76,8 @@ extension ControlPlane {
         let created: Bool = try store.write { db in
             try Self.checkReferences(spec, tenant: tenant, deployment: name, db: db)
             let now = Authenticator.now()
-            let current = try db.queryOne("SELECT revision, spec FROM deployments WHERE tenant = ? AND name = ?", tenant, name)
+            let current = try db.queryOne(
+                "SELECT revision, spec FROM deployments WHERE tenant = ? AND name = ?", tenant, name)
             if let current, JSONColumn.decode(DeploymentSpec.self, current.optionalString("spec")) == spec {
                 return false
             }
@@ -126,12 +128,14 @@ extension ControlPlane {
         for (field, ref) in zip(fields, spec.referencedVersions) {
             guard
                 let row = try db.queryOne(
-                    "SELECT state FROM model_versions WHERE tenant = ? AND model = ? AND version = ?", tenant, ref.model,
+                    "SELECT state FROM model_versions WHERE tenant = ? AND model = ? AND version = ?", tenant,
+                    ref.model,
                     ref.version)
             else { throw ControlError.invalid(field: field, message: "no model version \(ref.model):\(ref.version)") }
             let state = try row.string("state")
             guard state == "ready" else {
-                throw ControlError.invalid(field: field, message: "model version \(ref.model):\(ref.version) is \(state)")
+                throw ControlError.invalid(
+                    field: field, message: "model version \(ref.model):\(ref.version) is \(state)")
             }
         }
         guard let tenantRow = try db.queryOne("SELECT * FROM tenants WHERE name = ?", tenant) else {
@@ -177,7 +181,7 @@ extension ControlPlane {
         let tenant = try context.parameter("tenant")
         let name = try context.parameter("deployment")
         _ = try deploymentView(name, tenant: tenant)
-        let list = try ListQuery(context.request)
+        let list = try ListQuery(context.request, labelled: false)
         var condition = "tenant = ? AND deployment = ?"
         var args: [any SQLBindable] = [tenant, name]
         if let after = list.after {
@@ -210,7 +214,8 @@ extension ControlPlane {
         guard
             let row = try store.read({ db in
                 try db.queryOne(
-                    "SELECT spec FROM deployment_revisions WHERE tenant = ? AND deployment = ? AND revision = ?", tenant,
+                    "SELECT spec FROM deployment_revisions WHERE tenant = ? AND deployment = ? AND revision = ?",
+                    tenant,
                     name, target)
             }), let spec = JSONColumn.decode(DeploymentSpec.self, row.optionalString("spec"))
         else { throw ControlError.notFound("revision \(target) not found") }

@@ -79,7 +79,9 @@ extension ControlPlane {
         guard body.vcpus > 0, body.vcpus <= 1024 else {
             throw ControlError.invalid(field: "vcpus", message: "must be above 0 and at most 1024")
         }
-        guard body.memoryBytes > 0 else { throw ControlError.invalid(field: "memoryBytes", message: "must be positive") }
+        guard body.memoryBytes > 0 else {
+            throw ControlError.invalid(field: "memoryBytes", message: "must be positive")
+        }
         guard (0...64).contains(body.gpuCount ?? 0) else {
             throw ControlError.invalid(field: "gpuCount", message: "must be 0 to 64")
         }

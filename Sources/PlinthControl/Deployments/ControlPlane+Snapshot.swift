@@ -2,8 +2,8 @@ import PlinthCore
 import PlinthStore
 
 extension ControlPlane {
-    /// Reads keys, tenants and deployments (resolved to artifacts) in one snapshot transaction.
-    func buildRoutingSnapshot(version: Int64) throws -> RoutingSnapshot {
+    /// Reads keys, tenants, users and deployments (resolved to artifacts) in one read transaction.
+    func buildState(version: Int64) throws -> ControlState {
         try store.read { db in
             var snapshot = RoutingSnapshot(version: version)
             for row in try db.query("SELECT name, suspended, max_rps FROM tenants") {
@@ -12,8 +12,8 @@ extension ControlPlane {
                     name: name, suspended: try row.bool("suspended"), maxRequestsPerSecond: row.optionalInt("max_rps"))
             }
             for row in try db.query(
-                "SELECT id, tenant, role, deployments, secret_sha256, expires_at FROM api_keys WHERE revoked_at IS NULL")
-            {
+                "SELECT id, tenant, role, deployments, secret_sha256, expires_at FROM api_keys WHERE revoked_at IS NULL"
+            ) {
                 guard let role = Role(rawValue: try row.string("role")) else { continue }
                 let id = try row.string("id")
                 snapshot.apiKeys[id] = RoutingAPIKey(
@@ -57,7 +57,7 @@ extension ControlPlane {
                     maxPayloadBytes: spec.maxPayloadBytes ?? DeploymentSpec.defaultMaxPayloadBytes,
                     targetConcurrency: spec.autoscaling?.targetConcurrency ?? DeploymentSpec.defaultTargetConcurrency)
             }
-            return snapshot
+            return ControlState(snapshot: snapshot, identity: try IdentityIndex.load(db: db, snapshot: snapshot))
         }
     }
 }

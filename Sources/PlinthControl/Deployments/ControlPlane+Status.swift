@@ -24,7 +24,8 @@ extension ControlPlane {
             let key = (row.optionalString("model") ?? "") + "/" + (row.optionalString("version") ?? "")
             replicasByVersion[key, default: []].append(
                 DeploymentStatusView.ReplicaView(
-                    replica: try row.string("replica"), worker: try row.string("worker"), state: try row.string("state"),
+                    replica: try row.string("replica"), worker: try row.string("worker"),
+                    state: try row.string("state"),
                     reason: row.optionalString("reason"),
                     updatedAt: Date(timeIntervalSince1970: Double(try row.int64("updated_at")))))
         }

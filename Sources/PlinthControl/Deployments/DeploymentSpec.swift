@@ -62,7 +62,9 @@ struct DeploymentSpec: Codable, Sendable, Equatable {
     /// Checks what can be checked without the database; throws `invalid(field:)` naming the field.
     func validateShape() throws {
         guard !versions.isEmpty else { throw ControlError.invalid(field: "versions", message: "at least one version") }
-        guard versions.count <= 16 else { throw ControlError.invalid(field: "versions", message: "at most 16 versions") }
+        guard versions.count <= 16 else {
+            throw ControlError.invalid(field: "versions", message: "at most 16 versions")
+        }
         var seen = Set<String>()
         var total = 0
         for (i, v) in versions.enumerated() {
@@ -81,7 +83,9 @@ struct DeploymentSpec: Codable, Sendable, Equatable {
             }
             total += weight
         }
-        guard total > 0 else { throw ControlError.invalid(field: "versions", message: "weights must sum to more than 0") }
+        guard total > 0 else {
+            throw ControlError.invalid(field: "versions", message: "weights must sum to more than 0")
+        }
         if let shadow {
             guard Validation.isDNSLabel(shadow.model), Validation.isVersionLabel(shadow.version) else {
                 throw ControlError.invalid(field: "shadow", message: "not a model version")

@@ -30,35 +30,56 @@ final class Authenticator: Sendable {
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
     /// The caller of `request`, or a ControlError (401 unauthenticated, 403 suspended, 429 throttled).
-    func authenticate(_ request: HTTPRequest) throws -> Principal {
-        let principal: Principal
+    func authenticate(_ request: HTTPRequest, index: IdentityIndex) throws -> Principal {
+        try authenticate(Self.credential(of: request), address: Self.host(of: request.remoteAddress), index: index)
+    }
+
+    /// The credential a request carries: `X-API-Key`, or `Authorization` Basic / Bearer.
+    static func credential(of request: HTTPRequest) throws -> PresentedCredential {
         if let key = request.headers["X-API-Key"] {
-            principal = try authenticateAPIKey(key.trimmingCharacters(in: .whitespaces))
-        } else if let authorization = request.headers["Authorization"] {
-            let trimmed = authorization.trimmingCharacters(in: .whitespaces)
-            guard let space = trimmed.firstIndex(of: " ") else {
-                throw ControlError.unauthenticated("malformed Authorization header")
-            }
-            let scheme = trimmed[..<space].lowercased()
-            let value = trimmed[space...].trimmingCharacters(in: .whitespaces)
-            switch scheme {
-            case "basic": principal = try authenticateBasic(value, address: Self.host(of: request.remoteAddress))
-            case "bearer":
-                principal = value.hasPrefix(APIKeyToken.prefix) ? try authenticateAPIKey(value) : try authenticateJWT(value)
-            default: throw ControlError.unauthenticated("unsupported authorization scheme")
-            }
-        } else {
+            return try apiKeyCredential(key.trimmingCharacters(in: .whitespaces))
+        }
+        guard let authorization = request.headers["Authorization"] else {
             throw ControlError.unauthenticated("credentials required")
         }
-        if let tenant = principal.tenant, try isSuspended(tenant) {
+        let trimmed = authorization.trimmingCharacters(in: .whitespaces)
+        guard let space = trimmed.firstIndex(of: " ") else {
+            throw ControlError.unauthenticated("malformed Authorization header")
+        }
+        let scheme = trimmed[..<space].lowercased()
+        let value = trimmed[space...].trimmingCharacters(in: .whitespaces)
+        switch scheme {
+        case "basic":
+            guard value.utf8.count <= 1024, let raw = Data(base64Encoded: value),
+                let decoded = String(data: raw, encoding: .utf8), let colon = decoded.firstIndex(of: ":")
+            else { throw ControlError.unauthenticated("malformed Basic credentials") }
+            return .basic(
+                user: String(decoded[..<colon]), password: String(decoded[decoded.index(after: colon)...]))
+        case "bearer":
+            return value.hasPrefix(APIKeyToken.prefix) ? try apiKeyCredential(value) : .bearer(token: value)
+        default:
+            throw ControlError.unauthenticated("unsupported authorization scheme")
+        }
+    }
+
+    private static func apiKeyCredential(_ text: String) throws -> PresentedCredential {
+        guard let token = APIKeyToken(parsing: text) else { throw ControlError.unauthenticated("invalid API key") }
+        return .apiKey(id: token.id, secret: token.secret)
+    }
+
+    /// Checks a presented credential against the in-memory index; no database read.
+    func authenticate(_ credential: PresentedCredential, address: String, index: IdentityIndex) throws -> Principal {
+        let principal: Principal
+        switch credential {
+        case .apiKey(let id, let secret): principal = try authenticateAPIKey(id: id, secret: secret, index: index)
+        case .bearer(let token): principal = try authenticateJWT(token, index: index)
+        case .basic(let user, let password):
+            principal = try authenticateBasic(user: user, password: password, address: address, index: index)
+        }
+        if let tenant = principal.tenant, index.isSuspended(tenant) {
             throw ControlError.forbidden("tenant is suspended")
         }
         return principal
-    }
-
-    private func isSuspended(_ tenant: String) throws -> Bool {
-        try store.read { db in try db.queryOne("SELECT suspended FROM tenants WHERE name = ?", tenant)?.bool("suspended") }
-            ?? true
     }
 
     /// "1.2.3.4:5678" → "1.2.3.4", "[::1]:80" → "::1".
@@ -74,41 +95,26 @@ final class Authenticator: Sendable {
 
     // MARK: API keys
 
-    func authenticateAPIKey(_ presented: String) throws -> Principal {
-        guard let token = APIKeyToken(parsing: presented) else { throw ControlError.unauthenticated("invalid API key") }
-        let row = try store.read { db in
-            try db.queryOne(
-                "SELECT tenant, role, deployments, secret_sha256, expires_at, revoked_at FROM api_keys WHERE id = ?",
-                token.id)
-        }
+    func authenticateAPIKey(id: String, secret: String, index: IdentityIndex) throws -> Principal {
         // Hash even when the id is unknown so both paths cost the same.
-        let presentedHash = SHA256.hash(token.secret)
-        guard let row, constantTimeEquals(presentedHash, try row.blob("secret_sha256")) else {
+        let presentedHash = SHA256.hash(secret)
+        guard let key = index.keys[id], constantTimeEquals(presentedHash, key.secretSHA256) else {
             throw ControlError.unauthenticated("invalid API key")
         }
-        if row.optionalInt64("revoked_at") != nil { throw ControlError.unauthenticated("API key revoked") }
-        if let expires = row.optionalInt64("expires_at"), expires <= Self.now() {
-            throw ControlError.unauthenticated("API key expired")
-        }
-        guard let role = Role(rawValue: try row.string("role")) else {
-            throw ControlError.unauthenticated("invalid API key")
-        }
-        keyUsage.touch(token.id, store: store)
+        if key.isExpired(now: Self.now()) { throw ControlError.unauthenticated("API key expired") }
+        keyUsage.touch(id, store: store)
         return Principal(
-            userID: nil, name: "key:\(token.id)", tenant: try row.string("tenant"), role: role,
-            credential: .apiKey(id: token.id), deployments: JSONColumn.decodeStringArray(row.optionalString("deployments")))
+            userID: nil, name: "key:\(id)", tenant: key.tenant, role: key.role, credential: .apiKey(id: id),
+            deployments: key.deployments)
     }
 
     // MARK: HTTP Basic
 
-    func authenticateBasic(_ encoded: String, address: String) throws -> Principal {
-        guard encoded.utf8.count <= 1024, let raw = Data(base64Encoded: encoded),
-            let decoded = String(data: raw, encoding: .utf8), let colon = decoded.firstIndex(of: ":")
-        else { throw ControlError.unauthenticated("malformed Basic credentials") }
-        let username = String(decoded[..<colon])
-        let password = String(decoded[decoded.index(after: colon)...])
-        let cacheKey = SHA256.hash("Basic " + encoded)
-        if let cached = basicCache.lookup(cacheKey), let user = try loadUser(id: cached.userID),
+    func authenticateBasic(user username: String, password: String, address: String, index: IdentityIndex) throws
+        -> Principal
+    {
+        let cacheKey = SHA256.hash(Array(username.utf8) + [0] + Array(password.utf8))
+        if let cached = basicCache.lookup(cacheKey), let user = index.usersByID[cached.userID],
             user.passwordVersion == cached.passwordVersion
         {
             return user.principal(credential: .password)
@@ -116,7 +122,7 @@ final class Authenticator: Sendable {
         if let wait = throttle.retryAfter(username: username, address: address) {
             throw ControlError.throttled(retryAfterSeconds: wait)
         }
-        let user = try loadUser(username: username)
+        let user = index.user(named: username)
         guard let user, hasher.verify(password, against: user.passwordHash) else {
             if user == nil { _ = hasher.verify(password, against: hasher.decoy) }
             throttle.recordFailure(username: username, address: address)
@@ -129,7 +135,7 @@ final class Authenticator: Sendable {
 
     // MARK: JWT
 
-    func authenticateJWT(_ token: String) throws -> Principal {
+    func authenticateJWT(_ token: String, index: IdentityIndex) throws -> Principal {
         let claims: JWTClaims
         do {
             claims = try keyring.verifier.verify(token, now: Int(Self.now()))
@@ -137,7 +143,7 @@ final class Authenticator: Sendable {
             throw ControlError.unauthenticated(error == .expired ? "token expired" : "invalid token")
         }
         guard let sub = claims.sub, let id = Int64(sub), case .number(let version)? = claims["pv"],
-            let user = try loadUser(id: id), user.passwordVersion == Int(version)
+            let user = index.usersByID[id], user.passwordVersion == Int(version)
         else { throw ControlError.unauthenticated("invalid token") }
         return user.principal(credential: .token)
     }
@@ -159,39 +165,5 @@ final class Authenticator: Sendable {
         if let tenant = principal.tenant { claims["tenant"] = .string(tenant) }
         let key = keyring.signingKey
         return (JWTSigner.hs256(claims: claims, secret: key.secret, kid: key.kid), expires)
-    }
-
-    // MARK: Users
-
-    struct StoredUser: Sendable {
-        var id: Int64
-        var username: String
-        var tenant: String?
-        var role: Role
-        var passwordHash: String
-        var passwordVersion: Int
-
-        func principal(credential: Principal.Credential) -> Principal {
-            Principal(userID: id, name: username, tenant: tenant, role: role, credential: credential)
-        }
-    }
-
-    func loadUser(id: Int64) throws -> StoredUser? {
-        try store.read { db in try db.queryOne("SELECT * FROM users WHERE id = ?", id) }.flatMap(Self.user(from:))
-    }
-
-    func loadUser(username: String) throws -> StoredUser? {
-        try store.read { db in try db.queryOne("SELECT * FROM users WHERE username = ?", username) }
-            .flatMap(Self.user(from:))
-    }
-
-    private static func user(from row: Row) -> StoredUser? {
-        guard let id = row.optionalInt64("id"), let username = row.optionalString("username"),
-            let role = row.optionalString("role").flatMap(Role.init(rawValue:)),
-            let hash = row.optionalString("password_hash"), let version = row.optionalInt("password_version")
-        else { return nil }
-        return StoredUser(
-            id: id, username: username, tenant: row.optionalString("tenant"), role: role, passwordHash: hash,
-            passwordVersion: version)
     }
 }

@@ -36,7 +36,8 @@ final class BasicCredentialCache: Sendable {
         let now = Date().timeIntervalSince1970
         entries.withLock { map in
             if map.count > 10_000 { map = map.filter { $0.value.expiresAt > now } }
-            map[key] = Entry(userID: userID, tenant: tenant, passwordVersion: passwordVersion, expiresAt: now + lifetime)
+            map[key] = Entry(
+                userID: userID, tenant: tenant, passwordVersion: passwordVersion, expiresAt: now + lifetime)
         }
     }
 

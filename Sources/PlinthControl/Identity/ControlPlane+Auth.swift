@@ -46,7 +46,9 @@ extension ControlPlane {
                 case .apiKey: credential = "apiKey"
                 }
                 return .json(
-                    WhoAmI(name: p.name, tenant: p.tenant, role: p.role, credential: credential, deployments: p.deployments))
+                    WhoAmI(
+                        name: p.name, tenant: p.tenant, role: p.role, credential: credential, deployments: p.deployments
+                    ))
             },
             RouteDefinition(
                 .POST, "/v1/auth/password", id: "changePassword",
@@ -59,7 +61,7 @@ extension ControlPlane {
     private func createToken(_ context: RequestContext) throws -> HTTPResponse {
         let principal = try context.caller()
         guard principal.credential == .password, let id = principal.userID,
-            let user = try authenticator.loadUser(id: id)
+            let user = try currentState().identity.usersByID[id]
         else { throw ControlError.unauthenticated("a token is issued for HTTP Basic credentials only") }
         let issued = authenticator.issueToken(for: principal, passwordVersion: user.passwordVersion)
         return .json(
@@ -71,7 +73,7 @@ extension ControlPlane {
 
     private func changePassword(_ context: RequestContext) throws -> HTTPResponse {
         let principal = try context.caller()
-        guard let id = principal.userID, let user = try authenticator.loadUser(id: id) else {
+        guard let id = principal.userID, let user = try currentState().identity.usersByID[id] else {
             throw ControlError.forbidden("API keys have no password")
         }
         let body = try context.request.decodeJSON(ChangePasswordRequest.self)

@@ -61,7 +61,7 @@ extension ControlPlane {
 
     private func listKeys(_ context: RequestContext) throws -> HTTPResponse {
         let tenant = try context.parameter("tenant")
-        let list = try ListQuery(context.request)
+        let list = try ListQuery(context.request, labelled: false)
         var args: [any SQLBindable] = [tenant]
         var condition = "tenant = ?"
         if let after = list.after {
@@ -110,7 +110,9 @@ extension ControlPlane {
             }
             expiresAt = Int64(parsed.timeIntervalSince1970)
         } else if let seconds = body.expiresInSeconds {
-            guard seconds > 0 else { throw ControlError.invalid(field: "expiresInSeconds", message: "must be positive") }
+            guard seconds > 0 else {
+                throw ControlError.invalid(field: "expiresInSeconds", message: "must be positive")
+            }
             expiresAt = now + Int64(min(seconds, 100 * 365 * 86_400))
         }
         if let expiresAt, expiresAt <= now {
@@ -155,7 +157,9 @@ extension ControlPlane {
     }
 
     private static func keyView(from row: Row) throws -> APIKeyView {
-        func date(_ column: String) -> Date? { row.optionalInt64(column).map { Date(timeIntervalSince1970: Double($0)) } }
+        func date(_ column: String) -> Date? {
+            row.optionalInt64(column).map { Date(timeIntervalSince1970: Double($0)) }
+        }
         guard let role = Role(rawValue: try row.string("role")) else { throw ControlError.conflict("corrupt role") }
         return APIKeyView(
             id: try row.string("id"), name: try row.string("name"), tenant: try row.string("tenant"), role: role,

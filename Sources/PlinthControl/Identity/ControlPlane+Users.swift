@@ -84,7 +84,7 @@ extension ControlPlane {
     }
 
     private func listUsers(_ context: RequestContext, tenant: String?) throws -> HTTPResponse {
-        let list = try ListQuery(context.request)
+        let list = try ListQuery(context.request, labelled: false)
         var (condition, args) = Self.tenantCondition(tenant)
         if let after = list.after {
             condition += " AND username > ?"
@@ -134,8 +134,12 @@ extension ControlPlane {
         let tenant = try context.parameter("tenant")
         let username = try context.parameter("user")
         let body = try context.request.decodeJSON(UpdateUserRequest.self)
-        guard body.role != .admin else { throw ControlError.invalid(field: "role", message: "tenant users cannot be admin") }
-        guard caller.role.canGrant(body.role) else { throw ControlError.forbidden("cannot grant role \(body.role.rawValue)") }
+        guard body.role != .admin else {
+            throw ControlError.invalid(field: "role", message: "tenant users cannot be admin")
+        }
+        guard caller.role.canGrant(body.role) else {
+            throw ControlError.forbidden("cannot grant role \(body.role.rawValue)")
+        }
         try store.write { db in
             try db.execute(
                 "UPDATE users SET role = ?, updated_at = ? WHERE username = ? AND tenant = ?", body.role.rawValue,
@@ -149,9 +153,12 @@ extension ControlPlane {
         let username = try context.parameter("user")
         let (condition, args) = Self.tenantCondition(tenant)
         let id: Int64 = try store.write { db in
-            guard let row = try db.queryOne("SELECT id FROM users WHERE username = ? AND \(condition)", [username] + args)
+            guard
+                let row = try db.queryOne("SELECT id FROM users WHERE username = ? AND \(condition)", [username] + args)
             else { throw ControlError.notFound("user not found") }
-            if tenant == nil, try db.queryOne("SELECT COUNT(*) AS n FROM users WHERE tenant IS NULL")?.int("n") ?? 0 <= 1 {
+            if tenant == nil,
+                try db.queryOne("SELECT COUNT(*) AS n FROM users WHERE tenant IS NULL")?.int("n") ?? 0 <= 1
+            {
                 throw ControlError.conflict("cannot delete the last platform admin")
             }
             let id = try row.int64("id")

@@ -2,7 +2,7 @@ import Foundation
 import PlinthCrypto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// HS256 signing keys kept in `<data>/jwt.key` (mode 0600), one `<kid> <base64url secret>` per line.

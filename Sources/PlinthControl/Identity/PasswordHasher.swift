@@ -11,7 +11,8 @@ struct PasswordHasher: Sendable {
 
     init(iterations: Int) {
         self.iterations = max(1, iterations)
-        self.decoy = "pbkdf2-sha256$\(max(1, iterations))$\(Base64URL.encode(SecureRandom.bytes(16)))$"
+        self.decoy =
+            "pbkdf2-sha256$\(max(1, iterations))$\(Base64URL.encode(SecureRandom.bytes(16)))$"
             + Base64URL.encode(SecureRandom.bytes(32))
     }
 

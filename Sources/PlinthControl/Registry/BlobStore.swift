@@ -3,7 +3,7 @@ import PlinthCrypto
 import PlinthStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Content-addressed artifact files: `<root>/sha256/ab/abcd…`. Uploads land in `<root>/tmp` first
@@ -59,7 +59,8 @@ final class BlobStore: Sendable {
     /// Call inside `store.write` after deleting the references.
     func removeUnreferenced(_ digests: [String], db: Connection) throws {
         for digest in Set(digests) {
-            let referenced = try db.queryOne("SELECT 1 AS one FROM model_versions WHERE sha256 = ? LIMIT 1", digest) != nil
+            let referenced =
+                try db.queryOne("SELECT 1 AS one FROM model_versions WHERE sha256 = ? LIMIT 1", digest) != nil
             if !referenced { unlink(path(for: digest)) }
         }
     }

@@ -118,7 +118,8 @@ extension ControlPlane {
             throw ControlError.invalid(field: "description", message: "at most 4096 bytes")
         }
         try store.write { db in
-            guard try db.queryOne("SELECT 1 AS one FROM models WHERE tenant = ? AND name = ?", tenant, name) != nil else {
+            guard try db.queryOne("SELECT 1 AS one FROM models WHERE tenant = ? AND name = ?", tenant, name) != nil
+            else {
                 throw ControlError.notFound("model not found")
             }
             let now = Authenticator.now()
@@ -140,7 +141,8 @@ extension ControlPlane {
         let tenant = try context.parameter("tenant")
         let name = try context.parameter("model")
         try store.write { db in
-            guard try db.queryOne("SELECT 1 AS one FROM models WHERE tenant = ? AND name = ?", tenant, name) != nil else {
+            guard try db.queryOne("SELECT 1 AS one FROM models WHERE tenant = ? AND name = ?", tenant, name) != nil
+            else {
                 throw ControlError.notFound("model not found")
             }
             if let use = try db.queryOne(

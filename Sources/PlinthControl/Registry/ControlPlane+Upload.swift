@@ -39,6 +39,7 @@ extension ControlPlane {
         }
         let hex = Hex.encode(digest)
         let size = writer.byteCount
+        guard size > 0 else { throw ControlError.badRequest("artifact is empty") }
         try store.write { db in
             if try db.queryOne(
                 "SELECT 1 AS one FROM model_versions WHERE tenant = ? AND model = ? AND version = ?", tenant, model,

@@ -4,7 +4,7 @@ import PlinthHTTP
 import PlinthStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A model version as the API shows it. `state` is uploaded, ready or failed (with `reason`).
@@ -61,7 +61,7 @@ extension ControlPlane {
         let tenant = try context.parameter("tenant")
         let model = try context.parameter("model")
         _ = try modelView(model, tenant: tenant)
-        let list = try ListQuery(context.request)
+        let list = try ListQuery(context.request, labelled: false)
         var condition = "tenant = ? AND model = ?"
         var args: [any SQLBindable] = [tenant, model]
         if let after = list.after {
@@ -79,7 +79,8 @@ extension ControlPlane {
         guard
             let row = try store.read({ db in
                 try db.queryOne(
-                    "SELECT * FROM model_versions WHERE tenant = ? AND model = ? AND version = ?", tenant, model, version)
+                    "SELECT * FROM model_versions WHERE tenant = ? AND model = ? AND version = ?", tenant, model,
+                    version)
             })
         else { throw ControlError.notFound("version not found") }
         return try Self.versionView(from: row)

@@ -1,14 +1,17 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Streams the first file part of a multipart/form-data body (the part named `file` or
 /// `artifact`, or else the first part with a filename) without buffering it: memory stays bounded
 /// by the chunk size plus the boundary length.
 struct MultipartReader {
-    enum Failure: Error { case malformed(String), noFilePart }
+    enum Failure: Error {
+        case malformed(String)
+        case noFilePart
+    }
 
     private let delimiter: [UInt8]  // "\r\n--boundary"
     private var buffer: [UInt8] = []
@@ -20,7 +23,9 @@ struct MultipartReader {
         guard let first = parts.first, first.lowercased() == "multipart/form-data" else { return nil }
         for part in parts.dropFirst() where part.lowercased().hasPrefix("boundary=") {
             var value = String(part.dropFirst("boundary=".count))
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
             return (1...70).contains(value.utf8.count) ? value : nil
         }
         return nil

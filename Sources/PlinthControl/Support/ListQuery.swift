@@ -12,7 +12,8 @@ struct ListQuery {
     static let defaultLimit = 50
     static let maxLimit = 500
 
-    init(_ request: HTTPRequest) throws {
+    /// `labelled`: whether the listed objects carry labels; a label filter on others is a 400.
+    init(_ request: HTTPRequest, labelled: Bool = true) throws {
         if let raw = request.queryValue("limit") {
             guard let n = Int(raw), n >= 1 else { throw ControlError.badRequest("limit must be a positive integer") }
             limit = min(n, Self.maxLimit)
@@ -29,6 +30,7 @@ struct ListQuery {
             guard let eq = pair.firstIndex(of: "=") else { throw ControlError.badRequest("label filter must be k=v") }
             return (String(pair[..<eq]), String(pair[pair.index(after: eq)...]))
         }
+        if !labelled, !labels.isEmpty { throw ControlError.badRequest("this list has no labels to filter by") }
     }
 
     static func cursor(after key: String) -> String { Base64URL.encode(Array("c1:\(key)".utf8)) }

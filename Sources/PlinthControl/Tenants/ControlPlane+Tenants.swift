@@ -77,7 +77,8 @@ extension ControlPlane {
                 INSERT INTO tenants (name, display_name, labels, max_models, max_artifact_bytes, max_replicas,
                     max_gpu_replicas, max_rps, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, body.name, body.displayName ?? body.name, JSONColumn.encode(body.labels ?? [:]), quotas.maxModels,
-                quotas.maxArtifactBytes, quotas.maxReplicas, quotas.maxGPUReplicas, quotas.maxRequestsPerSecond, now, now)
+                quotas.maxArtifactBytes, quotas.maxReplicas, quotas.maxGPUReplicas, quotas.maxRequestsPerSecond, now,
+                now)
         }
         return .json(try tenantView(body.name, withUsage: false), status: 201)
     }
@@ -93,11 +94,13 @@ extension ControlPlane {
             }
             let now = Authenticator.now()
             if let displayName = body.displayName {
-                try db.execute("UPDATE tenants SET display_name = ?, updated_at = ? WHERE name = ?", displayName, now, name)
+                try db.execute(
+                    "UPDATE tenants SET display_name = ?, updated_at = ? WHERE name = ?", displayName, now, name)
             }
             if let labels = body.labels {
                 try db.execute(
-                    "UPDATE tenants SET labels = ?, updated_at = ? WHERE name = ?", JSONColumn.encode(labels), now, name)
+                    "UPDATE tenants SET labels = ?, updated_at = ? WHERE name = ?", JSONColumn.encode(labels), now, name
+                )
             }
             if let q = body.quotas {
                 try db.execute(

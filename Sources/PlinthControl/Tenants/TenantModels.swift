@@ -11,7 +11,8 @@ struct TenantQuotas: Codable, Sendable, Equatable {
     func validate() throws {
         let values: [(String, Int64?)] = [
             ("quotas.maxModels", maxModels.map(Int64.init)), ("quotas.maxArtifactBytes", maxArtifactBytes),
-            ("quotas.maxReplicas", maxReplicas.map(Int64.init)), ("quotas.maxGPUReplicas", maxGPUReplicas.map(Int64.init)),
+            ("quotas.maxReplicas", maxReplicas.map(Int64.init)),
+            ("quotas.maxGPUReplicas", maxGPUReplicas.map(Int64.init)),
             ("quotas.maxRequestsPerSecond", maxRequestsPerSecond.map(Int64.init)),
         ]
         for (field, value) in values where (value ?? 0) < 0 {

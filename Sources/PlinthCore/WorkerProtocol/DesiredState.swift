@@ -78,7 +78,10 @@ public struct InstanceLimits: Codable, Sendable, Equatable {
     public var maxProcesses: Int
     public var maxOpenFiles: Int
 
-    public init(instanceClass: String, cpuMillicores: Int, memoryBytes: UInt64, gpus: Int = 0, maxProcesses: Int = 256, maxOpenFiles: Int = 1024) {
+    public init(
+        instanceClass: String, cpuMillicores: Int, memoryBytes: UInt64, gpus: Int = 0, maxProcesses: Int = 256,
+        maxOpenFiles: Int = 1024
+    ) {
         self.instanceClass = instanceClass
         self.cpuMillicores = cpuMillicores
         self.memoryBytes = memoryBytes

@@ -28,7 +28,9 @@ public struct ExitStatus: Codable, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String {
         if let code { return "exit code \(code)" }
-        if let signal { return "killed by signal \(signal)" + (signal == 9 ? " (SIGKILL)" : signal == 15 ? " (SIGTERM)" : "") }
+        if let signal {
+            return "killed by signal \(signal)" + (signal == 9 ? " (SIGKILL)" : signal == 15 ? " (SIGTERM)" : "")
+        }
         return "unknown exit status"
     }
 }

@@ -14,11 +14,13 @@ public struct IsolationLevel: Codable, Sendable, Equatable, CustomStringConverti
     /// rlimits (address space, open files, core size 0, processes) are always applied.
     public var rlimits: Bool
     public var noNewPrivileges: Bool
+    /// A seccomp filter denies namespace, mount, ptrace, module, keyring and BPF system calls.
+    public var seccomp: Bool
 
     public init(
         runsAsRoot: Bool, dedicatedUsers: Bool, userNamespace: Bool, pidNamespace: Bool, mountNamespace: Bool,
         networkNamespace: Bool, cgroup: CgroupMode, cgroupControllers: [String], rlimits: Bool = true,
-        noNewPrivileges: Bool = true
+        noNewPrivileges: Bool = true, seccomp: Bool = false
     ) {
         self.runsAsRoot = runsAsRoot
         self.dedicatedUsers = dedicatedUsers
@@ -30,6 +32,7 @@ public struct IsolationLevel: Codable, Sendable, Equatable, CustomStringConverti
         self.cgroupControllers = cgroupControllers
         self.rlimits = rlimits
         self.noNewPrivileges = noNewPrivileges
+        self.seccomp = seccomp
     }
 
     /// No namespaces, no cgroups: only rlimits and a separate session.
@@ -55,9 +58,12 @@ public struct IsolationLevel: Codable, Sendable, Equatable, CustomStringConverti
         if pidNamespace { parts.append("pidns") }
         if mountNamespace { parts.append("mountns") }
         if networkNamespace { parts.append("netns") }
-        parts.append("cgroup=\(cgroup.rawValue)" + (cgroupControllers.isEmpty ? "" : "(\(cgroupControllers.joined(separator: ",")))"))
+        parts.append(
+            "cgroup=\(cgroup.rawValue)"
+                + (cgroupControllers.isEmpty ? "" : "(\(cgroupControllers.joined(separator: ",")))"))
         if rlimits { parts.append("rlimits") }
         if noNewPrivileges { parts.append("no_new_privs") }
+        if seccomp { parts.append("seccomp") }
         return "\(grade): " + parts.joined(separator: " ")
     }
 }

@@ -53,6 +53,18 @@ enum Algorithms {
         return OpenSSLHandle(pointer: mac)
     }()
 
+    /// A context initialised for SHA-256 once. Copying it into a pooled context beats
+    /// `EVP_DigestInit_ex2` per hash (64 bytes, C loop on this box: 0.26–0.34 vs 0.38–0.59 µs,
+    /// more under heavy load). It is only ever
+    /// read (`EVP_MD_CTX_copy_ex` source), which is safe from several threads.
+    static let sha256Template: OpenSSLHandle = {
+        guard let ctx = EVP_MD_CTX_new(), EVP_DigestInit_ex2(ctx, sha256.pointer, nil) == 1 else {
+            fatalError("OpenSSL could not initialise SHA-256")
+        }
+        return OpenSSLHandle(pointer: ctx)
+    }()
+
     static let digestContexts = ContextPool { EVP_MD_CTX_new() }
-    static let macContexts = ContextPool { EVP_MAC_CTX_new(hmac.pointer) }
+    /// HMAC contexts with the digest already set: re-keying skips parameter parsing.
+    static let macContexts = ContextPool { plinth_hmac_ctx_new_sha256(hmac.pointer) }
 }

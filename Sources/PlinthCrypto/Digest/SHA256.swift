@@ -20,7 +20,7 @@ public enum SHA256 {
     public static func hash(_ buffer: UnsafeRawBufferPointer) -> [UInt8] {
         Algorithms.digestContexts.with(free: { EVP_MD_CTX_free($0) }) { ctx in
             var out = [UInt8](repeating: 0, count: byteCount)
-            var ok = EVP_DigestInit_ex2(ctx, Algorithms.sha256.pointer, nil) == 1
+            var ok = EVP_MD_CTX_copy_ex(ctx, Algorithms.sha256Template.pointer) == 1
             if buffer.count > 0 { ok = ok && EVP_DigestUpdate(ctx, buffer.baseAddress, buffer.count) == 1 }
             var length: UInt32 = 0
             ok = ok && out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(ctx, $0.baseAddress, &length) } == 1

@@ -16,7 +16,7 @@ public final class SHA256Hasher {
     deinit { EVP_MD_CTX_free(ctx) }
 
     private func reset() {
-        precondition(EVP_DigestInit_ex2(ctx, Algorithms.sha256.pointer, nil) == 1, "EVP SHA-256 init failed")
+        precondition(EVP_MD_CTX_copy_ex(ctx, Algorithms.sha256Template.pointer) == 1, "EVP SHA-256 init failed")
     }
 
     /// Feeds `bytes` into the hash.

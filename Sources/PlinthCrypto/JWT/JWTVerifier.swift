@@ -85,6 +85,6 @@ public struct JWTVerifier: Sendable {
     }
 
     static func parseJSON(_ bytes: [UInt8]) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        JSONParser.parse(bytes)
     }
 }

@@ -37,16 +37,32 @@ package enum KernelDispatch {
     }
 
     /// C[m×n] (=|+=) A[m×k]·B[k×n] (+ bias[n] broadcast per row when given), row-major with
-    /// leading dims. B is packed per call; use `packB` for constant weights.
+    /// leading dims. B is read in place (only a last partial 16-column panel is copied); use
+    /// `packB` for constant weights.
     package static func sgemm(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?,
         implementation: Implementation = KernelDispatch.implementation
     ) {
         guard m > 0, n > 0 else { return }
-        let packed = PackedMatrix(k: k, n: n, b: b, ldb: ldb, transposed: false)
-        run(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc,
-            accumulate: accumulate, bias: bias, implementation: implementation)
+        let chunks = chunkCount(m: m, n: n, k: k)
+        if chunks <= 1 {
+            unpackedKernel(
+                implementation, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                accumulate: accumulate, bias: bias)
+            return
+        }
+        let rowsPerChunk = rowsPerChunk(m: m, chunks: chunks)
+        let operands = Operands(a: a, b: b, c: c, bias: bias)
+        DispatchQueue.concurrentPerform(iterations: chunks) { index in
+            let first = index * rowsPerChunk
+            let rows = min(rowsPerChunk, m - first)
+            guard rows > 0 else { return }
+            unpackedKernel(
+                implementation, m: rows, n: n, k: k, a: operands.a + first * lda, lda: lda,
+                b: operands.b, ldb: ldb, c: operands.c + first * ldc, ldc: ldc,
+                accumulate: accumulate, bias: operands.bias)
+        }
     }
 
     /// Pre-packs a constant B[k×n] (transposed: B given as n×k) once at load.
@@ -59,7 +75,8 @@ package enum KernelDispatch {
         m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
         bias: UnsafePointer<Float>?, implementation: Implementation = KernelDispatch.implementation
     ) {
-        run(m: m, n: packed.n, k: packed.k, a: a, lda: lda, packed: packed, c: c, ldc: ldc,
+        run(
+            m: m, n: packed.n, k: packed.k, a: a, lda: lda, packed: packed, c: c, ldc: ldc,
             accumulate: false, bias: bias, implementation: implementation)
     }
 
@@ -69,26 +86,53 @@ package enum KernelDispatch {
         implementation: Implementation
     ) {
         guard m > 0, n > 0 else { return }
-        let threads = threadCount
-        let chunks = threads > 1 && m >= parallelMinRows && m * n * k >= parallelMinWork
-            ? min(threads, m / 16) : 1
+        let chunks = chunkCount(m: m, n: n, k: k)
         if chunks <= 1 {
-            kernel(implementation, m: m, n: n, k: k, a: a, lda: lda, b: packed.panels, c: c, ldc: ldc,
-                   accumulate: accumulate, bias: bias)
+            kernel(
+                implementation, m: m, n: n, k: k, a: a, lda: lda, b: packed.panels, c: c, ldc: ldc,
+                accumulate: accumulate, bias: bias)
             return
         }
-        // Row blocks, multiples of the 6-row micro-kernel so only the last block has an edge.
-        let rowsPerChunk = ((m + chunks - 1) / chunks + 5) / 6 * 6
+        let rowsPerChunk = rowsPerChunk(m: m, chunks: chunks)
         let operands = Operands(a: a, b: packed.panels, c: c, bias: bias)
         withExtendedLifetime(packed) {
             DispatchQueue.concurrentPerform(iterations: chunks) { index in
                 let first = index * rowsPerChunk
                 let rows = min(rowsPerChunk, m - first)
                 guard rows > 0 else { return }
-                kernel(implementation, m: rows, n: n, k: k, a: operands.a + first * lda, lda: lda,
-                       b: operands.b, c: operands.c + first * ldc, ldc: ldc,
-                       accumulate: accumulate, bias: operands.bias)
+                kernel(
+                    implementation, m: rows, n: n, k: k, a: operands.a + first * lda, lda: lda,
+                    b: operands.b, c: operands.c + first * ldc, ldc: ldc,
+                    accumulate: accumulate, bias: operands.bias)
             }
+        }
+    }
+
+    /// How many row blocks a product is split into (1: the calling thread does it all).
+    private static func chunkCount(m: Int, n: Int, k: Int) -> Int {
+        let threads = threadCount
+        return threads > 1 && m >= parallelMinRows && m * n * k >= parallelMinWork ? min(threads, m / 16) : 1
+    }
+
+    /// Row blocks, multiples of the 6-row micro-kernel so only the last block has an edge.
+    private static func rowsPerChunk(m: Int, chunks: Int) -> Int {
+        ((m + chunks - 1) / chunks + 5) / 6 * 6
+    }
+
+    private static func unpackedKernel(
+        _ implementation: Implementation, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+        bias: UnsafePointer<Float>?
+    ) {
+        switch implementation {
+        case .avx2:
+            AVX2Gemm.sgemm(
+                m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                accumulate: accumulate, bias: bias)
+        case .generic:
+            GenericGemm.sgemm(
+                m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                accumulate: accumulate, bias: bias)
         }
     }
 
@@ -99,11 +143,13 @@ package enum KernelDispatch {
     ) {
         switch implementation {
         case .avx2:
-            AVX2Gemm.sgemmPacked(m: m, n: n, k: k, a: a, lda: lda, packedB: b, c: c, ldc: ldc,
-                                 accumulate: accumulate, bias: bias)
+            AVX2Gemm.sgemmPacked(
+                m: m, n: n, k: k, a: a, lda: lda, packedB: b, c: c, ldc: ldc,
+                accumulate: accumulate, bias: bias)
         case .generic:
-            GenericGemm.sgemmPacked(m: m, n: n, k: k, a: a, lda: lda, packedB: b, c: c, ldc: ldc,
-                                    accumulate: accumulate, bias: bias)
+            GenericGemm.sgemmPacked(
+                m: m, n: n, k: k, a: a, lda: lda, packedB: b, c: c, ldc: ldc,
+                accumulate: accumulate, bias: bias)
         }
     }
 }

@@ -25,7 +25,7 @@ struct LinearRegressorOperator: Operator {
                 for j in 0..<f { s += x[r * f + j] * coefficients[t * f + j] }
                 y[r * targets + t] = s
             }
-            if targets > 1 { var row = y[(r * targets)..<((r + 1) * targets)]; post.apply(&row); y.replaceSubrange((r * targets)..<((r + 1) * targets), with: row) }
+            if targets > 1 { y.withUnsafeMutableBufferPointer { post.apply(UnsafeMutableBufferPointer(rebasing: $0[(r * targets)..<((r + 1) * targets)])) } }
         }
         if targets == 1 && post == .probit { for i in 0..<y.count { y[i] = PostTransform.probit(y[i]) } }
         frame.setOutput(io, 0, Tensor(shape: [rows, targets], floats: y))
@@ -59,8 +59,8 @@ struct LinearClassifierOperator: Operator {
         let width = binary ? 2 : classes
         var z = frame.pool.floats(rows * width)
         var labelIndex = [Int](repeating: 0, count: rows)
+        var scores = [Float](repeating: 0, count: classes)
         for r in 0..<rows {
-            var scores = [Float](repeating: 0, count: classes)
             for c in 0..<classes {
                 var s = intercepts.isEmpty ? 0 : intercepts[c]
                 for j in 0..<f { s += x[r * f + j] * coefficients[c * f + j] }
@@ -70,18 +70,16 @@ struct LinearClassifierOperator: Operator {
                 let s = scores[0]
                 labelIndex[r] = s > 0 ? 1 : 0
                 // onnxruntime transforms the one score, then writes [1 - v, v].
-                var one = scores[0...0]
-                post.apply(&one)
-                let v = post == .softmax || post == .softmaxZero ? s : one[0]
+                var v = s
+                if post == .logistic { v = PostTransform.logistic(s) } else if post == .probit { v = PostTransform.probit(s) }
                 z[r * 2] = 1 - v
                 z[r * 2 + 1] = v
             } else {
                 var best = 0
                 for c in 1..<classes where scores[c] > scores[best] { best = c }
                 labelIndex[r] = best
-                var row = scores[...]
-                post.apply(&row)
-                for c in 0..<classes { z[r * classes + c] = row[c] }
+                scores.withUnsafeMutableBufferPointer { post.apply($0) }
+                for c in 0..<classes { z[r * classes + c] = scores[c] }
             }
         }
         frame.setOutput(io, 0, labels.tensor(labelIndex, shape: [rows]))

@@ -31,8 +31,8 @@ enum PostTransform: String, Sendable {
         return sgn * v3.squareRoot()
     }
 
-    /// Applies the transform to one row of two or more scores.
-    func apply(_ row: inout ArraySlice<Float>) {
+    /// Applies the transform in place to one row of two or more scores.
+    func apply(_ row: UnsafeMutableBufferPointer<Float>) {
         switch self {
         case .none: return
         case .logistic: for i in row.indices { row[i] = PostTransform.logistic(row[i]) }

@@ -47,9 +47,8 @@ struct TreeEnsembleRegressorOperator: Operator {
                     scores[t] = v + (baseValues.isEmpty ? 0 : baseValues[t])
                 }
                 if targets >= 2 {
-                    var row = scores[...]
-                    post.apply(&row)
-                    for t in 0..<targets { y[r * targets + t] = row[t] }
+                    scores.withUnsafeMutableBufferPointer { post.apply($0) }
+                    for t in 0..<targets { y[r * targets + t] = scores[t] }
                 } else {
                     y[r] = post == .probit ? PostTransform.probit(scores[0]) : scores[0]
                 }
@@ -107,9 +106,8 @@ struct TreeEnsembleClassifierOperator: Operator {
                     var best = -1
                     for c in 0..<classes where has[c] && (best < 0 || scores[c] > scores[best]) { best = c }
                     labelIndex[r] = max(best, 0)
-                    var row = scores[...]
-                    post.apply(&row)
-                    for c in 0..<classes { z[out + c] = row[c] }
+                    scores.withUnsafeMutableBufferPointer { post.apply($0) }
+                    for c in 0..<classes { z[out + c] = scores[c] }
                 } else {
                     labelIndex[r] = finalizeBinary(&z, at: out, classes: classes)
                 }
@@ -147,9 +145,8 @@ struct TreeEnsembleClassifierOperator: Operator {
             }
             label = min(label, classes - 1)
             if size == 2 {
-                var row = s[0..<2]
-                post.apply(&row)
-                for c in 0..<min(2, classes) { z[out + c] = row[c] }
+                s.withUnsafeMutableBufferPointer { post.apply(UnsafeMutableBufferPointer(rebasing: $0[0..<2])) }
+                for c in 0..<min(2, classes) { z[out + c] = s[c] }
             } else if post == .probit {
                 z[out] = PostTransform.probit(s[0])
             } else {

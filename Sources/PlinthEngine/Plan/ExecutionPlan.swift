@@ -12,6 +12,8 @@ struct ExecutionPlan: Sendable {
     let outputs: [(signature: TensorSignature, slot: Int)]
     /// Slots written by steps and not returned: their buffers go back to the pool after a run.
     let intermediates: [Int]
+    /// Output slots written by steps (not constants): cleared after a run.
+    let computedOutputs: [Int]
 }
 
 /// Builds an ExecutionPlan from a decoded model: validates, sorts, folds constants, packs weights.
@@ -141,7 +143,8 @@ struct PlanBuilder {
         return ExecutionPlan(
             steps: steps, slotCount: slotOf.count, constants: constants.map { ($0.key, $0.value) },
             inputs: inputSlots.map { (signature: $0.0, slot: $0.1) }, outputs: outputs.map { (signature: $0.0, slot: $0.1) },
-            intermediates: written.subtracting(outputSet).subtracting(inputSet).sorted())
+            intermediates: written.subtracting(outputSet).subtracting(inputSet).sorted(),
+            computedOutputs: outputSet.intersection(written).sorted())
     }
 
     private func signature(_ vi: ValueInfoProto) throws(EngineError) -> TensorSignature {

@@ -33,24 +33,6 @@ public enum TensorData: Sendable, Equatable {
         }
     }
 
-    /// The storage case a datatype is carried in, empty.
-    static func empty(for datatype: OIPDatatype, capacity: Int) -> TensorData {
-        switch datatype {
-        case .fp32, .fp16:
-            var v = [Float](); v.reserveCapacity(capacity); return .float32(v)
-        case .fp64:
-            var v = [Double](); v.reserveCapacity(capacity); return .float64(v)
-        case .uint64:
-            var v = [UInt64](); v.reserveCapacity(capacity); return .uint64(v)
-        case .bool:
-            var v = [Bool](); v.reserveCapacity(capacity); return .bool(v)
-        case .bytes:
-            var v = [[UInt8]](); v.reserveCapacity(capacity); return .bytes(v)
-        case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32:
-            var v = [Int64](); v.reserveCapacity(capacity); return .int64(v)
-        }
-    }
-
     /// Joins parts of the same case end to end (for merging a batch); nil when cases differ.
     static func concatenate(_ parts: [TensorData]) -> TensorData? {
         guard let first = parts.first else { return nil }

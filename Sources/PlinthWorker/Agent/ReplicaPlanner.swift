@@ -16,11 +16,14 @@ public struct ReplicaPlanner: Sendable {
 
     /// The launch for `replica`, given the cached artifact path (nil when it has none).
     public func launch(for replica: DesiredReplica, artifactPath: String?) throws(ReplicaPlanError) -> ReplicaLaunch {
-        guard ReplicaLaunch.isValidID(replica.id) else { throw .invalid(replica.id, "id must be 1–64 of [A-Za-z0-9_-]") }
+        guard ReplicaLaunch.isValidID(replica.id) else {
+            throw .invalid(replica.id, "id must be 1–64 of [A-Za-z0-9_-]")
+        }
         guard replica.limits.memoryBytes > 0, replica.limits.cpuMillicores > 0 else {
             throw .invalid(replica.id, "instance class limits must be positive")
         }
-        guard replica.gpuIndices.count == Set(replica.gpuIndices).count, replica.gpuIndices.allSatisfy({ $0 >= 0 }) else {
+        guard replica.gpuIndices.count == Set(replica.gpuIndices).count, replica.gpuIndices.allSatisfy({ $0 >= 0 })
+        else {
             throw .invalid(replica.id, "bad GPU indices \(replica.gpuIndices)")
         }
         var files: [String: String] = [:]

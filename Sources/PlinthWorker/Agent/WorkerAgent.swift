@@ -4,7 +4,7 @@ import PlinthHTTP
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The node agent: detects what the node offers and how well it can isolate replicas,
@@ -17,6 +17,7 @@ public final class WorkerAgent: Sendable {
     public let capacity: NodeCapacity
     public let supervisor: ReplicaSupervisor
     public let cache: ArtifactCache
+    let fetcher: ArtifactFetcher
     let planner: ReplicaPlanner
     let client: HTTPClient
     let endpoint: HTTPEndpoint
@@ -34,7 +35,10 @@ public final class WorkerAgent: Sendable {
     }
 
     /// Prepares the data directory, detects capacity and isolation. Starts nothing yet.
-    public init(configuration: WorkerConfiguration, client: HTTPClient = HTTPClient(), logger: Logger = Logger(component: "worker")) throws {
+    public init(
+        configuration: WorkerConfiguration, client: HTTPClient = HTTPClient(),
+        logger: Logger = Logger(component: "worker")
+    ) throws {
         self.configuration = configuration
         self.client = client
         self.logger = logger
@@ -47,15 +51,19 @@ public final class WorkerAgent: Sendable {
         let sandbox = try ReplicaSandbox.forNode(
             dataDirectory: data, nodeName: configuration.nodeName, plinthBinary: configuration.plinthBinary)
         cache = try ArtifactCache(directory: data + "/artifacts")
+        fetcher = ArtifactFetcher(
+            cache: cache, client: client, endpoint: endpoint, token: configuration.token,
+            retryDelaySeconds: configuration.artifactRetrySeconds, logger: logger)
         isolation = sandbox.isolation
         capacity = NodeResources.capacity(gpus: GPUInventory.detect())
         supervisor = ReplicaSupervisor(sandbox: sandbox, policy: configuration.policy, logger: logger)
-        planner = ReplicaPlanner(runtimeCommand: [sandbox.launcherPath, "runtime"], replicasDirectory: sandbox.replicasDirectory)
+        planner = ReplicaPlanner(
+            runtimeCommand: [sandbox.launcherPath, "runtime"], replicasDirectory: sandbox.replicasDirectory)
         state.withLock { $0.heartbeatInterval = configuration.heartbeatIntervalSeconds }
         logger.info(
             "worker isolation",
             [
-                "node": .string(configuration.nodeName), "isolation": .string(isolation.description),
+                "configuration": .string(configuration.description), "isolation": .string(isolation.description),
                 "cpus": .int(capacity.cpuMillicores / 1000), "memory_bytes": .int(Int(clamping: capacity.memoryBytes)),
                 "gpus": .int(capacity.gpus.count),
             ])
@@ -81,7 +89,8 @@ public final class WorkerAgent: Sendable {
             } catch {
                 failures += 1
                 let delay = min(30, 0.5 * Double(1 << min(failures, 6)))
-                logger.warning("control plane exchange failed", ["error": .string("\(error)"), "retry_in_s": .double(delay)])
+                logger.warning(
+                    "control plane exchange failed", ["error": .string("\(error)"), "retry_in_s": .double(delay)])
                 pause(delay)
             }
         }
@@ -102,7 +111,8 @@ public final class WorkerAgent: Sendable {
     @discardableResult
     public func register() throws -> RegisterResponse {
         let request = RegisterRequest(
-            nodeName: configuration.nodeName, agentVersion: PlinthVersion.current, capacity: capacity, isolation: isolation)
+            nodeName: configuration.nodeName, agentVersion: PlinthVersion.current, capacity: capacity,
+            isolation: isolation)
         let response: RegisterResponse = try exchange("/v1/workers/register", request)
         state.withLock {
             $0.workerID = response.workerID
@@ -116,7 +126,8 @@ public final class WorkerAgent: Sendable {
     public func heartbeat() throws -> DesiredState {
         let beat = currentHeartbeat()
         guard !beat.workerID.isEmpty else { throw WorkerError.unknownWorker }
-        let path = "/v1/workers/\(beat.workerID.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? "")/heartbeat"
+        let path =
+            "/v1/workers/\(beat.workerID.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? "")/heartbeat"
         let desired: DesiredState = try exchange(path, beat)
         if let interval = desired.heartbeatIntervalSeconds, interval > 0 {
             state.withLock { $0.heartbeatInterval = min(max(interval, 0.1), 300) }
@@ -140,58 +151,44 @@ public final class WorkerAgent: Sendable {
         }
     }
 
-    /// Fetches missing artifacts and hands the runnable replicas to the supervisor.
+    /// Hands the runnable replicas to the supervisor; replicas whose artifact is still
+    /// downloading (in the background) or failed to download are reported as pending.
     public func apply(_ desired: DesiredState) {
         var launches: [ReplicaLaunch] = []
         var unplaceable: [String: ReplicaCondition] = [:]
         for replica in desired.replicas {
+            var artifactPath: String?
+            if let artifact = replica.artifact {
+                switch fetcher.request(artifact) {
+                case .cached(let path):
+                    artifactPath = path
+                case .downloading:
+                    unplaceable[replica.id] = ReplicaCondition(
+                        reason: "Downloading",
+                        message: "fetching artifact \(artifact.sha256) (\(artifact.sizeBytes) bytes)")
+                    continue
+                case .failed(let error):
+                    unplaceable[replica.id] = ReplicaCondition(reason: "ArtifactUnavailable", message: "\(error)")
+                    continue
+                }
+            }
             do {
-                var artifactPath: String?
-                if let artifact = replica.artifact { artifactPath = try fetch(artifact) }
                 launches.append(try planner.launch(for: replica, artifactPath: artifactPath))
-            } catch let error as ArtifactError {
-                unplaceable[replica.id] = ReplicaCondition(reason: "ArtifactUnavailable", message: "\(error)")
             } catch {
                 unplaceable[replica.id] = ReplicaCondition(reason: "InvalidReplica", message: "\(error)")
             }
         }
-        for (id, condition) in unplaceable {
-            logger.warning("replica not runnable", ["replica": .string(id), "reason": .string(condition.reason), "detail": .string(condition.message)])
+        let previous = state.withLock { $0.unplaceable }
+        for (id, condition) in unplaceable where previous[id] != condition && condition.reason != "Downloading" {
+            logger.warning(
+                "replica not runnable",
+                ["replica": .string(id), "reason": .string(condition.reason), "detail": .string(condition.message)])
         }
         supervisor.reconcile(launches)
         state.withLock {
             $0.unplaceable = unplaceable
             $0.appliedGeneration = desired.generation
         }
-    }
-
-    /// The cached path of `artifact`, downloading and verifying it first when missing.
-    func fetch(_ artifact: ArtifactReference) throws -> String {
-        if cache.contains(artifact.sha256) { return try cache.path(for: artifact.sha256) }
-        guard artifact.downloadPath.hasPrefix("/"), !artifact.downloadPath.contains("://") else {
-            throw ArtifactError.downloadFailed("bad download path '\(artifact.downloadPath)'")
-        }
-        var headers = HTTPHeaders()
-        headers.set("Authorization", "Bearer " + configuration.token)
-        let request = HTTPClientRequest(method: .GET, path: artifact.downloadPath, headers: headers)
-        let started = Date()
-        let path = try cache.store(digest: artifact.sha256, sizeBytes: artifact.sizeBytes) { write in
-            do {
-                try client.send(
-                    request, to: endpoint,
-                    onHead: { status, _ in
-                        guard status == 200 else { throw ArtifactError.downloadFailed("HTTP \(status)") }
-                    }, onChunk: write)
-            } catch let error as ArtifactError {
-                throw error
-            } catch {
-                throw ArtifactError.downloadFailed("\(error)")
-            }
-        }
-        logger.info(
-            "artifact cached",
-            ["sha256": .string(artifact.sha256), "bytes": .int(Int(clamping: artifact.sizeBytes)), "seconds": .double(Date().timeIntervalSince(started))])
-        return path
     }
 
     /// POSTs `body` as JSON and decodes the JSON answer, mapping statuses to `WorkerError`.
@@ -207,7 +204,8 @@ public final class WorkerAgent: Sendable {
         }
         let response: HTTPClientResponse
         do {
-            response = try client.send(HTTPClientRequest(method: .POST, path: path, headers: headers, body: encoded), to: endpoint)
+            response = try client.send(
+                HTTPClientRequest(method: .POST, path: path, headers: headers, body: encoded), to: endpoint)
         } catch {
             throw WorkerError.transport("\(error)")
         }
@@ -221,7 +219,9 @@ public final class WorkerAgent: Sendable {
         case 401, 403:
             throw WorkerError.unauthorized(response.status)
         case 404, 410:
-            throw path.hasSuffix("/heartbeat") ? WorkerError.unknownWorker : WorkerError.controlPlane(status: response.status, message: "no worker API at \(path)")
+            throw path.hasSuffix("/heartbeat")
+                ? WorkerError.unknownWorker
+                : WorkerError.controlPlane(status: response.status, message: "no worker API at \(path)")
         default:
             let message = String(decoding: response.body.prefix(300), as: UTF8.self)
             throw WorkerError.controlPlane(status: response.status, message: message)

@@ -14,10 +14,13 @@ public struct WorkerConfiguration: Sendable {
     public var policy: ReplicaLifecyclePolicy
     /// Used until the control plane says otherwise.
     public var heartbeatIntervalSeconds: Double
+    /// Wait before downloading an artifact again after a failed or corrupt download.
+    public var artifactRetrySeconds: Double
 
     public init(
         controlURL: String, token: String, dataDirectory: String, nodeName: String, plinthBinary: String? = nil,
-        policy: ReplicaLifecyclePolicy = ReplicaLifecyclePolicy(), heartbeatIntervalSeconds: Double = 5
+        policy: ReplicaLifecyclePolicy = ReplicaLifecyclePolicy(), heartbeatIntervalSeconds: Double = 5,
+        artifactRetrySeconds: Double = 10
     ) {
         self.controlURL = controlURL
         self.token = token
@@ -26,5 +29,14 @@ public struct WorkerConfiguration: Sendable {
         self.plinthBinary = plinthBinary
         self.policy = policy
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+        self.artifactRetrySeconds = artifactRetrySeconds
+    }
+}
+
+extension WorkerConfiguration: CustomStringConvertible {
+    /// For the start-up log: the token is masked.
+    public var description: String {
+        "control=\(controlURL) node=\(nodeName) data=\(dataDirectory) token=\(token.isEmpty ? "(none)" : "****")"
+            + " heartbeat=\(heartbeatIntervalSeconds)s binary=\(plinthBinary ?? "(self)")"
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import PlinthCrypto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Content-addressed model artifacts on the node: `<directory>/<sha256>`, read-only (0444),
@@ -72,7 +72,9 @@ public struct ArtifactCache: Sendable {
         guard written == sizeBytes else { throw ArtifactError.sizeMismatch(expected: sizeBytes, actual: written) }
         let actual = Hex.encode(hasher.finalize())
         guard actual == digest else { throw ArtifactError.digestMismatch(expected: digest, actual: actual) }
-        guard fsync(fd) == 0, fchmod(fd, 0o444) == 0 else { throw ArtifactError.io("fsync/chmod failed: errno \(errno)") }
+        guard fsync(fd) == 0, fchmod(fd, 0o444) == 0 else {
+            throw ArtifactError.io("fsync/chmod failed: errno \(errno)")
+        }
         close(fd)
         closed = true
         guard rename(temporary, target) == 0 else { throw ArtifactError.io("rename failed: errno \(errno)") }

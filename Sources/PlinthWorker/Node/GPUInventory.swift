@@ -9,7 +9,11 @@ public enum GPUInventory {
     /// Runs nvidia-smi (searched in PATH, /usr/bin, /usr/local/bin); [] when absent or failing.
     public static func detect(searchPath: String? = ProcessInfo.processInfo.environment["PATH"]) -> [GPUDevice] {
         let directories = (searchPath ?? "").split(separator: ":").map(String.init) + ["/usr/bin", "/usr/local/bin"]
-        guard let tool = directories.map({ $0 + "/nvidia-smi" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard
+            let tool = directories.map({ $0 + "/nvidia-smi" }).first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        else {
             return []
         }
         let process = Process()

@@ -17,7 +17,8 @@ public enum NodeResources {
         let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
         let total = meminfoKiB("MemTotal", meminfo)
         let available = meminfoKiB("MemAvailable", meminfo)
-        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.flatMap { Double($0) }
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.flatMap
+        { Double($0) }
         return NodeUsage(memoryBytesUsed: total > available ? (total - available) * 1024 : 0, loadAverage1m: load ?? 0)
     }
 

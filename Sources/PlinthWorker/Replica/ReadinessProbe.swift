@@ -1,7 +1,7 @@
 import CLinux
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `GET /v2/health/ready` over a replica's Unix socket: ready when it answers 200 within the
@@ -10,7 +10,8 @@ import Glibc
 public enum ReadinessProbe {
     /// True when the replica at `socketPath` answers the readiness request with status 200.
     public static func isReady(socketPath: String, timeoutSeconds: Double) -> Bool {
-        guard let status = try? status(socketPath: socketPath, path: "/v2/health/ready", timeoutSeconds: timeoutSeconds) else {
+        guard let status = try? status(socketPath: socketPath, path: "/v2/health/ready", timeoutSeconds: timeoutSeconds)
+        else {
             return false
         }
         return status == 200
@@ -21,7 +22,8 @@ public enum ReadinessProbe {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | plinth_sock_cloexec, 0)
         guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
         defer { close(fd) }
-        var timeout = timeval(tv_sec: Int(timeoutSeconds), tv_usec: Int((timeoutSeconds - Double(Int(timeoutSeconds))) * 1_000_000))
+        var timeout = timeval(
+            tv_sec: Int(timeoutSeconds), tv_usec: Int((timeoutSeconds - Double(Int(timeoutSeconds))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_un()
@@ -33,11 +35,14 @@ public enum ReadinessProbe {
             raw[pathBytes.count] = 0
         }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard connected == 0 else { return nil }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: replica\r\nConnection: close\r\n\r\n".utf8)
-        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count
+        else { return nil }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 512)
         // Only the status line matters: "HTTP/1.1 200 ...".

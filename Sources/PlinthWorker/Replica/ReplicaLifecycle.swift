@@ -120,7 +120,9 @@ public struct ReplicaLifecycle: Sendable, Equatable {
         return [.cleanup]
     }
 
-    private mutating func exited(status: ExitStatus, oomKilled: Bool, logTail: [String], _ now: Double) -> [ReplicaAction] {
+    private mutating func exited(status: ExitStatus, oomKilled: Bool, logTail: [String], _ now: Double)
+        -> [ReplicaAction]
+    {
         guard running else { return [] }
         running = false
         probeInFlightSince = nil
@@ -162,7 +164,8 @@ public struct ReplicaLifecycle: Sendable, Equatable {
         guard phase == .ready else { return [] }  // starting: keep trying until the startup deadline
         failedProbes += 1
         guard failedProbes >= policy.failureThreshold else { return [] }
-        return kill(ReplicaCondition(reason: "Unresponsive", message: "\(failedProbes) readiness probes failed in a row"))
+        return kill(
+            ReplicaCondition(reason: "Unresponsive", message: "\(failedProbes) readiness probes failed in a row"))
     }
 
     private mutating func kill(_ reason: ReplicaCondition) -> [ReplicaAction] {
@@ -191,8 +194,9 @@ public struct ReplicaLifecycle: Sendable, Equatable {
                 consecutiveFailures = 0
             }
             if phase == .starting, now - phaseSince >= policy.startupTimeout {
-                return kill(ReplicaCondition(
-                    reason: "StartupTimeout", message: "not ready within \(Int(policy.startupTimeout)) s"))
+                return kill(
+                    ReplicaCondition(
+                        reason: "StartupTimeout", message: "not ready within \(Int(policy.startupTimeout)) s"))
             }
             if let since = probeInFlightSince {
                 guard now - since >= policy.probeTimeout else { return [] }

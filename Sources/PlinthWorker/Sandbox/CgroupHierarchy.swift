@@ -1,9 +1,8 @@
+import Foundation
 import PlinthCore
 
-import Foundation
-
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where this agent may create replica cgroups: found from /proc/self/mountinfo and
@@ -48,7 +47,8 @@ public struct CgroupHierarchy: Sendable, Equatable {
             if right[0] == "cgroup2" {
                 v2Mount = v2Mount ?? mountPoint
             } else if right[0] == "cgroup" {
-                for option in right[2].split(separator: ",") where (v1Controllers + ["cpuacct"]).contains(String(option)) {
+                for option in right[2].split(separator: ",")
+                where (v1Controllers + ["cpuacct"]).contains(String(option)) {
                     v1Mounts[String(option)] = mountPoint
                 }
             }
@@ -102,6 +102,28 @@ public struct CgroupHierarchy: Sendable, Equatable {
             }
             return true
         }
+    }
+
+    /// Kills and removes replica cgroups left by an earlier agent process (its replicas died
+    /// with it, but a process that escaped its PID namespace would not have). Returns how many.
+    @discardableResult
+    public func removeStaleReplicaGroups() -> Int {
+        var names = Set<String>()
+        for base in bases.values {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+            where name.hasPrefix("replica-") {
+                names.insert(name)
+            }
+        }
+        var directories: [String: [String: String]] = [:]
+        for name in names {
+            for (controller, base) in bases { directories[name, default: [:]][controller] = base + "/" + name }
+        }
+        for (_, dirs) in directories {
+            ReplicaCgroup(mode: mode, directories: dirs.filter { FileManager.default.fileExists(atPath: $0.value) })
+                .remove()
+        }
+        return names.count
     }
 
     static func makeDirectory(_ path: String) -> Bool {

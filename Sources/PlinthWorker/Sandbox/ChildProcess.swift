@@ -2,14 +2,16 @@ import CLinux
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// posix_spawn with the agent's defaults: new session, default signal dispositions, an empty
 /// signal mask, stdin from /dev/null and stdout+stderr into `outputFD`. No fork runs in the
 /// (multithreaded) agent; the spawned program is the sandbox launcher.
 enum ChildProcess {
-    static func spawn(path: String, arguments: [String], environment: [String], outputFD: Int32) throws(SandboxError) -> pid_t {
+    static func spawn(path: String, arguments: [String], environment: [String], outputFD: Int32) throws(SandboxError)
+        -> pid_t
+    {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

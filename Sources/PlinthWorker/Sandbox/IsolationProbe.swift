@@ -2,7 +2,7 @@ import Foundation
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Finds out, once at agent start, which isolation this host allows: root or not, which
@@ -11,7 +11,9 @@ import Glibc
 /// runtimes all get a say).
 public enum IsolationProbe {
     /// Detects the isolation level. `launcherPath` is the plinth binary (nil: no namespaces).
-    public static func detect(launcherPath: String?, hierarchy: CgroupHierarchy, scratchDirectory: String) -> IsolationLevel {
+    public static func detect(launcherPath: String?, hierarchy: CgroupHierarchy, scratchDirectory: String)
+        -> IsolationLevel
+    {
         let root = geteuid() == 0
         var level = IsolationLevel.minimal(runsAsRoot: root)
         level.cgroup = hierarchy.mode
@@ -20,20 +22,30 @@ public enum IsolationProbe {
         guard let launcherPath, access(launcherPath, X_OK) == 0 else { return level }
         var all = SandboxNamespaces.all
         all.user = !root
-        if tryLaunch(launcherPath, namespaces: all, scratchDirectory: scratchDirectory) {
-            level.userNamespace = !root
-            level.pidNamespace = true
-            level.mountNamespace = true
-            level.networkNamespace = true
+        // Seccomp first together with the namespaces, then the namespaces alone.
+        for seccomp in [true, false] {
+            if tryLaunch(launcherPath, namespaces: all, seccomp: seccomp, scratchDirectory: scratchDirectory) {
+                level.userNamespace = !root
+                level.pidNamespace = true
+                level.mountNamespace = true
+                level.networkNamespace = true
+                level.seccomp = seccomp
+                return level
+            }
         }
+        level.seccomp = tryLaunch(
+            launcherPath, namespaces: SandboxNamespaces(), seccomp: true, scratchDirectory: scratchDirectory)
         return level
     }
 
-    /// Runs `/bin/true` through the launcher with `namespaces`; true when it exits 0.
-    static func tryLaunch(_ launcherPath: String, namespaces: SandboxNamespaces, scratchDirectory: String) -> Bool {
+    /// Runs `/bin/true` through the launcher with `namespaces` (and the seccomp filter); true
+    /// when it exits 0.
+    static func tryLaunch(
+        _ launcherPath: String, namespaces: SandboxNamespaces, seccomp: Bool, scratchDirectory: String
+    ) -> Bool {
         let spec = SandboxSpec(
             executable: "/bin/true", arguments: ["true"], workingDirectory: "/", namespaces: namespaces,
-            dieWithParent: true)
+            dieWithParent: true, seccompDenylist: seccomp)
         let specPath = scratchDirectory + "/isolation-probe-\(getpid()).json"
         guard let data = try? JSONEncoder().encode(spec),
             FileManager.default.createFile(atPath: specPath, contents: data, attributes: [.posixPermissions: 0o600])
@@ -43,7 +55,8 @@ public enum IsolationProbe {
         defer { close(devNull) }
         guard
             let pid = try? ChildProcess.spawn(
-                path: launcherPath, arguments: [launcherPath, "sandbox-exec", specPath], environment: [], outputFD: devNull)
+                path: launcherPath, arguments: [launcherPath, "sandbox-exec", specPath], environment: [],
+                outputFD: devNull)
         else { return false }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {

@@ -1,7 +1,7 @@
 import CLinux
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The replica's view of the file system, built inside its fresh mount namespace:
@@ -46,15 +46,21 @@ struct MountLayout {
         }
         defer { for source in sources { close(source.fd) } }
         for cover in covers {
-            try syscallChecked("mount(tmpfs on \(cover))", {
-                mount("tmpfs", cover, "tmpfs", plinth_ms_nosuid | plinth_ms_nodev | plinth_ms_noexec, "mode=0755,size=1m")
-            })
+            try syscallChecked(
+                "mount(tmpfs on \(cover))",
+                {
+                    mount(
+                        "tmpfs", cover, "tmpfs", plinth_ms_nosuid | plinth_ms_nodev | plinth_ms_noexec,
+                        "mode=0755,size=1m")
+                })
         }
         for source in sources {
             try makeDirectories(source.path)
-            try syscallChecked("bind(\(source.path))", {
-                mount("/proc/self/fd/\(source.fd)", source.path, nil, plinth_ms_bind | plinth_ms_rec, nil)
-            })
+            try syscallChecked(
+                "bind(\(source.path))",
+                {
+                    mount("/proc/self/fd/\(source.fd)", source.path, nil, plinth_ms_bind | plinth_ms_rec, nil)
+                })
         }
         for path in spec.readOnlyPaths {
             if !sources.contains(where: { $0.path == path }) {

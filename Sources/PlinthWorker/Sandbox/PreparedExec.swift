@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The C strings `execve` needs, built before any fork so the child only makes system calls.

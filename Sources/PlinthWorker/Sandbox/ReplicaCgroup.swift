@@ -1,9 +1,8 @@
+import Foundation
 import PlinthCore
 
-import Foundation
-
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One replica's cgroup (a directory per v1 controller, or one v2 directory): created with
@@ -17,9 +16,13 @@ public struct ReplicaCgroup: Sendable, Equatable {
     static let cpuPeriodMicros = 100_000
 
     /// Creates `<base>/<name>` in every hierarchy and writes the limits.
-    public static func create(in hierarchy: CgroupHierarchy, name: String, limits: CgroupLimits) throws(SandboxError) -> ReplicaCgroup {
+    public static func create(in hierarchy: CgroupHierarchy, name: String, limits: CgroupLimits) throws(SandboxError)
+        -> ReplicaCgroup
+    {
         guard hierarchy.mode != .none else { throw .cgroup("no writable cgroup hierarchy") }
-        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else { throw .cgroup("bad cgroup name '\(name)'") }
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw .cgroup("bad cgroup name '\(name)'")
+        }
         var directories: [String: String] = [:]
         for (controller, base) in hierarchy.bases {
             let path = base + "/" + name
@@ -91,7 +94,8 @@ public struct ReplicaCgroup: Sendable, Equatable {
     public func memoryUsageBytes() -> UInt64? {
         switch mode {
         case .none: return nil
-        case .v1: return ReplicaCgroup.read((directories["memory"] ?? "") + "/memory.usage_in_bytes").flatMap { UInt64($0) }
+        case .v1:
+            return ReplicaCgroup.read((directories["memory"] ?? "") + "/memory.usage_in_bytes").flatMap { UInt64($0) }
         case .v2: return ReplicaCgroup.read((directories["unified"] ?? "") + "/memory.current").flatMap { UInt64($0) }
         }
     }

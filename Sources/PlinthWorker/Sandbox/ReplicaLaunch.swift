@@ -29,11 +29,15 @@ public struct ReplicaLaunch: Sendable, Equatable {
     /// Whether `id` is safe as a folder and cgroup name.
     public static func isValidID(_ id: String) -> Bool {
         !id.isEmpty && id.utf8.count <= 64
-            && id.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f }
+            && id.utf8.allSatisfy {
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d
+                    || $0 == 0x5f
+            }
     }
 
     /// Whether `name` is safe as a file name inside the replica's folder.
     public static func isValidFileName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 255 && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
+        !name.isEmpty && name.utf8.count <= 255 && name != "." && name != ".." && !name.contains("/")
+            && !name.contains("\0")
     }
 }

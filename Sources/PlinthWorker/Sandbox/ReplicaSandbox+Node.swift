@@ -2,24 +2,37 @@ import Foundation
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension ReplicaSandbox {
     /// The sandbox for this node: detects the cgroup hierarchy (creating
     /// `<agent cgroup>/plinth-<nodeName>`) and the isolation level, with replica folders in
     /// `<dataDirectory>/replicas` and the whole data directory hidden from replicas.
-    /// `plinthBinary` is the launcher (nil: this executable). Logs the isolation level.
-    public static func forNode(dataDirectory: String, nodeName: String, plinthBinary: String? = nil, logger: Logger? = nil) throws(SandboxError) -> ReplicaSandbox {
+    /// `plinthBinary` is the launcher (nil: this executable). Removes replica cgroups and
+    /// folders left by an earlier run. Logs the isolation level.
+    public static func forNode(
+        dataDirectory: String, nodeName: String, plinthBinary: String? = nil, logger: Logger? = nil
+    ) throws(SandboxError) -> ReplicaSandbox {
         let binary = plinthBinary ?? ownExecutable()
         for dir in [dataDirectory, dataDirectory + "/replicas"] {
             if mkdir(dir, 0o711) != 0 && errno != EEXIST { throw .system(call: "mkdir(\(dir))", errno: errno) }
         }
         let hierarchy = CgroupHierarchy.detect(agentName: "plinth-" + sanitizedName(nodeName))
-        let isolation = IsolationProbe.detect(launcherPath: binary, hierarchy: hierarchy, scratchDirectory: dataDirectory)
+        // Replicas die with the agent, so whatever an earlier run left behind is stale.
+        let staleGroups = hierarchy.removeStaleReplicaGroups()
+        let staleFolders = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory + "/replicas")) ?? []
+        for name in staleFolders { try? FileManager.default.removeItem(atPath: dataDirectory + "/replicas/" + name) }
+        if staleGroups + staleFolders.count > 0 {
+            logger?.info(
+                "removed stale replica state", ["cgroups": .int(staleGroups), "folders": .int(staleFolders.count)])
+        }
+        let isolation = IsolationProbe.detect(
+            launcherPath: binary, hierarchy: hierarchy, scratchDirectory: dataDirectory)
         logger?.info("worker isolation", ["node": .string(nodeName), "isolation": .string(isolation.description)])
         return ReplicaSandbox(
-            isolation: isolation, hierarchy: hierarchy, launcherPath: binary, replicasDirectory: dataDirectory + "/replicas",
+            isolation: isolation, hierarchy: hierarchy, launcherPath: binary,
+            replicasDirectory: dataDirectory + "/replicas",
             hiddenPaths: [dataDirectory])
     }
 
@@ -34,7 +47,9 @@ extension ReplicaSandbox {
     /// `name` reduced to [A-Za-z0-9-_], at most 48 characters, for cgroup names.
     static func sanitizedName(_ name: String) -> String {
         let cleaned = String(
-            name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "-" ? Character($0) : "_" }.prefix(48))
+            name.unicodeScalars.map {
+                CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "-" ? Character($0) : "_"
+            }.prefix(48))
         return cleaned.isEmpty ? "node" : cleaned
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Prepares a replica's folder, cgroup and launch spec, and starts it through the launcher
@@ -18,29 +18,30 @@ public struct ReplicaSandbox: Sendable {
     public let replicasDirectory: String
     /// Covered by an empty tmpfs in each replica's mount namespace (the agent's data directory).
     public let hiddenPaths: [String]
-    /// First of the dedicated uids (uid = firstUID + slot) when the agent is root.
-    public let firstUID: UInt32
+    /// Dedicated uids (used when the agent is root), unique across the host's agents.
+    public let uids: DedicatedUIDs
 
     public init(
         isolation: IsolationLevel, hierarchy: CgroupHierarchy, launcherPath: String, replicasDirectory: String,
-        hiddenPaths: [String], firstUID: UInt32 = 61000
+        hiddenPaths: [String], uids: DedicatedUIDs = DedicatedUIDs()
     ) {
         self.isolation = isolation
         self.hierarchy = hierarchy
         self.launcherPath = launcherPath
         self.replicasDirectory = replicasDirectory
         self.hiddenPaths = hiddenPaths
-        self.firstUID = firstUID
+        self.uids = uids
     }
 
     /// The folder of replica `id`.
     public func directory(of id: String) -> String { replicasDirectory + "/" + id }
 
-    /// Starts replica `launch` as sandbox slot `slot` (slots pick the dedicated uid).
-    public func launch(_ launch: ReplicaLaunch, slot: Int) throws(SandboxError) -> RunningReplica {
+    /// Starts replica `launch`. With a root agent it runs under its dedicated uid, which it
+    /// keeps until `removeFolder(of:)`.
+    public func launch(_ launch: ReplicaLaunch) throws(SandboxError) -> RunningReplica {
         guard ReplicaLaunch.isValidID(launch.id) else { throw .invalidSpec("bad replica id '\(launch.id)'") }
         guard let executable = launch.command.first, !executable.isEmpty else { throw .invalidSpec("empty command") }
-        let uid = isolation.dedicatedUsers ? firstUID + UInt32(slot) : nil
+        let uid = isolation.dedicatedUsers ? try uids.acquire(for: launch.id) : nil
         let dir = directory(of: launch.id)
         let artifactDir = dir + "/artifact"
         let runDir = dir + "/run"
@@ -57,7 +58,9 @@ public struct ReplicaSandbox: Sendable {
             cgroup = group
         }
         let socketPath = runDir + "/replica.sock"
-        let spec = makeSpec(launch, executable: executable, uid: uid, artifactDir: artifactDir, runDir: runDir, socketPath: socketPath, cgroup: cgroup)
+        let spec = makeSpec(
+            launch, executable: executable, uid: uid, artifactDir: artifactDir, runDir: runDir, socketPath: socketPath,
+            cgroup: cgroup)
         let specPath = dir + "/spec.json"
         do {
             let data = try JSONEncoder().encode(spec)
@@ -87,7 +90,8 @@ public struct ReplicaSandbox: Sendable {
         }
         close(output.write)
         return RunningReplica(
-            pid: pid, outputFD: output.read, cgroup: cgroup, socketPath: socketPath, directory: dir, oomKillsAtStart: oomBaseline)
+            pid: pid, outputFD: output.read, cgroup: cgroup, socketPath: socketPath, directory: dir,
+            oomKillsAtStart: oomBaseline)
     }
 
     /// The launch spec for `launch`: environment, identity, namespaces, limits and mounts.
@@ -130,11 +134,14 @@ public struct ReplicaSandbox: Sendable {
                 processes: UInt64(max(1, launch.limits.maxProcesses)), coreBytes: 0),
             cgroupProcsFiles: cgroup?.procsFiles ?? [],
             readOnlyPaths: namespaces.mount ? [artifactDir] : [], writablePaths: namespaces.mount ? [runDir] : [],
-            hiddenPaths: namespaces.mount ? hiddenPaths : [], maskedPaths: namespaces.mount ? masked : [])
+            hiddenPaths: namespaces.mount ? hiddenPaths : [], maskedPaths: namespaces.mount ? masked : [],
+            seccompDenylist: isolation.seccomp)
     }
 
     /// (Re)creates the replica's folder with its artifact files and a fresh run folder.
-    func prepareFolders(dir: String, artifactDir: String, runDir: String, files: [String: String], uid: UInt32?) throws(SandboxError) {
+    func prepareFolders(dir: String, artifactDir: String, runDir: String, files: [String: String], uid: UInt32?)
+        throws(SandboxError)
+    {
         let fm = FileManager.default
         try? fm.removeItem(atPath: dir)
         for (path, mode) in [(replicasDirectory, 0o711), (dir, 0o711), (artifactDir, 0o700), (runDir, 0o700)] {
@@ -164,8 +171,9 @@ public struct ReplicaSandbox: Sendable {
         }
     }
 
-    /// Removes the replica's folder (after its final stop).
+    /// Removes the replica's folder and gives its uid back (after its final stop).
     public func removeFolder(of id: String) {
+        uids.release(id)
         guard ReplicaLaunch.isValidID(id) else { return }
         try? FileManager.default.removeItem(atPath: directory(of: id))
     }

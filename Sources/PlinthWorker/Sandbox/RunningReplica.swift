@@ -1,7 +1,7 @@
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A started replica process as the supervisor tracks it.

@@ -2,7 +2,7 @@ import CLinux
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Forking, the PID-namespace init and the final exec. Runs in the single-threaded launcher.
@@ -75,9 +75,11 @@ extension SandboxLauncher {
         do {
             try joinCgroups(spec)
             if spec.namespaces.mount {
-                try syscallChecked("mount(/proc)", {
-                    mount("proc", "/proc", "proc", plinth_ms_nosuid | plinth_ms_nodev | plinth_ms_noexec, nil)
-                })
+                try syscallChecked(
+                    "mount(/proc)",
+                    {
+                        mount("proc", "/proc", "proc", plinth_ms_nosuid | plinth_ms_nodev | plinth_ms_noexec, nil)
+                    })
             }
             if spec.namespaces.uts {
                 let name = "replica"
@@ -135,6 +137,10 @@ extension SandboxLauncher {
         }
         guard plinth_set_no_new_privs() == 0 else {
             report("no_new_privs failed: errno \(errno)")
+            _exit(setupFailedStatus)
+        }
+        if spec.seccompDenylist && plinth_install_seccomp_denylist() != 0 {
+            report("seccomp failed: errno \(errno)")
             _exit(setupFailedStatus)
         }
         guard chdir(prepared.workingDirectory) == 0 else {

@@ -1,9 +1,9 @@
 import CLinux
-import PlinthCore
 import Foundation
+import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The replica launcher behind the hidden subcommand `plinth sandbox-exec SPEC_FILE`.

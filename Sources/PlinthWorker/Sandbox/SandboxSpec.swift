@@ -32,13 +32,17 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
     public var maskedPaths: [String]
     /// Kill the replica when the supervising process dies.
     public var dieWithParent: Bool
+    /// Deny (EPERM) the system calls a model server never needs: namespaces, mounts, ptrace,
+    /// modules, keyrings, BPF, clock setting (see CLinux/process.h).
+    public var seccompDenylist: Bool
 
     public init(
         executable: String, arguments: [String], environment: [String: String] = [:],
         workingDirectory: String, uid: UInt32? = nil, gid: UInt32? = nil,
         namespaces: SandboxNamespaces = SandboxNamespaces(), limits: SandboxRlimits = SandboxRlimits(),
         cgroupProcsFiles: [String] = [], readOnlyPaths: [String] = [], writablePaths: [String] = [],
-        hiddenPaths: [String] = [], maskedPaths: [String] = [], dieWithParent: Bool = true
+        hiddenPaths: [String] = [], maskedPaths: [String] = [], dieWithParent: Bool = true,
+        seccompDenylist: Bool = true
     ) {
         self.executable = executable
         self.arguments = arguments
@@ -54,6 +58,7 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
         self.hiddenPaths = hiddenPaths
         self.maskedPaths = maskedPaths
         self.dieWithParent = dieWithParent
+        self.seccompDenylist = seccompDenylist
     }
 
     /// Checks the invariants the launcher relies on; returns a message per problem.
@@ -62,21 +67,25 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
         if executable.isEmpty { problems.append("executable is empty") }
         if arguments.isEmpty { problems.append("arguments must include argv[0]") }
         if !workingDirectory.hasPrefix("/") { problems.append("workingDirectory must be absolute") }
-        for path in readOnlyPaths + writablePaths + hiddenPaths + maskedPaths + cgroupProcsFiles where !path.hasPrefix("/") {
+        for path in readOnlyPaths + writablePaths + hiddenPaths + maskedPaths + cgroupProcsFiles
+        where !path.hasPrefix("/") {
             problems.append("path '\(path)' must be absolute")
         }
         for path in readOnlyPaths + writablePaths + hiddenPaths + [workingDirectory]
         where path.split(separator: "/").contains("..") {
             problems.append("path '\(path)' must not contain '..'")
         }
-        for (key, value) in environment where key.isEmpty || key.contains("=") || key.contains("\0") || value.contains("\0") {
+        for (key, value) in environment
+        where key.isEmpty || key.contains("=") || key.contains("\0") || value.contains("\0") {
             problems.append("environment variable '\(key)' is malformed")
         }
         if arguments.contains(where: { $0.contains("\0") }) { problems.append("an argument contains NUL") }
         if !(hiddenPaths.isEmpty && maskedPaths.isEmpty) && !namespaces.mount {
             problems.append("hiddenPaths and maskedPaths need a mount namespace")
         }
-        if namespaces.pid && !namespaces.mount { problems.append("a PID namespace needs a mount namespace (for /proc)") }
+        if namespaces.pid && !namespaces.mount {
+            problems.append("a PID namespace needs a mount namespace (for /proc)")
+        }
         if (uid == nil) != (gid == nil) { problems.append("uid and gid go together") }
         return problems
     }
@@ -92,7 +101,10 @@ public struct SandboxNamespaces: Codable, Sendable, Equatable {
     public var ipc: Bool
     public var uts: Bool
 
-    public init(user: Bool = false, pid: Bool = false, mount: Bool = false, network: Bool = false, ipc: Bool = false, uts: Bool = false) {
+    public init(
+        user: Bool = false, pid: Bool = false, mount: Bool = false, network: Bool = false, ipc: Bool = false,
+        uts: Bool = false
+    ) {
         self.user = user
         self.pid = pid
         self.mount = mount

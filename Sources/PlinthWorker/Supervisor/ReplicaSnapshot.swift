@@ -1,7 +1,7 @@
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A replica's state as the supervisor last saw it.
@@ -21,7 +21,8 @@ public struct ReplicaSnapshot: Sendable, Equatable {
     /// The heartbeat form.
     public var report: ReplicaReport {
         ReplicaReport(
-            id: id, phase: phase, endpoint: endpoint, restarts: restarts, condition: condition, memoryBytes: memoryBytes,
+            id: id, phase: phase, endpoint: endpoint, restarts: restarts, condition: condition,
+            memoryBytes: memoryBytes,
             cpuMicros: cpuMicros)
     }
 }

@@ -3,7 +3,7 @@ import PlinthCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs replicas like a kubelet runs pods: reconciles the wanted set against what runs
@@ -29,7 +29,10 @@ public final class ReplicaSupervisor: Sendable {
         var finished = false
     }
 
-    public init(sandbox: ReplicaSandbox, policy: ReplicaLifecyclePolicy = ReplicaLifecyclePolicy(), logger: Logger = Logger(component: "worker"), tickInterval: Double = 0.05) {
+    public init(
+        sandbox: ReplicaSandbox, policy: ReplicaLifecyclePolicy = ReplicaLifecyclePolicy(),
+        logger: Logger = Logger(component: "worker"), tickInterval: Double = 0.05
+    ) {
         self.sandbox = sandbox
         self.policy = policy
         self.logger = logger
@@ -55,7 +58,10 @@ public final class ReplicaSupervisor: Sendable {
     public func reconcile(_ desired: [ReplicaLaunch]) {
         var byID: [String: ReplicaLaunch] = [:]
         for launch in desired { byID[launch.id] = launch }
-        shared.withLock { $0.desired = byID }
+        shared.withLock { state in
+            guard !state.stopping else { return }  // shutting down: everything stays stopped
+            state.desired = byID
+        }
     }
 
     /// The current state of every replica the supervisor knows, sorted by id.

@@ -4,7 +4,7 @@ import PlinthCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The supervisor thread's state and loop. Lives on that thread only.
@@ -14,17 +14,15 @@ final class SupervisorLoop {
         var lifecycle: ReplicaLifecycle
         var running: RunningReplica?
         var log = LogTail()
-        let slot: Int
         var incarnation = 0
         var stopRequested = false
         /// A changed definition waiting for the old process to stop.
         var replacement: ReplicaLaunch?
         var lastUsage: (memory: UInt64?, cpu: UInt64?) = (nil, nil)
 
-        init(launch: ReplicaLaunch, policy: ReplicaLifecyclePolicy, slot: Int) {
+        init(launch: ReplicaLaunch, policy: ReplicaLifecyclePolicy) {
             self.launch = launch
             self.lifecycle = ReplicaLifecycle(policy: policy)
-            self.slot = slot
         }
     }
 
@@ -81,9 +79,7 @@ final class SupervisorLoop {
                 }
                 continue
             }
-            let used = Set(entries.values.map(\.slot))
-            let slot = (0...).first { !used.contains($0) } ?? 0
-            let entry = Entry(launch: launch, policy: supervisor.policy, slot: slot)
+            let entry = Entry(launch: launch, policy: supervisor.policy)
             entries[id] = entry
             feed(entry, .start)
         }
@@ -114,7 +110,7 @@ final class SupervisorLoop {
     func removeStopped() {
         for (id, entry) in entries where entry.lifecycle.phase == .stopped && entry.running == nil {
             if let replacement = entry.replacement {
-                let fresh = Entry(launch: replacement, policy: supervisor.policy, slot: entry.slot)
+                let fresh = Entry(launch: replacement, policy: supervisor.policy)
                 entries[id] = fresh
                 feed(fresh, .start)
             } else {
@@ -147,7 +143,7 @@ final class SupervisorLoop {
         case .spawn:
             entry.log = LogTail()
             do {
-                entry.running = try supervisor.sandbox.launch(entry.launch, slot: entry.slot)
+                entry.running = try supervisor.sandbox.launch(entry.launch)
                 entry.incarnation += 1
                 feed(entry, .spawned)
             } catch {

@@ -114,7 +114,7 @@ final class LocalScheduler: Sendable {
             deployment.instanceClass, String(deployment.maxBatchSize), String(deployment.maxQueueDelayMicros),
             String(deployment.maxPayloadBytes),
         ].joined(separator: "\u{1}")
-        return "r" + String(Hex.encode(SHA256.hash(definition)).prefix(20)) + "-" + String(index)
+        return "r" + String(Hex.encode(SHA256.hash(definition)).prefix(12)) + "-" + String(index)
     }
 
     static func versionKey(_ tenant: String, _ deployment: String, _ version: RoutingVersion) -> String {

@@ -23,6 +23,8 @@ enum ServeCommand {
         ],
         run: { args in try run(args) })
 
+    static let maxDataDirectoryPathBytes = 60
+
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
         let dataDirectory = args.value("data") ?? "./plinth-data"
@@ -40,6 +42,12 @@ enum ServeCommand {
         let log = Logger(component: "serve")
         try DataDirectory.prepare(dataDirectory)
         let absoluteData = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
+        // Replica sockets live at <data>/worker/replicas/<id>/run/replica.sock and a Unix socket
+        // path has 107 usable bytes.
+        guard absoluteData.utf8.count <= maxDataDirectoryPathBytes else {
+            throw CLIError(
+                "data directory path \(absoluteData) is \(absoluteData.utf8.count) bytes; at most \(maxDataDirectoryPathBytes) fit the replicas' Unix socket paths")
+        }
 
         var controlConfiguration = ControlPlaneConfiguration(dataDirectory: absoluteData)
         controlConfiguration.adminPassword = ProcessInfo.processInfo.environment["PLINTH_ADMIN_PASSWORD"]
