@@ -18,50 +18,113 @@ struct PoolOperator: Operator {
         var y = try frame.floatBuffer(io, shape: outShape)
         let (kh, kw) = (window.kernel[0], window.kernel[1])
         let (sh, sw, dh, dw) = (window.strides[0], window.strides[1], window.dilations[0], window.dilations[1])
-        for plane in 0..<(n * c) {
-            let src = plane * h * w
-            let dst = plane * oh * ow
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    let y0 = oy * sh - pt
-                    let x0 = ox * sw - pl
-                    if isMax {
-                        var best = -Float.infinity
-                        for ky in 0..<kh {
-                            let iy = y0 + ky * dh
-                            guard iy >= 0 && iy < h else { continue }
-                            for kx in 0..<kw {
-                                let ix = x0 + kx * dw
-                                guard ix >= 0 && ix < w else { continue }
-                                best = max(best, x[src + iy * w + ix])
+        let planes = n * c
+        guard planes > 0, oh > 0, ow > 0 else {
+            frame.setOutput(io, 0, Tensor(shape: outShape, floats: y))
+            return
+        }
+        // The 2×2 stride-2 max pool of most CNNs, every window inside the input: no clipping at all.
+        if isMax && kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && pt == 0 && pl == 0
+            && 2 * oh <= h && 2 * ow <= w
+        {
+            x.withUnsafeBufferPointer { px in
+                y.withUnsafeMutableBufferPointer { py in
+                    for plane in 0..<planes {
+                        let src = px.baseAddress! + plane * h * w
+                        var dst = py.baseAddress! + plane * oh * ow
+                        for oy in 0..<oh {
+                            let r0 = src + 2 * oy * w
+                            let r1 = r0 + w
+                            for ox in 0..<ow {
+                                let i = 2 * ox
+                                dst[ox] = Self.maxStep(
+                                    Self.maxStep(Self.maxStep(Self.maxStep(-.infinity, r0[i]), r0[i + 1]), r1[i]),
+                                    r1[i + 1])
                             }
+                            dst += ow
                         }
-                        y[dst + oy * ow + ox] = best
-                    } else {
-                        var sum: Float = 0
-                        var count = 0
-                        for ky in 0..<kh {
-                            let iy = y0 + ky * dh
-                            guard iy >= 0 && iy < h else { continue }
-                            for kx in 0..<kw {
-                                let ix = x0 + kx * dw
-                                guard ix >= 0 && ix < w else { continue }
-                                sum += x[src + iy * w + ix]
-                                count += 1
+                    }
+                }
+            }
+            frame.setOutput(io, 0, Tensor(shape: outShape, floats: y))
+            return
+        }
+        // Per output column, the kernel columns whose input column lies inside the image, so the
+        // hot loop has no bounds tests.
+        var columnRanges = [Int](repeating: 0, count: 2 * ow)
+        for ox in 0..<ow {
+            let range = Self.validTaps(start: ox * sw - pl, dilation: dw, kernel: kw, size: w)
+            columnRanges[2 * ox] = range.lo
+            columnRanges[2 * ox + 1] = range.hi
+        }
+        x.withUnsafeBufferPointer { px in
+            y.withUnsafeMutableBufferPointer { py in
+                columnRanges.withUnsafeBufferPointer { cr in
+                    for plane in 0..<planes {
+                        let src = px.baseAddress! + plane * h * w
+                        var dst = py.baseAddress! + plane * oh * ow
+                        for oy in 0..<oh {
+                            let y0 = oy * sh - pt
+                            let rows = Self.validTaps(start: y0, dilation: dh, kernel: kh, size: h)
+                            for ox in 0..<ow {
+                                let x0 = ox * sw - pl
+                                let (kxLo, kxHi) = (cr[2 * ox], cr[2 * ox + 1])
+                                if isMax {
+                                    var best = -Float.infinity
+                                    var ky = rows.lo
+                                    while ky < rows.hi {
+                                        let row = src + (y0 + ky * dh) * w + x0
+                                        var kx = kxLo
+                                        while kx < kxHi {
+                                            best = Self.maxStep(best, row[kx * dw])
+                                            kx += 1
+                                        }
+                                        ky += 1
+                                    }
+                                    dst[ox] = best
+                                } else {
+                                    var sum: Float = 0
+                                    var ky = rows.lo
+                                    while ky < rows.hi {
+                                        let row = src + (y0 + ky * dh) * w + x0
+                                        var kx = kxLo
+                                        while kx < kxHi {
+                                            sum += row[kx * dw]
+                                            kx += 1
+                                        }
+                                        ky += 1
+                                    }
+                                    var count = max(0, rows.hi - rows.lo) * max(0, kxHi - kxLo)
+                                    if countIncludePad {
+                                        // The window clipped to the padded extent (ceil_mode may run past it).
+                                        let hEnd = min(y0 + (kh - 1) * dh + 1, h + pb)
+                                        let wEnd = min(x0 + (kw - 1) * dw + 1, w + pr)
+                                        count = ((hEnd - y0 + dh - 1) / dh) * ((wEnd - x0 + dw - 1) / dw)
+                                    }
+                                    dst[ox] = count > 0 ? sum / Float(count) : 0
+                                }
                             }
+                            dst += ow
                         }
-                        if countIncludePad {
-                            // The window clipped to the padded extent (ceil_mode may run past it).
-                            let hEnd = min(y0 + (kh - 1) * dh + 1, h + pb)
-                            let wEnd = min(x0 + (kw - 1) * dw + 1, w + pr)
-                            count = ((hEnd - y0 + dh - 1) / dh) * ((wEnd - x0 + dw - 1) / dw)
-                        }
-                        y[dst + oy * ow + ox] = count > 0 ? sum / Float(count) : 0
                     }
                 }
             }
         }
         frame.setOutput(io, 0, Tensor(shape: outShape, floats: y))
+    }
+}
+
+extension PoolOperator {
+    /// One step of the running maximum, as `Swift.max(best, v)` computes it (a NaN `v` is skipped).
+    @inline(__always)
+    static func maxStep(_ best: Float, _ v: Float) -> Float { v >= best ? v : best }
+
+    /// Kernel taps k in lo..<hi with start + k·dilation inside 0..<size (hi ≤ lo when none).
+    @inline(__always)
+    static func validTaps(start: Int, dilation: Int, kernel: Int, size: Int) -> (lo: Int, hi: Int) {
+        let lo = start < 0 ? (-start + dilation - 1) / dilation : 0
+        let hi = size - start <= 0 ? 0 : min(kernel, (size - start + dilation - 1) / dilation)
+        return (lo, hi)
     }
 }
 
