@@ -1,4 +1,8 @@
 /// The trees of a TreeEnsembleRegressor/Classifier, flattened for traversal.
+///
+/// Nodes are kept as 16-byte records (`PackedNode`) so a tree of a few hundred nodes stays in L1/L2
+/// while a batch of rows walks it: `walk` goes trees outer, rows inner, which keeps the per-row
+/// order of leaf weights (tree order) and so the exact sums of a row-by-row walk.
 struct TreeEnsemble: Sendable {
     enum Mode: UInt8, Sendable { case leq, lt, gte, gt, eq, neq, leaf }
 
@@ -13,8 +17,28 @@ struct TreeEnsemble: Sendable {
         var weightCount: Int
     }
 
-    let nodes: [Node]
+    /// One node in 16 bytes. `info` holds the feature index (bits 0–23), the mode (bits 24–26)
+    /// and missing-tracks-true (bit 27). A leaf keeps its first weight index in `trueChild` and its
+    /// weight count in `falseChild`.
+    struct PackedNode: Sendable {
+        var threshold: Float
+        var info: UInt32
+        var trueChild: Int32
+        var falseChild: Int32
+
+        @inline(__always) var feature: Int { Int(info & 0xFF_FFFF) }
+        @inline(__always) var mode: UInt32 { (info >> 24) & 7 }
+        @inline(__always) var missingTracksTrue: Bool { info & (1 << 27) != 0 }
+    }
+
+    /// `Mode.leaf.rawValue`, as a constant for the walk.
+    static var leafMode: UInt32 { 6 }
+
+    let nodes: [PackedNode]
     let roots: [Int]
+    /// Every branch is BRANCH_LEQ without missing-tracks-true (scikit-learn's trees): the walk then
+    /// only tests `info >= 1 << 24` for a leaf and `v <= threshold` for a branch.
+    let onlyLessOrEqual: Bool
     let weightTargets: [Int]
     let weightValues: [Float]
     let maxFeature: Int
@@ -35,7 +59,7 @@ struct TreeEnsemble: Sendable {
         let falses = ctx.int64s("nodes_falsenodeids")
         let missing = ctx.int64s("nodes_missing_value_tracks_true")
         let n = treeIds.count
-        guard n > 0, nodeIds.count == n, features.count == n, modes.count == n, trues.count == n, falses.count == n,
+        guard n > 0, n < Int(Int32.max), nodeIds.count == n, features.count == n, modes.count == n, trues.count == n, falses.count == n,
             values.count == n || values.isEmpty, missing.isEmpty || missing.count == n
         else { throw ctx.error("nodes_* attributes have different lengths") }
         var index: [Int64: [Int64: Int]] = [:]
@@ -121,35 +145,73 @@ struct TreeEnsemble: Sendable {
             rootList.append(i)
         }
         guard seenTrees.count == index.count else { throw ctx.error("a tree has no root (cycle)") }
-        nodes = built
+        guard targets.count < Int(Int32.max) else { throw ctx.error("too many leaf weights") }
+        nodes = built.map { node in
+            // Branch features were checked to be < 1 << 24; a leaf's feature id is never read.
+            var info = (node.mode == .leaf ? 0 : UInt32(node.feature)) | UInt32(node.mode.rawValue) << 24
+            if node.missingTracksTrue { info |= 1 << 27 }
+            return node.mode == .leaf
+                ? PackedNode(
+                    threshold: node.threshold, info: info, trueChild: Int32(node.weightStart),
+                    falseChild: Int32(node.weightCount))
+                : PackedNode(
+                    threshold: node.threshold, info: info, trueChild: Int32(node.trueChild),
+                    falseChild: Int32(node.falseChild))
+        }
+        onlyLessOrEqual = built.allSatisfy { $0.mode == .leaf || ($0.mode == .leq && !$0.missingTracksTrue) }
         roots = rootList
         weightTargets = targets
         weightValues = weights
         maxFeature = maxF
     }
 
-    /// The leaf reached from `root` for one row; bounded by the node count so a cycle cannot hang.
+    /// Walks every tree for every row (trees outer, rows inner) and calls `visit(row, leaf)` with the
+    /// leaf reached; rows are `features` floats apart at `x`. Returns false if a walk takes more steps
+    /// than there are nodes (a cycle), so a hostile model cannot hang a run.
     @inline(__always)
-    func leaf(_ root: Int, _ row: UnsafeBufferPointer<Float>) -> Int? {
-        var i = root
-        var steps = 0
-        while true {
-            let node = nodes[i]
-            if node.mode == .leaf { return i }
-            let v = row[node.feature]
-            let c: Bool
-            switch node.mode {
-            case .leq: c = v <= node.threshold
-            case .lt: c = v < node.threshold
-            case .gte: c = v >= node.threshold
-            case .gt: c = v > node.threshold
-            case .eq: c = v == node.threshold
-            case .neq: c = v != node.threshold
-            case .leaf: c = false
+    func walk(
+        rows: Int, features: Int, x: UnsafePointer<Float>, _ visit: (_ row: Int, _ leaf: PackedNode) -> Void
+    ) -> Bool {
+        let limit = nodes.count
+        return nodes.withUnsafeBufferPointer { buffer in
+            let nodes = buffer.baseAddress!
+            for root in roots {
+                for r in 0..<rows {
+                    let row = x + r * features
+                    var node = nodes[root]
+                    var steps = 0
+                    if onlyLessOrEqual {
+                        // Branches have info < 1 << 24 here (mode 0, no missing flag); leaves do not.
+                        while node.info < 1 << 24 {
+                            let next = row[Int(node.info)] <= node.threshold ? node.trueChild : node.falseChild
+                            node = nodes[Int(next)]
+                            steps += 1
+                            if steps > limit { return false }
+                        }
+                        visit(r, node)
+                    } else {
+                        while node.mode != Self.leafMode {
+                            let v = row[node.feature]
+                            let t = node.threshold
+                            let c: Bool
+                            switch node.mode {
+                            case 0: c = v <= t
+                            case 1: c = v < t
+                            case 2: c = v >= t
+                            case 3: c = v > t
+                            case 4: c = v == t
+                            default: c = v != t
+                            }
+                            let next = c || (node.missingTracksTrue && v.isNaN) ? node.trueChild : node.falseChild
+                            node = nodes[Int(next)]
+                            steps += 1
+                            if steps > limit { return false }
+                        }
+                        visit(r, node)
+                    }
+                }
             }
-            i = (c || (node.missingTracksTrue && v.isNaN)) ? node.trueChild : node.falseChild
-            steps += 1
-            if steps > nodes.count { return nil }
+            return true
         }
     }
 }

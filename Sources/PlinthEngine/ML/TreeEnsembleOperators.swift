@@ -33,44 +33,56 @@ struct TreeEnsembleRegressorOperator: Operator {
             throw .execution(node: io.node, reason: "trees read feature \(ensemble.maxFeature), input has \(f)")
         }
         var y = frame.pool.floats(rows * targets)
-        var scores = [Float](repeating: 0, count: targets)
-        var has = [Bool](repeating: false, count: targets)
-        try x.withUnsafeBufferPointer { (px) throws(EngineError) in
-            for r in 0..<rows {
-                for t in 0..<targets {
-                    scores[t] = 0
-                    has[t] = false
-                }
-                let row = UnsafeBufferPointer(rebasing: px[(r * f)..<((r + 1) * f)])
-                for root in ensemble.roots {
-                    guard let leaf = ensemble.leaf(root, row) else {
-                        throw .execution(node: io.node, reason: "tree does not terminate")
-                    }
-                    let node = ensemble.nodes[leaf]
-                    for k in node.weightStart..<(node.weightStart + node.weightCount) {
-                        let t = ensemble.weightTargets[k]
-                        let w = ensemble.weightValues[k]
-                        switch aggregate {
-                        case .sum, .average: scores[t] += w
-                        case .min: scores[t] = has[t] ? Swift.min(scores[t], w) : w
-                        case .max: scores[t] = has[t] ? Swift.max(scores[t], w) : w
+        // Scores and "some leaf wrote this target" flags for the whole batch, filled tree by tree.
+        var scores = frame.pool.floats(rows * targets, zeroed: true)
+        var has = [Bool](repeating: false, count: rows * targets)
+        let terminated = x.withUnsafeBufferPointer { px in
+            scores.withUnsafeMutableBufferPointer { ps in
+                has.withUnsafeMutableBufferPointer { ph in
+                    ensemble.weightTargets.withUnsafeBufferPointer { wt in
+                        ensemble.weightValues.withUnsafeBufferPointer { wv in
+                            ensemble.walk(rows: rows, features: f, x: px.baseAddress!) { r, leaf in
+                                let base = r * targets
+                                let start = Int(leaf.trueChild)
+                                for k in start..<(start + Int(leaf.falseChild)) {
+                                    let t = base + wt[k]
+                                    let w = wv[k]
+                                    switch aggregate {
+                                    case .sum, .average: ps[t] += w
+                                    case .min: ps[t] = ph[t] ? Swift.min(ps[t], w) : w
+                                    case .max: ps[t] = ph[t] ? Swift.max(ps[t], w) : w
+                                    }
+                                    ph[t] = true
+                                }
+                            }
                         }
-                        has[t] = true
                     }
-                }
-                for t in 0..<targets {
-                    var v = has[t] ? scores[t] : 0
-                    if aggregate == .average { v /= Float(Swift.max(ensemble.roots.count, 1)) }
-                    scores[t] = v + (baseValues.isEmpty ? 0 : baseValues[t])
-                }
-                if targets >= 2 {
-                    scores.withUnsafeMutableBufferPointer { post.apply($0) }
-                    for t in 0..<targets { y[r * targets + t] = scores[t] }
-                } else {
-                    y[r] = post == .probit ? PostTransform.probit(scores[0]) : scores[0]
                 }
             }
         }
+        guard terminated else {
+            frame.pool.recycle(scores)
+            throw .execution(node: io.node, reason: "tree does not terminate")
+        }
+        scores.withUnsafeMutableBufferPointer { ps in
+            y.withUnsafeMutableBufferPointer { py in
+                for r in 0..<rows {
+                    let row = UnsafeMutableBufferPointer(rebasing: ps[(r * targets)..<((r + 1) * targets)])
+                    for t in 0..<targets {
+                        var v = has[r * targets + t] ? row[t] : 0
+                        if aggregate == .average { v /= Float(Swift.max(ensemble.roots.count, 1)) }
+                        row[t] = v + (baseValues.isEmpty ? 0 : baseValues[t])
+                    }
+                    if targets >= 2 {
+                        post.apply(row)
+                        for t in 0..<targets { py[r * targets + t] = row[t] }
+                    } else {
+                        py[r] = post == .probit ? PostTransform.probit(row[0]) : row[0]
+                    }
+                }
+            }
+        }
+        frame.pool.recycle(scores)
         frame.setOutput(io, 0, Tensor(shape: [rows, targets], floats: y))
     }
 }
@@ -102,102 +114,125 @@ struct TreeEnsembleClassifierOperator: Operator {
         let classes = labels.count
         var z = frame.pool.floats(rows * classes, zeroed: true)
         var labelIndex = [Int](repeating: 0, count: rows)
-        var scores = [Float](repeating: 0, count: classes)
-        var has = [Bool](repeating: false, count: classes)
-        try x.withUnsafeBufferPointer { (px) throws(EngineError) in
-            for r in 0..<rows {
-                for c in 0..<classes {
-                    scores[c] = 0
-                    has[c] = false
-                }
-                let row = UnsafeBufferPointer(rebasing: px[(r * f)..<((r + 1) * f)])
-                for root in ensemble.roots {
-                    guard let leaf = ensemble.leaf(root, row) else {
-                        throw .execution(node: io.node, reason: "tree does not terminate")
+        // Scores and "some leaf wrote this class" flags for the whole batch, filled tree by tree.
+        var scores = frame.pool.floats(rows * classes, zeroed: true)
+        var has = [Bool](repeating: false, count: rows * classes)
+        let terminated = x.withUnsafeBufferPointer { px in
+            scores.withUnsafeMutableBufferPointer { ps in
+                has.withUnsafeMutableBufferPointer { ph in
+                    ensemble.weightTargets.withUnsafeBufferPointer { wt in
+                        ensemble.weightValues.withUnsafeBufferPointer { wv in
+                            ensemble.walk(rows: rows, features: f, x: px.baseAddress!) { r, leaf in
+                                let base = r * classes
+                                let start = Int(leaf.trueChild)
+                                for k in start..<(start + Int(leaf.falseChild)) {
+                                    ps[base + wt[k]] += wv[k]
+                                    ph[base + wt[k]] = true
+                                }
+                            }
+                        }
                     }
-                    let node = ensemble.nodes[leaf]
-                    for k in node.weightStart..<(node.weightStart + node.weightCount) {
-                        scores[ensemble.weightTargets[k]] += ensemble.weightValues[k]
-                        has[ensemble.weightTargets[k]] = true
-                    }
-                }
-                let out = r * classes
-                if classes > 2 {
-                    for k in 0..<min(baseValues.count, classes) {
-                        scores[k] = has[k] ? scores[k] + baseValues[k] : baseValues[k]
-                        has[k] = true
-                    }
-                    var best = -1
-                    for c in 0..<classes where has[c] && (best < 0 || scores[c] > scores[best]) { best = c }
-                    labelIndex[r] = max(best, 0)
-                    scores.withUnsafeMutableBufferPointer { post.apply($0) }
-                    for c in 0..<classes { z[out + c] = scores[c] }
-                } else {
-                    labelIndex[r] = finalizeBinary(&z, at: out, classes: classes)
                 }
             }
         }
+        guard terminated else {
+            frame.pool.recycle(scores)
+            throw .execution(node: io.node, reason: "tree does not terminate")
+        }
+        scores.withUnsafeMutableBufferPointer { ps in
+            has.withUnsafeMutableBufferPointer { ph in
+                z.withUnsafeMutableBufferPointer { pz in
+                    for r in 0..<rows {
+                        let out = r * classes
+                        let s = UnsafeMutableBufferPointer(rebasing: ps[out..<(out + classes)])
+                        let h = UnsafeMutableBufferPointer(rebasing: ph[out..<(out + classes)])
+                        if classes > 2 {
+                            for k in 0..<min(baseValues.count, classes) {
+                                s[k] = h[k] ? s[k] + baseValues[k] : baseValues[k]
+                                h[k] = true
+                            }
+                            var best = -1
+                            for c in 0..<classes where h[c] && (best < 0 || s[c] > s[best]) { best = c }
+                            labelIndex[r] = max(best, 0)
+                            post.apply(s)
+                            for c in 0..<classes { pz[out + c] = s[c] }
+                        } else {
+                            labelIndex[r] = finalizeBinary(
+                                s, h, into: pz.baseAddress! + out, classes: classes)
+                        }
+                    }
+                }
+            }
+        }
+        frame.pool.recycle(scores)
         frame.setOutput(io, 0, labels.tensor(labelIndex, shape: [rows]))
         frame.setOutput(io, 1, Tensor(shape: [rows, classes], floats: z))
+    }
 
-        func finalizeBinary(_ z: inout [Float], at out: Int, classes: Int) -> Int {
-            var s = scores
-            var h = has
-            if classes < 2 {
-                s.append(0)
-                h.append(false)
-            }
-            var size = 2
-            if baseValues.count == 2 {
-                if h[1] {
-                    s[1] = baseValues[1] + s[0]
-                    s[0] = -s[1]
-                } else {
-                    s[1] += baseValues[1]
-                    s[0] += baseValues[0]
-                }
-            } else if baseValues.count == 1 {
-                s[0] += baseValues[0]
-                if !h[1] { size = 1 }
-            } else if !h[1] {
-                size = 1
-            }
-            let pos = size == 2 && h[1] ? s[1] : (h[0] ? s[0] : 0)
-            var add = -1
-            var label: Int
-            if binaryCase {
-                if weightsAllPositive {
-                    (add, label) = pos > 0.5 ? (0, 1) : (1, 0)
-                } else {
-                    (add, label) = pos > 0 ? (2, 1) : (3, 0)
-                }
+    /// One row of a one- or two-class ensemble, as onnxruntime expands it: writes the row's scores
+    /// at `z` and returns the label index.
+    private func finalizeBinary(
+        _ scores: UnsafeMutableBufferPointer<Float>, _ has: UnsafeMutableBufferPointer<Bool>,
+        into z: UnsafeMutablePointer<Float>, classes: Int
+    ) -> Int {
+        var s0 = scores[0]
+        var s1: Float = classes > 1 ? scores[1] : 0
+        let h0 = has[0]
+        let h1 = classes > 1 ? has[1] : false
+        var size = 2
+        if baseValues.count == 2 {
+            if h1 {
+                s1 = baseValues[1] + s0
+                s0 = -s1
             } else {
-                label = pos > 0 ? 1 : 0
+                s1 += baseValues[1]
+                s0 += baseValues[0]
             }
-            label = min(label, classes - 1)
-            if size == 2 {
-                s.withUnsafeMutableBufferPointer { post.apply(UnsafeMutableBufferPointer(rebasing: $0[0..<2])) }
-                for c in 0..<min(2, classes) { z[out + c] = s[c] }
-            } else if post == .probit {
-                z[out] = PostTransform.probit(s[0])
-            } else {
-                switch add {
-                case 0, 1:
-                    z[out] = 1 - s[0]
-                    if classes > 1 { z[out + 1] = s[0] }
-                case 2, 3:
-                    if post == .logistic {
-                        z[out] = PostTransform.logistic(-s[0])
-                        if classes > 1 { z[out + 1] = PostTransform.logistic(s[0]) }
-                    } else {
-                        z[out] = -s[0]
-                        if classes > 1 { z[out + 1] = s[0] }
-                    }
-                default: z[out] = s[0]
-                }
-            }
-            return label
+        } else if baseValues.count == 1 {
+            s0 += baseValues[0]
+            if !h1 { size = 1 }
+        } else if !h1 {
+            size = 1
         }
+        let pos = size == 2 && h1 ? s1 : (h0 ? s0 : 0)
+        var add = -1
+        var label: Int
+        if binaryCase {
+            if weightsAllPositive {
+                (add, label) = pos > 0.5 ? (0, 1) : (1, 0)
+            } else {
+                (add, label) = pos > 0 ? (2, 1) : (3, 0)
+            }
+        } else {
+            label = pos > 0 ? 1 : 0
+        }
+        label = min(label, classes - 1)
+        if size == 2 {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2) { pair in
+                pair[0] = s0
+                pair[1] = s1
+                post.apply(pair)
+                for c in 0..<min(2, classes) { z[c] = pair[c] }
+            }
+        } else if post == .probit {
+            z[0] = PostTransform.probit(s0)
+        } else {
+            switch add {
+            case 0, 1:
+                z[0] = 1 - s0
+                if classes > 1 { z[1] = s0 }
+            case 2, 3:
+                if post == .logistic {
+                    z[0] = PostTransform.logistic(-s0)
+                    if classes > 1 { z[1] = PostTransform.logistic(s0) }
+                } else {
+                    z[0] = -s0
+                    if classes > 1 { z[1] = s0 }
+                }
+            default: z[0] = s0
+            }
+        }
+        return label
     }
 }
 
