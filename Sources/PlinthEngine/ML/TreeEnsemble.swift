@@ -176,7 +176,43 @@ struct TreeEnsemble: Sendable {
         return nodes.withUnsafeBufferPointer { buffer in
             let nodes = buffer.baseAddress!
             for root in roots {
-                for r in 0..<rows {
+                var first = 0
+                if onlyLessOrEqual {
+                    // Four rows walk the tree in lockstep: their load chains overlap instead of each
+                    // waiting on its own node loads.
+                    while first + 4 <= rows {
+                        let (x0, x1, x2, x3) = (
+                            x + first * features, x + (first + 1) * features, x + (first + 2) * features,
+                            x + (first + 3) * features
+                        )
+                        var (n0, n1, n2, n3) = (nodes[root], nodes[root], nodes[root], nodes[root])
+                        var steps = 0
+                        // Leaves have bits 25 and 26 set (mode 6) and branches no bit ≥ 24, so the AND
+                        // is ≥ 1 << 24 exactly when all four rows have reached a leaf.
+                        while (n0.info & n1.info & n2.info & n3.info) < 1 << 24 {
+                            if n0.info < 1 << 24 {
+                                n0 = nodes[Int(x0[Int(n0.info)] <= n0.threshold ? n0.trueChild : n0.falseChild)]
+                            }
+                            if n1.info < 1 << 24 {
+                                n1 = nodes[Int(x1[Int(n1.info)] <= n1.threshold ? n1.trueChild : n1.falseChild)]
+                            }
+                            if n2.info < 1 << 24 {
+                                n2 = nodes[Int(x2[Int(n2.info)] <= n2.threshold ? n2.trueChild : n2.falseChild)]
+                            }
+                            if n3.info < 1 << 24 {
+                                n3 = nodes[Int(x3[Int(n3.info)] <= n3.threshold ? n3.trueChild : n3.falseChild)]
+                            }
+                            steps += 1
+                            if steps > limit { return false }
+                        }
+                        visit(first, n0)
+                        visit(first + 1, n1)
+                        visit(first + 2, n2)
+                        visit(first + 3, n3)
+                        first += 4
+                    }
+                }
+                for r in first..<rows {
                     let row = x + r * features
                     var node = nodes[root]
                     var steps = 0
