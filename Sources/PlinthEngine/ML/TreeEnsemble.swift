@@ -59,7 +59,8 @@ struct TreeEnsemble: Sendable {
         let falses = ctx.int64s("nodes_falsenodeids")
         let missing = ctx.int64s("nodes_missing_value_tracks_true")
         let n = treeIds.count
-        guard n > 0, n < Int(Int32.max), nodeIds.count == n, features.count == n, modes.count == n, trues.count == n, falses.count == n,
+        guard n > 0, n < Int(Int32.max), nodeIds.count == n, features.count == n, modes.count == n, trues.count == n,
+            falses.count == n,
             values.count == n || values.isEmpty, missing.isEmpty || missing.count == n
         else { throw ctx.error("nodes_* attributes have different lengths") }
         var index: [Int64: [Int64: Int]] = [:]
