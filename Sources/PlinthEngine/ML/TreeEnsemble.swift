@@ -171,6 +171,20 @@ struct TreeEnsemble: Sendable {
     /// than there are nodes (a cycle), so a hostile model cannot hang a run.
     @inline(__always)
     func walk(
+        rows: Int, features: Int, x: UnsafeBufferPointer<Float>, _ visit: (_ row: Int, _ leaf: PackedNode) -> Void
+    ) -> Bool {
+        guard rows > 0 else { return true }
+        guard let base = x.baseAddress else {
+            // Rows without features: only branch-free trees get here (maxFeature < features), so
+            // no feature is read and any valid address will do.
+            var none: Float = 0
+            return withUnsafePointer(to: &none) { walk(rows: rows, features: 0, x: $0, visit) }
+        }
+        return walk(rows: rows, features: features, x: base, visit)
+    }
+
+    @inline(__always)
+    private func walk(
         rows: Int, features: Int, x: UnsafePointer<Float>, _ visit: (_ row: Int, _ leaf: PackedNode) -> Void
     ) -> Bool {
         let limit = nodes.count

@@ -41,7 +41,7 @@ struct TreeEnsembleRegressorOperator: Operator {
                 has.withUnsafeMutableBufferPointer { ph in
                     ensemble.weightTargets.withUnsafeBufferPointer { wt in
                         ensemble.weightValues.withUnsafeBufferPointer { wv in
-                            ensemble.walk(rows: rows, features: f, x: px.baseAddress!) { r, leaf in
+                            ensemble.walk(rows: rows, features: f, x: px) { r, leaf in
                                 let base = r * targets
                                 let start = Int(leaf.trueChild)
                                 for k in start..<(start + Int(leaf.falseChild)) {
@@ -122,7 +122,7 @@ struct TreeEnsembleClassifierOperator: Operator {
                 has.withUnsafeMutableBufferPointer { ph in
                     ensemble.weightTargets.withUnsafeBufferPointer { wt in
                         ensemble.weightValues.withUnsafeBufferPointer { wv in
-                            ensemble.walk(rows: rows, features: f, x: px.baseAddress!) { r, leaf in
+                            ensemble.walk(rows: rows, features: f, x: px) { r, leaf in
                                 let base = r * classes
                                 let start = Int(leaf.trueChild)
                                 for k in start..<(start + Int(leaf.falseChild)) {

@@ -19,7 +19,9 @@ struct PoolOperator: Operator {
         let (kh, kw) = (window.kernel[0], window.kernel[1])
         let (sh, sw, dh, dw) = (window.strides[0], window.strides[1], window.dilations[0], window.dilations[1])
         let planes = n * c
-        guard planes > 0, oh > 0, ow > 0 else {
+        guard planes > 0, oh > 0, ow > 0, !x.isEmpty else {
+            // An empty image (h or w 0) padded to a non-empty output: no window sees an input value.
+            y.withUnsafeMutableBufferPointer { $0.update(repeating: isMax ? -.infinity : 0) }
             frame.setOutput(io, 0, Tensor(shape: outShape, floats: y))
             return
         }
