@@ -178,5 +178,10 @@ final class WorkersRouteTests: XCTestCase {
         XCTAssertEqual(state.replicas, [])
         let status = h.expect(200, .GET, "/v1/tenants/acme/deployments/scorer/status").text
         XCTAssertTrue(status.contains("Unschedulable: no worker has 4 vCPU free"), status)
+        let conditions = (try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any])?["conditions"] as? [[String: Any]]
+        let progressing = conditions?.first { $0["type"] as? String == "Progressing" }
+        XCTAssertEqual(progressing?["reason"] as? String, "Unschedulable")
+        XCTAssertEqual(progressing?["message"] as? String, "Unschedulable: no worker has 4 vCPU free")
+        XCTAssertTrue(status.contains("\"Warning\""), status)
     }
 }
