@@ -4,7 +4,7 @@ import PlinthHTTP
 import PlinthWorker
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `plinth worker`: a node agent that registers with a control plane and runs the replicas it is
@@ -17,7 +17,8 @@ enum WorkerCommand {
         flags: [
             FlagSpec("control", help: "control plane URL: http://host:port or unix:/path"),
             FlagSpec("token-file", help: "file (mode 0600) holding the node token; else $PLINTH_NODE_TOKEN"),
-            FlagSpec("data", help: "agent data directory: artifact cache and replica folders (default ./plinth-worker)"),
+            FlagSpec(
+                "data", help: "agent data directory: artifact cache and replica folders (default ./plinth-worker)"),
             FlagSpec("name", help: "node name, a DNS label (default: the host name)"),
         ],
         run: { args in try run(args) })
@@ -32,7 +33,8 @@ enum WorkerCommand {
         let data = URL(fileURLWithPath: args.value("data") ?? "./plinth-worker").standardizedFileURL.path
         guard data.utf8.count <= maxDataDirectoryPathBytes else {
             throw CLIError(
-                "data directory path \(data) is \(data.utf8.count) bytes; at most \(maxDataDirectoryPathBytes) fit the replicas' Unix socket paths")
+                "data directory path \(data) is \(data.utf8.count) bytes; at most \(maxDataDirectoryPathBytes) fit the replicas' Unix socket paths"
+            )
         }
         try DataDirectory.prepare(data)
         let name = args.value("name") ?? defaultNodeName()

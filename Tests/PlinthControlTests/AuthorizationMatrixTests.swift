@@ -293,6 +293,9 @@ final class AuthorizationMatrixTests: XCTestCase {
             Row(method: .GET, pattern: "/v1/workers/{worker}", rule: .admin, success: 404) { _ in
                 ("/v1/workers/no-such-node", "", nil, nil)
             },
+            Row(method: .DELETE, pattern: "/v1/workers/{worker}", rule: .admin, success: 404) { _ in
+                ("/v1/workers/no-such-node", "", nil, nil)
+            },
             Row(method: .POST, pattern: "/v1/workers/register", rule: .anonymous, success: 401) { _ in
                 ("/v1/workers/register", "", ["nodeName": "n"], nil)
             },

@@ -11,12 +11,16 @@ final class SchedulerTests: XCTestCase {
     {
         SchedulableWorker(
             id: "w-" + name, name: name, cpuMillicores: cpus * 1000, memoryBytes: memoryGiB * Self.gib,
-            gpus: gpus.enumerated().map { GPUDevice(index: $0.offset, name: $0.element, memoryBytes: 80 * Self.gib, uuid: "GPU-\(name)-\($0.offset)") },
+            gpus: gpus.enumerated().map {
+                GPUDevice(
+                    index: $0.offset, name: $0.element, memoryBytes: 80 * Self.gib, uuid: "GPU-\(name)-\($0.offset)")
+            },
             ready: ready)
     }
 
     func replicas(
-        _ deployment: String, _ count: Int, tenant: String = "acme", cpus: Int = 1, memoryGiB: UInt64 = 2, gpus: Int = 0,
+        _ deployment: String, _ count: Int, tenant: String = "acme", cpus: Int = 1, memoryGiB: UInt64 = 2,
+        gpus: Int = 0,
         gpuKind: String? = nil
     ) -> [ReplicaDemand] {
         (0..<count).map {
@@ -55,7 +59,8 @@ final class SchedulerTests: XCTestCase {
         let workers = [worker("a"), worker("b")]
         let wanted = replicas("x", 3) + replicas("y", 2)
         let first = Scheduler.schedule(workers: workers, replicas: wanted, current: [:])
-        XCTAssertEqual(first, Scheduler.schedule(workers: workers.reversed(), replicas: wanted.reversed(), current: [:]))
+        XCTAssertEqual(
+            first, Scheduler.schedule(workers: workers.reversed(), replicas: wanted.reversed(), current: [:]))
         // Adding a worker does not move replicas that fit where they are.
         let again = Scheduler.schedule(workers: workers + [worker("c")], replicas: wanted, current: first.placements)
         XCTAssertEqual(again.placements, first.placements)
@@ -64,7 +69,8 @@ final class SchedulerTests: XCTestCase {
     func testGPUsAreAssignedExclusivelyAndOnlyOfTheRightKind() {
         let workers = [
             worker("cpu-only", cpus: 32, memoryGiB: 256),
-            worker("gpu", cpus: 32, memoryGiB: 256, gpus: ["NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3", "NVIDIA A10"]),
+            worker(
+                "gpu", cpus: 32, memoryGiB: 256, gpus: ["NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3", "NVIDIA A10"]),
         ]
         let result = Scheduler.schedule(
             workers: workers, replicas: replicas("llm", 3, cpus: 4, memoryGiB: 16, gpus: 1, gpuKind: "h100"),
@@ -98,7 +104,8 @@ final class SchedulerTests: XCTestCase {
             workers: workers, replicas: wanted, current: [:], quotas: ["acme": ReplicaQuota(maxReplicas: 2)])
         XCTAssertEqual(capped.placements.keys.filter { !$0.hasPrefix("other") }.count, 2)
         XCTAssertEqual(capped.unschedulable.count, 3)
-        XCTAssertTrue(capped.unschedulable.values.allSatisfy { $0 == "QuotaExceeded: tenant acme may run at most 2 replicas" })
+        XCTAssertTrue(
+            capped.unschedulable.values.allSatisfy { $0 == "QuotaExceeded: tenant acme may run at most 2 replicas" })
         // Placed replicas are admitted first: a quota cut never evicts a running replica.
         let kept = Scheduler.schedule(
             workers: workers, replicas: wanted, current: ["gpu-1": Placement(workerID: "w-a", gpuIndices: [2])],
@@ -113,7 +120,10 @@ final class SchedulerTests: XCTestCase {
             (replicas("c", 1, cpus: 16)[0], "Unschedulable: no worker has 16 vCPU free"),
             (replicas("m", 1, cpus: 1, memoryGiB: 128)[0], "Unschedulable: no worker has 128 GiB of memory free"),
             (replicas("g", 1, gpus: 1)[0], "Unschedulable: no worker has 1 GPU free"),
-            (replicas("both", 1, cpus: 4, memoryGiB: 32)[0], "Unschedulable: no worker has 4 vCPU, 32 GiB of memory free at once"),
+            (
+                replicas("both", 1, cpus: 4, memoryGiB: 32)[0],
+                "Unschedulable: no worker has 4 vCPU, 32 GiB of memory free at once"
+            ),
         ]
         for (demand, reason) in table {
             let result = Scheduler.schedule(workers: workers, replicas: [demand], current: [:])
@@ -137,20 +147,27 @@ final class SchedulerTests: XCTestCase {
 
     func testReplicaCountsSplitByWeightWithOneForAShadow() {
         func version(_ v: String, _ weight: Int) -> RoutingVersion {
-            RoutingVersion(model: "m", version: v, weight: weight, format: "onnx", sha256: String(repeating: v, count: 64), artifactPath: "/x", signature: nil)
+            RoutingVersion(
+                model: "m", version: v, weight: weight, format: "onnx", sha256: String(repeating: v, count: 64),
+                artifactPath: "/x", signature: nil)
         }
         var deployment = RoutingDeployment(
-            tenant: "acme", name: "d", revision: 1, versions: [version("1", 90), version("2", 10)], shadow: version("3", 0),
+            tenant: "acme", name: "d", revision: 1, versions: [version("1", 90), version("2", 10)],
+            shadow: version("3", 0),
             instanceClass: "cpu-small", minReplicas: 4, maxReplicas: 4, maxBatchSize: 1, maxQueueDelayMicros: 0,
             requestTimeoutMillis: 1000, maxPayloadBytes: 1024, targetConcurrency: 4)
         XCTAssertEqual(WantedReplica.replicaCounts(deployment).map { $0.1 }, [4, 1, 1])
         let id = WantedReplica.replicaID(deployment: deployment, version: deployment.versions[0], index: 0)
         deployment.maxBatchSize = 8
-        XCTAssertNotEqual(WantedReplica.replicaID(deployment: deployment, version: deployment.versions[0], index: 0), id)
+        XCTAssertNotEqual(
+            WantedReplica.replicaID(deployment: deployment, version: deployment.versions[0], index: 0), id)
         let snapshot = RoutingSnapshot(version: 1, deployments: ["acme": ["d": deployment]])
         let wanted = WantedReplica.all(
             in: snapshot,
-            classes: ["cpu-small": InstanceClassLimits(name: "cpu-small", vcpus: 1.5, memoryBytes: 1 << 30, gpuCount: 0, gpuKind: nil)])
+            classes: [
+                "cpu-small": InstanceClassLimits(
+                    name: "cpu-small", vcpus: 1.5, memoryBytes: 1 << 30, gpuCount: 0, gpuKind: nil)
+            ])
         XCTAssertEqual(wanted.count, 6)
         XCTAssertEqual(Set(wanted.map(\.demand.cpuMillicores)), [1500])
         XCTAssertEqual(wanted.filter(\.shadow).count, 1)

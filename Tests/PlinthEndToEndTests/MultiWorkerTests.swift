@@ -5,7 +5,7 @@ import Synchronization
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The data plane across processes: `plinth serve` (control plane, gateway, local worker) plus two
@@ -37,7 +37,9 @@ final class MultiWorkerTests: XCTestCase {
         XCTAssertEqual(issued.status, 201)
         let token = try XCTUnwrap((issued.json as? [String: Any])?["token"] as? String)
         let tokenFile = root + "/token"
-        XCTAssertTrue(FileManager.default.createFile(atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]))
+        XCTAssertTrue(
+            FileManager.default.createFile(
+                atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]))
         for name in ["node-a", "node-b"] {
             workers[name] = try PlinthProcess([
                 "worker", "--control", "http://127.0.0.1:\(cluster.port)", "--token-file", tokenFile,
@@ -53,14 +55,21 @@ final class MultiWorkerTests: XCTestCase {
         // One deployment of 3 replicas: one per worker (1 vCPU each; every node offers its CPUs).
         let invoker = try cluster.tenantWithKey("acme", role: "invoker")
         let developer = "Bearer " + (try cluster.key("acme", role: "developer"))
-        XCTAssertEqual(try cluster.call(.POST, "/v1/tenants/acme/models", auth: developer, json: ["name": "churn", "format": "onnx"]).status, 201)
-        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: PlinthCluster.vectorsDirectory + "/logreg_30.onnx")))
-        XCTAssertEqual(try cluster.call(.PUT, "/v1/tenants/acme/models/churn/versions/1/artifact", auth: developer, body: bytes).status, 201)
+        XCTAssertEqual(
+            try cluster.call(
+                .POST, "/v1/tenants/acme/models", auth: developer, json: ["name": "churn", "format": "onnx"]
+            ).status, 201)
+        let bytes = Array(
+            try Data(contentsOf: URL(fileURLWithPath: PlinthCluster.vectorsDirectory + "/logreg_30.onnx")))
+        XCTAssertEqual(
+            try cluster.call(.PUT, "/v1/tenants/acme/models/churn/versions/1/artifact", auth: developer, body: bytes)
+                .status, 201)
         let spec: [String: Any] = [
             "versions": [["model": "churn", "version": "1"]], "instanceClass": "cpu-small", "minReplicas": 3,
             "maxReplicas": 3,
         ]
-        XCTAssertEqual(try cluster.call(.PUT, "/v1/tenants/acme/deployments/scorer", auth: developer, json: spec).status, 201)
+        XCTAssertEqual(
+            try cluster.call(.PUT, "/v1/tenants/acme/deployments/scorer", auth: developer, json: spec).status, 201)
         try waitUntil("3 ready replicas on 3 workers", timeout: 90) {
             let placed = try self.readyReplicasByWorker(cluster)
             return placed.values.reduce(0, +) == 3 && placed.count == 3
@@ -78,7 +87,9 @@ final class MultiWorkerTests: XCTestCase {
         try waitUntil("the killed replica restarted", timeout: 30) {
             let workers = try cluster.call(.GET, "/v1/workers/node-a").json as? [String: Any]
             let replicas = workers?["replicas"] as? [[String: Any]] ?? []
-            return replicas.contains { $0["id"] as? String == victim && $0["phase"] as? String == "ready" && ($0["restarts"] as? Int ?? 0) >= 1 }
+            return replicas.contains {
+                $0["id"] as? String == victim && $0["phase"] as? String == "ready" && ($0["restarts"] as? Int ?? 0) >= 1
+            }
         }
         usleep(500_000)
         load.stop.store(true, ordering: .relaxed)
@@ -102,17 +113,39 @@ final class MultiWorkerTests: XCTestCase {
         XCTAssertTrue(String(decoding: status.body, as: UTF8.self).contains("Rescheduled"))
     }
 
+    func testWorkerTakesItsTokenOnlyFromAPrivateFileOrTheEnvironment() throws {
+        root = try TestSupport.temporaryDirectory("plmw").path
+        let file = root + "/token"
+        XCTAssertTrue(
+            FileManager.default.createFile(
+                atPath: file, contents: Data("pln_0011223344556677_x".utf8), attributes: [.posixPermissions: 0o644]))
+        let open = try PlinthProcess.run([
+            "worker", "--control", "http://127.0.0.1:1", "--token-file", file, "--data", root + "/w",
+        ])
+        XCTAssertEqual(open.status, 1)
+        XCTAssertTrue(open.stderr.contains("readable by others"), open.stderr)
+        let none = try PlinthProcess.run(
+            ["worker", "--control", "http://127.0.0.1:1", "--data", root + "/w"], environment: ["PLINTH_NODE_TOKEN": ""]
+        )
+        XCTAssertEqual(none.status, 2)
+        XCTAssertTrue(none.stderr.contains("node token is required"), none.stderr)
+        let flag = try PlinthProcess.run(["worker", "--control", "http://127.0.0.1:1", "--token", "pln_x"])
+        XCTAssertEqual(flag.status, 2, "there is no flag that takes the token itself")
+    }
+
     // MARK: Helpers
 
     func infer(_ cluster: PlinthCluster, _ key: String) throws -> Int {
-        try cluster.call(.POST, "/v2/models/scorer/infer", auth: "Bearer " + key, body: PlinthCluster.logregRequest()).status
+        try cluster.call(.POST, "/v2/models/scorer/infer", auth: "Bearer " + key, body: PlinthCluster.logregRequest())
+            .status
     }
 
     /// Ready replicas per worker name, from the admin view.
     func readyReplicasByWorker(_ cluster: PlinthCluster) throws -> [String: Int] {
         let list = try cluster.call(.GET, "/v1/workers")
         var out: [String: Int] = [:]
-        for item in (list.json as? [String: Any])?["items"] as? [[String: Any]] ?? [] where item["state"] as? String == "ready" {
+        for item in (list.json as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        where item["state"] as? String == "ready" {
             let ready = (item["replicas"] as? [[String: Any]] ?? []).filter { $0["phase"] as? String == "ready" }.count
             if ready > 0 { out[item["name"] as? String ?? ""] = ready }
         }
@@ -131,7 +164,9 @@ final class MultiWorkerTests: XCTestCase {
             usleep(200_000)
         }
         let workers = self.workers.map { "\($0.key): \($0.value.stderrText.suffix(1500))" }.joined(separator: "\n")
-        throw NSError(domain: "MultiWorkerTests", code: 1, userInfo: [NSLocalizedDescriptionKey: "timed out waiting for \(what)\n\(workers)"])
+        throw NSError(
+            domain: "MultiWorkerTests", code: 1,
+            userInfo: [NSLocalizedDescriptionKey: "timed out waiting for \(what)\n\(workers)"])
     }
 
     final class Load: Sendable {
@@ -160,7 +195,9 @@ final class MultiWorkerTests: XCTestCase {
                         body: PlinthCluster.logregRequest())
                     do {
                         let response = try client.send(request, to: endpoint)
-                        return response.status == 200 ? nil : "status \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))"
+                        return response.status == 200
+                            ? nil
+                            : "status \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))"
                     } catch {
                         return "\(error)"
                     }

@@ -19,7 +19,8 @@ extension ControlPlane {
             cluster.state.withLock { state in
                 let wanted = WantedReplica.all(in: snapshot, classes: state.classes)
                 let byID = Dictionary(wanted.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-                let ready = Set(state.workers.values.filter { $0.isReady(now: now, missingAfter: missingAfter) }.map(\.id))
+                let ready = Set(
+                    state.workers.values.filter { $0.isReady(now: now, missingAfter: missingAfter) }.map(\.id))
                 for id in state.readyWorkers.subtracting(ready) {
                     logger.warning(
                         "worker missing", ["worker": .string(id), "node": .string(state.workers[id]?.name ?? "")])
@@ -48,8 +49,10 @@ extension ControlPlane {
                     let from = state.workers[before.workerID]
                     let why = ready.contains(before.workerID) ? "" : " (missing since \(missingAfter) s)"
                     events.append(
-                        (replica.deployment.tenant, replica.deployment.name, "Normal", "Rescheduled",
-                         "replica \(id) moved from worker \(from?.name ?? before.workerID)\(why) to \(state.workers[placement.workerID]?.name ?? placement.workerID)"))
+                        (
+                            replica.deployment.tenant, replica.deployment.name, "Normal", "Rescheduled",
+                            "replica \(id) moved from worker \(from?.name ?? before.workerID)\(why) to \(state.workers[placement.workerID]?.name ?? placement.workerID)"
+                        ))
                 }
                 state.assignments = result.placements
                 state.wanted = byID
@@ -58,7 +61,9 @@ extension ControlPlane {
                 for id in state.workers.keys.sorted() {
                     guard var entry = state.workers[id] else { continue }
                     let desired = wanted.compactMap { replica -> DesiredReplica? in
-                        guard let placement = result.placements[replica.id], placement.workerID == id else { return nil }
+                        guard let placement = result.placements[replica.id], placement.workerID == id else {
+                            return nil
+                        }
                         return replica.desired(
                             placement: placement, artifactSizeBytes: state.artifactSizes[replica.version.sha256] ?? 0)
                     }
@@ -106,8 +111,10 @@ extension ControlPlane {
                     let first = list.first ?? ""
                     let reason = String(first.prefix { $0 != ":" })
                     events.append(
-                        (String(key[..<slash]), String(key[key.index(after: slash)...]), "Warning", reason,
-                         "\(list.count) replica\(list.count == 1 ? "" : "s") not placed: \(text)"))
+                        (
+                            String(key[..<slash]), String(key[key.index(after: slash)...]), "Warning", reason,
+                            "\(list.count) replica\(list.count == 1 ? "" : "s") not placed: \(text)"
+                        ))
                 }
                 state.announced = announced
             }
@@ -135,14 +142,16 @@ extension ControlPlane {
                 var out: [String: ReplicaQuota] = [:]
                 for row in try db.query("SELECT name, max_replicas, max_gpu_replicas FROM tenants") {
                     out[try row.string("name")] = ReplicaQuota(
-                        maxReplicas: row.optionalInt("max_replicas"), maxGPUReplicas: row.optionalInt("max_gpu_replicas"))
+                        maxReplicas: row.optionalInt("max_replicas"),
+                        maxGPUReplicas: row.optionalInt("max_gpu_replicas"))
                 }
                 return out
             }) ?? [:]
         var sizes: [String: UInt64] = [:]
         for deployments in snapshot.deployments.values {
             for deployment in deployments.values {
-                for version in deployment.versions + (deployment.shadow.map { [$0] } ?? []) where sizes[version.sha256] == nil {
+                for version in deployment.versions + (deployment.shadow.map { [$0] } ?? [])
+                where sizes[version.sha256] == nil {
                     let attributes = try? FileManager.default.attributesOfItem(atPath: blobs.path(for: version.sha256))
                     sizes[version.sha256] = (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
                 }

@@ -32,7 +32,8 @@ public enum Scheduler {
             capacity.reserve(demand, gpuIndices: placement.gpuIndices)
             free[placement.workerID] = capacity
             spread[placement.workerID, default: [:]][demand.deploymentKey, default: 0] += 1
-            result.placements[demand.id] = Placement(workerID: placement.workerID, gpuIndices: placement.gpuIndices.sorted())
+            result.placements[demand.id] = Placement(
+                workerID: placement.workerID, gpuIndices: placement.gpuIndices.sorted())
         }
 
         // Place the rest.
@@ -100,7 +101,8 @@ public enum Scheduler {
         let gpus = demand.gpus == 0 || free.contains { $0.matchingGPUs(demand).count >= demand.gpus }
         let vcpus = "\(formatCPU(demand.cpuMillicores)) vCPU"
         let bytes = formatBytes(demand.memoryBytes)
-        let gpuText = "\(demand.gpus) GPU\(demand.gpus == 1 ? "" : "s")" + (demand.gpuKind.map { " of kind \($0)" } ?? "")
+        let gpuText =
+            "\(demand.gpus) GPU\(demand.gpus == 1 ? "" : "s")" + (demand.gpuKind.map { " of kind \($0)" } ?? "")
         if !cpu { return "Unschedulable: no worker has \(vcpus) free" }
         if !memory { return "Unschedulable: no worker has \(bytes) of memory free" }
         if !gpus { return "Unschedulable: no worker has \(gpuText) free" }

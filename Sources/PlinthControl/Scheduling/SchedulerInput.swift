@@ -11,7 +11,9 @@ public struct SchedulableWorker: Sendable, Equatable {
     /// its replicas are placed elsewhere.
     public var ready: Bool
 
-    public init(id: String, name: String, cpuMillicores: Int, memoryBytes: UInt64, gpus: [GPUDevice] = [], ready: Bool = true) {
+    public init(
+        id: String, name: String, cpuMillicores: Int, memoryBytes: UInt64, gpus: [GPUDevice] = [], ready: Bool = true
+    ) {
         self.id = id
         self.name = name
         self.cpuMillicores = cpuMillicores

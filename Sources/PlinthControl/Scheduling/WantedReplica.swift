@@ -27,7 +27,8 @@ public struct WantedReplica: Sendable, Equatable {
                             cpuMillicores: max(100, Int(((limits?.vcpus ?? 1) * 1000).rounded())),
                             memoryBytes: UInt64(max(64 << 20, limits?.memoryBytes ?? (2 << 30))),
                             gpus: max(0, limits?.gpuCount ?? 0), gpuKind: limits?.gpuKind)
-                        out.append(WantedReplica(demand: demand, deployment: deployment, version: version, shadow: shadow))
+                        out.append(
+                            WantedReplica(demand: demand, deployment: deployment, version: version, shadow: shadow))
                     }
                 }
             }

@@ -61,7 +61,8 @@ extension ControlPlane {
 
     private func createNodeToken(_ context: RequestContext) throws -> HTTPResponse {
         let caller = try context.caller()
-        let body = context.request.body.isEmpty
+        let body =
+            context.request.body.isEmpty
             ? CreateNodeTokenRequest(name: nil) : try context.request.decodeJSON(CreateNodeTokenRequest.self)
         if let name = body.name, name.utf8.count > 128 {
             throw ControlError.invalid(field: "name", message: "at most 128 bytes")

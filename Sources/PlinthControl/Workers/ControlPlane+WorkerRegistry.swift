@@ -26,7 +26,8 @@ extension ControlPlane {
         -> RegisterResponse
     {
         guard Validation.isDNSLabel(request.nodeName), !Self.reservedWorkerNames.contains(request.nodeName) else {
-            throw ControlError.invalid(field: "nodeName", message: "a DNS label (a-z, 0-9, '-'), not register/tokens/artifacts")
+            throw ControlError.invalid(
+                field: "nodeName", message: "a DNS label (a-z, 0-9, '-'), not register/tokens/artifacts")
         }
         guard request.capacity.cpuMillicores >= 0, request.agentVersion.utf8.count <= 64,
             request.capacity.gpus.count <= 64
@@ -116,13 +117,31 @@ extension ControlPlane {
         }
     }
 
+    /// Removes a worker from the registry and the database. Its replicas are placed elsewhere on
+    /// the next pass; if it is still alive, its next heartbeat gets 404 and it registers anew.
+    public func forgetWorker(_ key: String) throws {
+        loadWorkersIfNeeded()
+        let removed = cluster.state.withLock { state -> WorkerEntry? in
+            guard let entry = state.workers.values.first(where: { $0.name == key || $0.id == key }) else { return nil }
+            state.workers[entry.id] = nil
+            state.readyWorkers.remove(entry.id)
+            return entry
+        }
+        guard let removed else { throw ControlError.notFound("worker not found") }
+        try store.write { db in try db.execute("DELETE FROM workers WHERE id = ?", removed.id) }
+        try recordReplicaReports([], worker: removed.name)
+        logger.info("worker forgotten", ["worker": .string(removed.id), "node": .string(removed.name)])
+        reconcileCluster()
+    }
+
     /// Every replica reported ready by a ready worker it is placed on, sorted by replica id.
     public func readyReplicaEndpoints(now: Date = Date()) -> [ReplicaEndpointRecord] {
         let missingAfter = cluster.settings.missingAfterSeconds
         return cluster.state.withLock { state in
             var out: [ReplicaEndpointRecord] = []
             for (id, placement) in state.assignments {
-                guard let worker = state.workers[placement.workerID], worker.isReady(now: now, missingAfter: missingAfter),
+                guard let worker = state.workers[placement.workerID],
+                    worker.isReady(now: now, missingAfter: missingAfter),
                     let report = worker.reports[id], report.phase == .ready, let endpoint = report.endpoint,
                     let wanted = state.wanted[id]
                 else { continue }

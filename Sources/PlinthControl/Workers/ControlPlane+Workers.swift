@@ -29,6 +29,14 @@ extension ControlPlane {
                 return .json(view)
             },
             RouteDefinition(
+                .DELETE, "/v1/workers/{worker}", id: "deleteWorker",
+                "Forget a worker (by name or id), e.g. a decommissioned node; its replicas are placed elsewhere.",
+                tag: "workers", access: .admin, status: 204
+            ) { [self] context in
+                try forgetWorker(try context.parameter("worker"))
+                return HTTPResponse(status: 204)
+            },
+            RouteDefinition(
                 .POST, "/v1/workers/register", id: "registerWorker",
                 "Worker protocol (node token): a node registers its capacity and isolation.", tag: "workers",
                 access: .anonymous, request: "RegisterRequest", response: "RegisterResponse"

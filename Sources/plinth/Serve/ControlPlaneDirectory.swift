@@ -70,8 +70,10 @@ final class ControlPlaneDirectory: GatewayDirectory {
         var endpoints: [String: [ReplicaEndpoint]] = [:]
         for record in control.readyReplicaEndpoints() {
             guard let parsed = try? HTTPEndpoint(url: record.endpoint) else { continue }
-            endpoints[[record.tenant, record.deployment, record.model, record.version].joined(separator: "/"), default: []]
-                .append(ReplicaEndpoint(id: record.replica, endpoint: parsed, ready: true))
+            endpoints[
+                [record.tenant, record.deployment, record.model, record.version].joined(separator: "/"), default: []
+            ]
+            .append(ReplicaEndpoint(id: record.replica, endpoint: parsed, ready: true))
         }
         var routes: [String: DeploymentRoute] = [:]
         var fingerprints: [String: String] = [:]
@@ -94,8 +96,10 @@ final class ControlPlaneDirectory: GatewayDirectory {
                     maxPayloadBytes: deployment.maxPayloadBytes, maxConcurrency: concurrency,
                     maxQueue: concurrency * 4)
                 fingerprints[key] =
-                    "\(snapshot.version)|" + (versions + (shadow.map { [$0] } ?? [])).map {
-                        "\($0.version):\($0.weight):" + $0.replicas.map { "\($0.id)@\($0.endpoint)" }.joined(separator: ",")
+                    "\(snapshot.version)|"
+                    + (versions + (shadow.map { [$0] } ?? [])).map {
+                        "\($0.version):\($0.weight):"
+                            + $0.replicas.map { "\($0.id)@\($0.endpoint)" }.joined(separator: ",")
                     }.joined(separator: ";")
             }
         }

@@ -112,7 +112,9 @@ final class LocalWorker: Sendable {
         var unplannable: [String: ReplicaCondition] = [:]
         for replica in desired.replicas {
             do {
-                launches.append(try launch(replica, deployment: snapshot.deployment(tenant: replica.tenant, name: replica.deployment)))
+                launches.append(
+                    try launch(
+                        replica, deployment: snapshot.deployment(tenant: replica.tenant, name: replica.deployment)))
             } catch {
                 unplannable[replica.id] = ReplicaCondition(reason: "InvalidReplica", message: "\(error)")
             }
