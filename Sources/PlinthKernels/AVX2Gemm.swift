@@ -24,8 +24,9 @@ public enum AVX2Gemm {
         c: UnsafeMutablePointer<Float>, ldc: Int,
         accumulate: Bool, bias: UnsafePointer<Float>?
     ) {
-        multiply(m: m, n: n, k: k, a: a, lda: lda, b: packedB, panelStride: 16 * k, ldb: 16, edgePanel: nil,
-                 c: c, ldc: ldc, accumulate: accumulate, bias: bias)
+        multiply(
+            m: m, n: n, k: k, a: a, lda: lda, b: packedB, panelStride: 16 * k, ldb: 16, edgePanel: nil,
+            c: c, ldc: ldc, accumulate: accumulate, bias: bias)
     }
 
     /// The same product with B as it is, row-major with leading dimension `ldb`: whole 16-column
@@ -40,8 +41,9 @@ public enum AVX2Gemm {
         guard m > 0, n > 0 else { return }
         let edgeColumns = n % 16
         guard edgeColumns != 0, k > 0 else {
-            multiply(m: m, n: n, k: k, a: a, lda: lda, b: b, panelStride: 16, ldb: ldb, edgePanel: nil,
-                     c: c, ldc: ldc, accumulate: accumulate, bias: bias)
+            multiply(
+                m: m, n: n, k: k, a: a, lda: lda, b: b, panelStride: 16, ldb: ldb, edgePanel: nil,
+                c: c, ldc: ldc, accumulate: accumulate, bias: bias)
             return
         }
         let edge = UnsafeMutablePointer<Float>.allocate(capacity: k * 16)
@@ -53,8 +55,9 @@ public enum AVX2Gemm {
             let dst = edge + p * 16
             for j in 0..<edgeColumns { dst[j] = src[j] }
         }
-        multiply(m: m, n: n, k: k, a: a, lda: lda, b: b, panelStride: 16, ldb: ldb, edgePanel: UnsafePointer(edge),
-                 c: c, ldc: ldc, accumulate: accumulate, bias: bias)
+        multiply(
+            m: m, n: n, k: k, a: a, lda: lda, b: b, panelStride: 16, ldb: ldb, edgePanel: UnsafePointer(edge),
+            c: c, ldc: ldc, accumulate: accumulate, bias: bias)
     }
 
     /// Panel p of B starts at `b + p·panelStride` with rows `ldb` apart, except that a last
@@ -163,7 +166,12 @@ public enum AVX2Gemm {
         var c3 = start(c + 3 * ldc, cols, loadC, bv)
         var c4 = start(c + 4 * ldc, cols, loadC, bv)
         var c5 = start(c + 5 * ldc, cols, loadC, bv)
-        let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
+        let a0 = a
+        let a1 = a + lda
+        let a2 = a + 2 * lda
+        let a3 = a + 3 * lda
+        let a4 = a + 4 * lda
+        let a5 = a + 5 * lda
         var bp = b
         for p in 0..<kc {
             let x = load(bp)
@@ -192,7 +200,10 @@ public enum AVX2Gemm {
         var c1 = start(c + ldc, cols, loadC, bv)
         var c2 = start(c + 2 * ldc, cols, loadC, bv)
         var c3 = start(c + 3 * ldc, cols, loadC, bv)
-        let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda
+        let a0 = a
+        let a1 = a + lda
+        let a2 = a + 2 * lda
+        let a3 = a + 3 * lda
         var bp = b
         for p in 0..<kc {
             let x = load(bp)
@@ -216,12 +227,15 @@ public enum AVX2Gemm {
         let bv = bias.map { loadPartial($0, cols) } ?? SIMD16<Float>()
         var c0 = start(c, cols, loadC, bv)
         var c1 = start(c + ldc, cols, loadC, bv)
-        var d0 = SIMD16<Float>(), d1 = SIMD16<Float>()
-        let a0 = a, a1 = a + lda
+        var d0 = SIMD16<Float>()
+        var d1 = SIMD16<Float>()
+        let a0 = a
+        let a1 = a + lda
         var bp = b
         var p = 0
         while p + 2 <= kc {
-            let x = load(bp), y = load(bp + ldb)
+            let x = load(bp)
+            let y = load(bp + ldb)
             c0 = fma(c0, a0[p], x)
             c1 = fma(c1, a1[p], x)
             d0 = fma(d0, a0[p + 1], y)
@@ -245,7 +259,9 @@ public enum AVX2Gemm {
     ) {
         let bv = bias.map { loadPartial($0, cols) } ?? SIMD16<Float>()
         var c0 = start(c, cols, loadC, bv)
-        var c1 = SIMD16<Float>(), c2 = SIMD16<Float>(), c3 = SIMD16<Float>()
+        var c1 = SIMD16<Float>()
+        var c2 = SIMD16<Float>()
+        var c3 = SIMD16<Float>()
         var bp = b
         var p = 0
         while p + 4 <= kc {

@@ -23,7 +23,9 @@ public enum EngineBenchmark {
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
         }
         times.sort()
-        let p50 = times[times.count / 2], p90 = times[times.count * 9 / 10], p99 = times[times.count * 99 / 100]
+        let p50 = times[times.count / 2]
+        let p90 = times[times.count * 9 / 10]
+        let p99 = times[times.count * 99 / 100]
         report += "plinth \(name): batch 1 p50 \(format(p50)) us, p90 \(format(p90)) us, p99 \(format(p99)) us"
         report += " (kernels: \(KernelDispatch.implementation.rawValue))\n"
 

@@ -20,8 +20,10 @@ public struct RuntimeConfiguration: Sendable {
     /// Largest inference request body (JSON plus binary tensors).
     public var maxBodyBytes: Int
 
-    public init(modelPath: String, name: String? = nil, version: String = "1", listen: ListenAddress,
-                maxBatch: Int = 64, maxDelayMicros: Int = 0, threads: Int = 1, maxBodyBytes: Int = 64 << 20) {
+    public init(
+        modelPath: String, name: String? = nil, version: String = "1", listen: ListenAddress,
+        maxBatch: Int = 64, maxDelayMicros: Int = 0, threads: Int = 1, maxBodyBytes: Int = 64 << 20
+    ) {
         self.modelPath = modelPath
         self.name = name ?? Self.defaultName(forModelAt: modelPath)
         self.version = version

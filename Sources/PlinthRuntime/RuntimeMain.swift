@@ -9,12 +9,14 @@ public enum RuntimeMain {
         let logger = Logger(component: "runtime")
         let server = try RuntimeServer(configuration: configuration)
         let addresses = try server.start()
-        logger.info("serving model", [
-            "model": .string(configuration.name), "path": .string(configuration.modelPath),
-            "listen": .string(addresses.map(\.description).joined(separator: ",")),
-            "max_batch": .int(configuration.maxBatch), "max_delay_us": .int(configuration.maxDelayMicros),
-            "threads": .int(configuration.threads),
-        ])
+        logger.info(
+            "serving model",
+            [
+                "model": .string(configuration.name), "path": .string(configuration.modelPath),
+                "listen": .string(addresses.map(\.description).joined(separator: ",")),
+                "max_batch": .int(configuration.maxBatch), "max_delay_us": .int(configuration.maxDelayMicros),
+                "threads": .int(configuration.threads),
+            ])
         TerminationSignals.onTerminate {
             logger.info("terminating: draining requests")
             server.shutdown()

@@ -14,11 +14,13 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
-    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ \u{0}é".unicodeScalars)
+    static let alphabet = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ \u{0}é".unicodeScalars)
 
     func testMutatedTokensNeverVerifyAndNeverTrap() throws {
         let secret = Array("0123456789abcdef0123456789abcdef".utf8)
-        let good = JWTSigner.hs256(claims: ["sub": "u", "exp": 4_000_000_000, "aud": ["a", "b"]], secret: secret, kid: "k")
+        let good = JWTSigner.hs256(
+            claims: ["sub": "u", "exp": 4_000_000_000, "aud": ["a", "b"]], secret: secret, kid: "k")
         let verifier = JWTVerifier(keys: [
             .hs256(secret: secret, kid: "k"), try .rs256(publicKeyPEM: JWTFixtures.rsaPublicKeyPEM, kid: "r"),
             try .es256(publicKeyPEM: JWTFixtures.ecPublicKeyPEM, kid: "e"),

@@ -16,7 +16,8 @@ final class JWTJSONTests: XCTestCase {
 
     func testWellFormedPayloadsAreRead() throws {
         let claims = try verify(
-            #" { "sub" : "a\u00e9\ud83d\ude80\n\"\\\/" , "n": [0, -1, 2.5e-3, 1E2, true, false, null, {}, []], "o": {"k": {"d": -0.0}} } "#)
+            #" { "sub" : "a\u00e9\ud83d\ude80\n\"\\\/" , "n": [0, -1, 2.5e-3, 1E2, true, false, null, {}, []], "o": {"k": {"d": -0.0}} } "#
+        )
         XCTAssertEqual(claims.sub, "aé🚀\n\"\\/")
         XCTAssertEqual(claims["n"], [0, -1, 0.0025, 100, true, false, nil, [:], []])
         XCTAssertEqual(claims["o"]?["k"]?["d"], .number(0))
@@ -54,7 +55,8 @@ final class JWTJSONTests: XCTestCase {
         }
         // Invalid UTF-8 inside a string.
         XCTAssertThrowsError(
-            try JWTVerifier(keys: [.hs256(secret: Self.secret)]).verify(token(payload: Array(#"{"a":""#.utf8) + [0xFF] + Array(#""}"#.utf8)))
+            try JWTVerifier(keys: [.hs256(secret: Self.secret)]).verify(
+                token(payload: Array(#"{"a":""#.utf8) + [0xFF] + Array(#""}"#.utf8)))
         ) { XCTAssertEqual($0 as? JWTError, .malformed) }
     }
 

@@ -7,7 +7,8 @@ final class JWTTests: XCTestCase {
         "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
         + ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
         + ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-    static let rfcKey = Base64URL.decode("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")!
+    static let rfcKey = Base64URL.decode(
+        "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")!
     static let rfcNow = 1_300_819_000
     /// Inside every fixture token's validity window.
     static let now = 1_700_000_100
@@ -23,7 +24,9 @@ final class JWTTests: XCTestCase {
 
     func testRFC7515TokenIsExpiredAfterItsExp() {
         let verifier = JWTVerifier(keys: [.hs256(secret: Self.rfcKey)], leeway: 0)
-        XCTAssertThrowsError(try verifier.verify(Self.rfcToken, now: 1_300_819_380)) { XCTAssertEqual($0 as? JWTError, .expired) }
+        XCTAssertThrowsError(try verifier.verify(Self.rfcToken, now: 1_300_819_380)) {
+            XCTAssertEqual($0 as? JWTError, .expired)
+        }
         XCTAssertNoThrow(try verifier.verify(Self.rfcToken, now: 1_300_819_379))
     }
 
@@ -42,7 +45,8 @@ final class JWTTests: XCTestCase {
         let token = JWTSigner.hs256(claims: ["sub": "alice", "role": "user"], secret: Self.secret, kid: nil)
         var parts = token.split(separator: ".").map(String.init)
         parts[1] = Base64URL.encode(Array(#"{"role":"admin","sub":"alice"}"#.utf8))
-        XCTAssertThrowsError(try JWTVerifier(keys: [.hs256(secret: Self.secret)]).verify(parts.joined(separator: "."))) {
+        XCTAssertThrowsError(try JWTVerifier(keys: [.hs256(secret: Self.secret)]).verify(parts.joined(separator: ".")))
+        {
             XCTAssertEqual($0 as? JWTError, .badSignature)
         }
     }
@@ -52,7 +56,10 @@ final class JWTTests: XCTestCase {
             claims: ["sub": "u1", "iss": "plinth", "aud": "console", "exp": 2_000_000_000, "iat": 1_700_000_000],
             secret: Self.secret, kid: "k2")
         let verifier = JWTVerifier(
-            keys: [.hs256(secret: Array("other-secret-other-secret-other!".utf8), kid: "k1"), .hs256(secret: Self.secret, kid: "k2")],
+            keys: [
+                .hs256(secret: Array("other-secret-other-secret-other!".utf8), kid: "k1"),
+                .hs256(secret: Self.secret, kid: "k2"),
+            ],
             issuer: "plinth", audience: "console")
         let claims = try verifier.verify(token, now: Self.now)
         XCTAssertEqual(claims.sub, "u1")
@@ -82,7 +89,8 @@ final class JWTTests: XCTestCase {
     func testHS256TokenMadeWithTheRSAPublicKeyAsSecretIsRejected() throws {
         // The classic key-confusion attack: sign HS256 with the server's public key bytes.
         let forged = JWTSigner.hs256(
-            claims: ["sub": "admin", "exp": 4_102_444_800], secret: Array(JWTFixtures.rsaPublicKeyPEM.utf8), kid: "rsa1")
+            claims: ["sub": "admin", "exp": 4_102_444_800], secret: Array(JWTFixtures.rsaPublicKeyPEM.utf8), kid: "rsa1"
+        )
         let verifier = JWTVerifier(keys: [try .rs256(publicKeyPEM: JWTFixtures.rsaPublicKeyPEM, kid: "rsa1")])
         XCTAssertThrowsError(try verifier.verify(forged, now: Self.now)) {
             XCTAssertEqual($0 as? JWTError, .unsupportedAlgorithm("HS256"))
@@ -110,7 +118,8 @@ final class JWTTests: XCTestCase {
         // Without kid in the token every RS256 key is tried.
         let other = try JWTKey.rs256(publicKeyPEM: JWTFixtures.rsaOtherPublicKeyPEM)
         let keyNoKid = try JWTKey.rs256(publicKeyPEM: JWTFixtures.rsaPublicKeyPEM)
-        XCTAssertEqual(try JWTVerifier(keys: [other, keyNoKid]).verify(JWTFixtures.rs256TokenNoKid, now: Self.now).sub, "alice")
+        XCTAssertEqual(
+            try JWTVerifier(keys: [other, keyNoKid]).verify(JWTFixtures.rs256TokenNoKid, now: Self.now).sub, "alice")
     }
 
     func testRS256TokenSignedByAnotherKeyIsRejected() throws {
@@ -121,7 +130,8 @@ final class JWTTests: XCTestCase {
     }
 
     func testES256TokenVerifiesWithRawSignatureOnly() throws {
-        let verifier = JWTVerifier(keys: [try .es256(publicKeyPEM: JWTFixtures.ecPublicKeyPEM, kid: "ec1")], audience: "plinth")
+        let verifier = JWTVerifier(
+            keys: [try .es256(publicKeyPEM: JWTFixtures.ecPublicKeyPEM, kid: "ec1")], audience: "plinth")
         XCTAssertEqual(try verifier.verify(JWTFixtures.es256Token, now: Self.now).aud, ["plinth"])
         // A DER signature is not what JWS specifies.
         XCTAssertThrowsError(try verifier.verify(JWTFixtures.es256TokenDERSignature, now: Self.now)) {
@@ -150,7 +160,9 @@ final class JWTTests: XCTestCase {
             XCTAssertEqual($0 as? JWTKeyError, .keyTooShort(bits: 1024))
         }
         for garbage in ["", "hello", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"] {
-            XCTAssertThrowsError(try JWTKey.rs256(publicKeyPEM: garbage)) { XCTAssertEqual($0 as? JWTKeyError, .invalidPEM) }
+            XCTAssertThrowsError(try JWTKey.rs256(publicKeyPEM: garbage)) {
+                XCTAssertEqual($0 as? JWTKeyError, .invalidPEM)
+            }
         }
     }
 
@@ -164,29 +176,44 @@ final class JWTTests: XCTestCase {
         }
         let now = 1_000_000
         let cases = [
-            Case(name: "valid", claims: ["exp": 1_000_100, "nbf": 999_000, "iat": 999_000], issuer: nil, audience: nil, error: nil),
+            Case(
+                name: "valid", claims: ["exp": 1_000_100, "nbf": 999_000, "iat": 999_000], issuer: nil, audience: nil,
+                error: nil),
             Case(name: "expired", claims: ["exp": 999_000], issuer: nil, audience: nil, error: .expired),
             Case(name: "expired within leeway", claims: ["exp": 999_990], issuer: nil, audience: nil, error: nil),
-            Case(name: "expired exactly at exp+leeway", claims: ["exp": 999_970], issuer: nil, audience: nil, error: .expired),
+            Case(
+                name: "expired exactly at exp+leeway", claims: ["exp": 999_970], issuer: nil, audience: nil,
+                error: .expired),
             Case(name: "not yet valid", claims: ["nbf": 1_000_100], issuer: nil, audience: nil, error: .notYetValid),
             Case(name: "nbf within leeway", claims: ["nbf": 1_000_020], issuer: nil, audience: nil, error: nil),
-            Case(name: "issued in future", claims: ["iat": 1_000_100], issuer: nil, audience: nil, error: .issuedInFuture),
+            Case(
+                name: "issued in future", claims: ["iat": 1_000_100], issuer: nil, audience: nil, error: .issuedInFuture
+            ),
             Case(name: "fractional exp", claims: ["exp": 1_000_100.5], issuer: nil, audience: nil, error: nil),
-            Case(name: "wrong issuer", claims: ["iss": "mallory"], issuer: "plinth", audience: nil, error: .wrongIssuer),
+            Case(
+                name: "wrong issuer", claims: ["iss": "mallory"], issuer: "plinth", audience: nil, error: .wrongIssuer),
             Case(name: "missing issuer", claims: [:], issuer: "plinth", audience: nil, error: .wrongIssuer),
             Case(name: "right issuer", claims: ["iss": "plinth"], issuer: "plinth", audience: nil, error: nil),
-            Case(name: "wrong audience", claims: ["aud": "billing"], issuer: nil, audience: "console", error: .wrongAudience),
+            Case(
+                name: "wrong audience", claims: ["aud": "billing"], issuer: nil, audience: "console",
+                error: .wrongAudience),
             Case(name: "missing audience", claims: [:], issuer: nil, audience: "console", error: .wrongAudience),
-            Case(name: "audience in array", claims: ["aud": ["a", "console"]], issuer: nil, audience: "console", error: nil),
-            Case(name: "audience array without it", claims: ["aud": ["a", "b"]], issuer: nil, audience: "console", error: .wrongAudience),
+            Case(
+                name: "audience in array", claims: ["aud": ["a", "console"]], issuer: nil, audience: "console",
+                error: nil),
+            Case(
+                name: "audience array without it", claims: ["aud": ["a", "b"]], issuer: nil, audience: "console",
+                error: .wrongAudience),
             Case(name: "exp as string", claims: ["exp": "1000100"], issuer: nil, audience: nil, error: .malformed),
             Case(name: "aud as number", claims: ["aud": 5], issuer: nil, audience: nil, error: .malformed),
-            Case(name: "aud array with number", claims: ["aud": ["a", 5]], issuer: nil, audience: nil, error: .malformed),
+            Case(
+                name: "aud array with number", claims: ["aud": ["a", 5]], issuer: nil, audience: nil, error: .malformed),
             Case(name: "iss as bool", claims: ["iss": true], issuer: nil, audience: nil, error: .malformed),
         ]
         for c in cases {
             let token = JWTSigner.hs256(claims: c.claims, secret: Self.secret, kid: nil)
-            let verifier = JWTVerifier(keys: [.hs256(secret: Self.secret)], issuer: c.issuer, audience: c.audience, leeway: 30)
+            let verifier = JWTVerifier(
+                keys: [.hs256(secret: Self.secret)], issuer: c.issuer, audience: c.audience, leeway: 30)
             do {
                 _ = try verifier.verify(token, now: now)
                 XCTAssertNil(c.error, "\(c.name): expected \(String(describing: c.error))")
@@ -198,7 +225,9 @@ final class JWTTests: XCTestCase {
 
     func testRequireExpirationRefusesTokensWithoutExp() {
         let token = JWTSigner.hs256(claims: ["sub": "u"], secret: Self.secret, kid: nil)
-        XCTAssertThrowsError(try JWTVerifier(keys: [.hs256(secret: Self.secret)], requireExpiration: true).verify(token)) {
+        XCTAssertThrowsError(
+            try JWTVerifier(keys: [.hs256(secret: Self.secret)], requireExpiration: true).verify(token)
+        ) {
             XCTAssertEqual($0 as? JWTError, .malformed)
         }
     }
@@ -242,7 +271,8 @@ final class JWTTests: XCTestCase {
     }
 
     func testJSONValueDecodesTypesDistinctly() throws {
-        let value = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"a":true,"b":1,"c":"x","d":null,"e":[1.5]}"#.utf8))
+        let value = try JSONDecoder().decode(
+            JSONValue.self, from: Data(#"{"a":true,"b":1,"c":"x","d":null,"e":[1.5]}"#.utf8))
         XCTAssertEqual(value, ["a": true, "b": 1, "c": "x", "d": nil, "e": [1.5]])
     }
 }

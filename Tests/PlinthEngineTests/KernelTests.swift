@@ -1,6 +1,5 @@
-import XCTest
-
 import PlinthEngine
+import XCTest
 
 /// GEMM kernels against a naive triple loop, on both builds, over random shapes with edges.
 final class KernelTests: XCTestCase {
@@ -36,9 +35,13 @@ final class KernelTests: XCTestCase {
             Case(m: 16, n: 784, k: 150, lda: 150, ldb: 784, ldc: 784, accumulate: false, withBias: true),
         ]
         for _ in 0..<count {
-            let m = r.int(1...70), n = r.int(1...70), k = r.int(1...70)
-            cases.append(Case(m: m, n: n, k: k, lda: k + r.int(0...5), ldb: n + r.int(0...3),
-                              ldc: n + r.int(0...4), accumulate: r.next() % 2 == 0, withBias: r.next() % 2 == 0))
+            let m = r.int(1...70)
+            let n = r.int(1...70)
+            let k = r.int(1...70)
+            cases.append(
+                Case(
+                    m: m, n: n, k: k, lda: k + r.int(0...5), ldb: n + r.int(0...3),
+                    ldc: n + r.int(0...4), accumulate: r.next() % 2 == 0, withBias: r.next() % 2 == 0))
         }
         return cases
     }
@@ -57,8 +60,10 @@ final class KernelTests: XCTestCase {
         return out
     }
 
-    static func assertClose(_ got: [Float], _ want: [Float], _ t: Case, _ label: String,
-                            file: StaticString = #filePath, line: UInt = #line) {
+    static func assertClose(
+        _ got: [Float], _ want: [Float], _ t: Case, _ label: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(got.count, want.count)
         let tolerance = 1e-4 * Float(max(t.k, 1)) * 4
         for index in 0..<got.count where abs(got[index] - want[index]) > tolerance {
@@ -71,7 +76,8 @@ final class KernelTests: XCTestCase {
         var r = Random(state: 0x9E37_79B9_7F4A_7C15)
         for implementation in KernelDispatch.Implementation.allCases {
             for t in Self.randomCases(count: 120, seed: 42) {
-                let a = r.floats(max(t.m * t.lda, 1)), b = r.floats(max(t.k * t.ldb, 1))
+                let a = r.floats(max(t.m * t.lda, 1))
+                let b = r.floats(max(t.k * t.ldb, 1))
                 let c0 = r.floats(t.m * t.ldc)
                 let bias = t.withBias ? r.floats(t.n) : nil
                 var c = c0
@@ -98,7 +104,8 @@ final class KernelTests: XCTestCase {
         for implementation in KernelDispatch.Implementation.allCases {
             for var t in Self.randomCases(count: 80, seed: 7) {
                 t.accumulate = false
-                let a = r.floats(max(t.m * t.lda, 1)), b = r.floats(max(t.k * t.ldb, 1))
+                let a = r.floats(max(t.m * t.lda, 1))
+                let b = r.floats(max(t.k * t.ldb, 1))
                 let bias = t.withBias ? r.floats(t.n) : nil
                 // The same B stored transposed (n×k, row stride k + 2).
                 let ldt = t.k + 2
@@ -107,22 +114,25 @@ final class KernelTests: XCTestCase {
                 let want = Self.reference(t, a: a, b: b, c: [Float](repeating: 0, count: t.m * t.ldc), bias: bias)
                 for transposed in [false, true] {
                     let packed = (transposed ? bt : b).withUnsafeBufferPointer {
-                        KernelDispatch.packB(k: t.k, n: t.n, b: $0.baseAddress!, ldb: transposed ? ldt : t.ldb,
-                                             transposed: transposed)
+                        KernelDispatch.packB(
+                            k: t.k, n: t.n, b: $0.baseAddress!, ldb: transposed ? ldt : t.ldb,
+                            transposed: transposed)
                     }
                     var c = [Float](repeating: 0, count: t.m * t.ldc)
                     a.withUnsafeBufferPointer { ap in
                         c.withUnsafeMutableBufferPointer { cp in
                             if let bias {
                                 bias.withUnsafeBufferPointer { biasp in
-                                    KernelDispatch.sgemm(m: t.m, a: ap.baseAddress!, lda: t.lda, packed: packed,
-                                                         c: cp.baseAddress!, ldc: t.ldc, bias: biasp.baseAddress,
-                                                         implementation: implementation)
+                                    KernelDispatch.sgemm(
+                                        m: t.m, a: ap.baseAddress!, lda: t.lda, packed: packed,
+                                        c: cp.baseAddress!, ldc: t.ldc, bias: biasp.baseAddress,
+                                        implementation: implementation)
                                 }
                             } else {
-                                KernelDispatch.sgemm(m: t.m, a: ap.baseAddress!, lda: t.lda, packed: packed,
-                                                     c: cp.baseAddress!, ldc: t.ldc, bias: nil,
-                                                     implementation: implementation)
+                                KernelDispatch.sgemm(
+                                    m: t.m, a: ap.baseAddress!, lda: t.lda, packed: packed,
+                                    c: cp.baseAddress!, ldc: t.ldc, bias: nil,
+                                    implementation: implementation)
                             }
                         }
                     }
@@ -133,9 +143,13 @@ final class KernelTests: XCTestCase {
     }
 
     func testMultithreadedPathMatchesSingleThread() {
-        let m = 200, n = 70, k = 300
+        let m = 200
+        let n = 70
+        let k = 300
         var r = Random(state: 99)
-        let a = r.floats(m * k), b = r.floats(k * n), bias = r.floats(n)
+        let a = r.floats(m * k)
+        let b = r.floats(k * n)
+        let bias = r.floats(n)
         let t = Case(m: m, n: n, k: k, lda: k, ldb: n, ldc: n, accumulate: false, withBias: true)
         let want = Self.reference(t, a: a, b: b, c: [Float](repeating: 0, count: m * n), bias: bias)
         let packed = b.withUnsafeBufferPointer {
@@ -148,8 +162,9 @@ final class KernelTests: XCTestCase {
         a.withUnsafeBufferPointer { ap in
             bias.withUnsafeBufferPointer { biasp in
                 c.withUnsafeMutableBufferPointer { cp in
-                    KernelDispatch.sgemm(m: m, a: ap.baseAddress!, lda: k, packed: packed, c: cp.baseAddress!,
-                                         ldc: n, bias: biasp.baseAddress)
+                    KernelDispatch.sgemm(
+                        m: m, a: ap.baseAddress!, lda: k, packed: packed, c: cp.baseAddress!,
+                        ldc: n, bias: biasp.baseAddress)
                 }
             }
         }
@@ -160,8 +175,9 @@ final class KernelTests: XCTestCase {
             b.withUnsafeBufferPointer { bp in
                 bias.withUnsafeBufferPointer { biasp in
                     unpacked.withUnsafeMutableBufferPointer { cp in
-                        KernelDispatch.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n,
-                                             c: cp.baseAddress!, ldc: n, accumulate: false, bias: biasp.baseAddress)
+                        KernelDispatch.sgemm(
+                            m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n,
+                            c: cp.baseAddress!, ldc: n, accumulate: false, bias: biasp.baseAddress)
                     }
                 }
             }
@@ -173,5 +189,60 @@ final class KernelTests: XCTestCase {
         XCTAssertTrue(CPUFeatures.hasAVX2AndFMA(cpuinfo: "processor : 0\nflags\t\t: fpu sse2 avx fma avx2\n"))
         XCTAssertFalse(CPUFeatures.hasAVX2AndFMA(cpuinfo: "flags\t\t: fpu sse2 avx avx2\n"))
         XCTAssertFalse(CPUFeatures.hasAVX2AndFMA(cpuinfo: ""))
+    }
+}
+
+/// `KernelDispatch.im2col` against a per-element reference over pads, strides and dilations.
+final class Im2ColTests: XCTestCase {
+    func testIm2ColMatchesPerElementUnfolding() {
+        var r = KernelTests.Random(state: 77)
+        for _ in 0..<300 {
+            let channels = r.int(1...3)
+            let height = r.int(1...9)
+            let width = r.int(1...9)
+            let kernelH = r.int(1...4)
+            let kernelW = r.int(1...4)
+            let strideH = r.int(1...3)
+            let strideW = r.int(1...3)
+            let dilationH = r.int(1...2)
+            let dilationW = r.int(1...2)
+            let padTop = r.int(0...3)
+            let padLeft = r.int(0...3)
+            let padBottom = r.int(0...3)
+            let padRight = r.int(0...3)
+            let spanH = (kernelH - 1) * dilationH + 1
+            let spanW = (kernelW - 1) * dilationW + 1
+            guard height + padTop + padBottom >= spanH, width + padLeft + padRight >= spanW else { continue }
+            let outH = (height + padTop + padBottom - spanH) / strideH + 1
+            let outW = (width + padLeft + padRight - spanW) / strideW + 1
+            let g = KernelDispatch.ConvolutionGeometry(
+                channels: channels, height: height, width: width, kernelH: kernelH, kernelW: kernelW, padTop: padTop,
+                padLeft: padLeft, strideH: strideH, strideW: strideW, dilationH: dilationH, dilationW: dilationW,
+                outH: outH, outW: outW)
+            let input = r.floats(channels * height * width)
+            var want = [Float]()
+            for c in 0..<channels {
+                for ky in 0..<kernelH {
+                    for kx in 0..<kernelW {
+                        for oy in 0..<outH {
+                            for ox in 0..<outW {
+                                let iy = oy * strideH - padTop + ky * dilationH
+                                let ix = ox * strideW - padLeft + kx * dilationW
+                                want.append(
+                                    iy >= 0 && iy < height && ix >= 0 && ix < width
+                                        ? input[(c * height + iy) * width + ix] : 0)
+                            }
+                        }
+                    }
+                }
+            }
+            var got = [Float](repeating: .nan, count: want.count)
+            input.withUnsafeBufferPointer { pi in
+                got.withUnsafeMutableBufferPointer { pg in
+                    KernelDispatch.im2col(pi.baseAddress!, g, col: pg.baseAddress!)
+                }
+            }
+            XCTAssertEqual(got, want, "\(g)")
+        }
     }
 }

@@ -47,10 +47,13 @@ final class AdmissionTests: XCTestCase {
         let controller = AdmissionController(maxConcurrent: 1, maxQueued: 1, clock: clock.now)
         guard case .started(let first) = controller.admit(onOutcome: { _ in }) else { return XCTFail() }
         let started = Box()
-        guard case .queued = controller.admit(onOutcome: { outcome in
-            if case .started(let permit) = outcome { started.set(permit.queuedNanos) }
-        }) else { return XCTFail() }
-        guard case .rejected(let retry) = controller.admit(onOutcome: { _ in XCTFail("rejected must not call back") }) else {
+        guard
+            case .queued = controller.admit(onOutcome: { outcome in
+                if case .started(let permit) = outcome { started.set(permit.queuedNanos) }
+            })
+        else { return XCTFail() }
+        guard case .rejected(let retry) = controller.admit(onOutcome: { _ in XCTFail("rejected must not call back") })
+        else {
             return XCTFail()
         }
         XCTAssertGreaterThanOrEqual(retry, 1)
@@ -77,7 +80,8 @@ final class AdmissionTests: XCTestCase {
 
     func testQueuedRequestTimesOut() {
         let clock = ManualClock()
-        let controller = AdmissionController(maxConcurrent: 1, maxQueued: 5, maxQueueWait: .seconds(2), clock: clock.now)
+        let controller = AdmissionController(
+            maxConcurrent: 1, maxQueued: 5, maxQueueWait: .seconds(2), clock: clock.now)
         _ = controller.admit(onOutcome: { _ in })
         let timedOut = Box()
         _ = controller.admit(onOutcome: { if case .timedOut = $0 { timedOut.set(1) } })

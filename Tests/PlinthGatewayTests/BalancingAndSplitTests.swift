@@ -56,7 +56,8 @@ final class BalancingAndSplitTests: XCTestCase {
 
     func testABNSplitAndZeroWeights() throws {
         let split = try TrafficSplit([
-            .init(version: "a", weight: 1), .init(version: "b", weight: 0), .init(version: "c", weight: 1), .init(version: "d", weight: 2),
+            .init(version: "a", weight: 1), .init(version: "b", weight: 0), .init(version: "c", weight: 1),
+            .init(version: "d", weight: 2),
         ])
         var rng = SplitMix(seed: 7)
         var counts: [String: Int] = [:]

@@ -1,5 +1,5 @@
-import Synchronization
 import PlinthGateway
+import Synchronization
 
 /// A clock the test moves by hand.
 final class ManualClock: Sendable {

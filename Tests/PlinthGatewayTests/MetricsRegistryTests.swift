@@ -12,7 +12,8 @@ final class MetricsRegistryTests: XCTestCase {
         let inflight = registry.gauge("plinth_inflight", help: "In flight.")
         inflight.labels().set(3)
         inflight.labels().dec()
-        let latency = registry.histogram("plinth_latency_seconds", help: "Latency.", labels: ["dep"], buckets: [0.1, 0.5, 1])
+        let latency = registry.histogram(
+            "plinth_latency_seconds", help: "Latency.", labels: ["dep"], buckets: [0.1, 0.5, 1])
         for v in [0.05, 0.1, 0.3, 2.0] { latency.labels("d1").observe(v) }
 
         XCTAssertEqual(

@@ -45,12 +45,15 @@ final class RateLimiterTests: XCTestCase {
         let tenantLimit = RateLimit(ratePerSecond: 1, burst: 4)
         // Key a: 3 allowed, then the key is limited (tenant still has 1).
         for _ in 0..<3 {
-            XCTAssertEqual(limiter.check(apiKey: "a", keyLimit: keyLimit, tenant: "t", tenantLimit: tenantLimit), .allowed)
+            XCTAssertEqual(
+                limiter.check(apiKey: "a", keyLimit: keyLimit, tenant: "t", tenantLimit: tenantLimit), .allowed)
         }
-        XCTAssertEqual(limiter.check(apiKey: "a", keyLimit: keyLimit, tenant: "t", tenantLimit: tenantLimit).retryAfterSeconds, 1)
+        XCTAssertEqual(
+            limiter.check(apiKey: "a", keyLimit: keyLimit, tenant: "t", tenantLimit: tenantLimit).retryAfterSeconds, 1)
         // Key b of the same tenant: the tenant's last token, then the tenant is limited.
         XCTAssertEqual(limiter.check(apiKey: "b", keyLimit: keyLimit, tenant: "t", tenantLimit: tenantLimit), .allowed)
-        XCTAssertNotEqual(limiter.check(apiKey: "b", keyLimit: keyLimit, tenant: "t", tenantLimit: tenantLimit), .allowed)
+        XCTAssertNotEqual(
+            limiter.check(apiKey: "b", keyLimit: keyLimit, tenant: "t", tenantLimit: tenantLimit), .allowed)
         // A rejected request charged nothing: key b still has 2 tokens once the tenant refills.
         clock.advance(seconds: 2)
         XCTAssertEqual(limiter.check(apiKey: "b", keyLimit: keyLimit, tenant: "t", tenantLimit: tenantLimit), .allowed)
@@ -61,7 +64,9 @@ final class RateLimiterTests: XCTestCase {
 
     func testNoLimitsMeansAllowed() {
         let limiter = RateLimiter(clock: ManualClock().now)
-        for _ in 0..<100 { XCTAssertEqual(limiter.check(apiKey: "a", keyLimit: nil, tenant: "t", tenantLimit: nil), .allowed) }
+        for _ in 0..<100 {
+            XCTAssertEqual(limiter.check(apiKey: "a", keyLimit: nil, tenant: "t", tenantLimit: nil), .allowed)
+        }
         XCTAssertEqual(limiter.bucketCount, 0)
     }
 

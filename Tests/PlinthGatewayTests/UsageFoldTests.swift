@@ -16,7 +16,9 @@ final class UsageFoldTests: XCTestCase {
     }
 
     func testFoldingTwiceCountsOnce() throws {
-        let events = (0..<500).map { makeEvent($0, tenant: $0 % 2 == 0 ? "t1" : "t2", minute: 29_000_000 + Int64($0 % 3)) }
+        let events = (0..<500).map {
+            makeEvent($0, tenant: $0 % 2 == 0 ? "t1" : "t2", minute: 29_000_000 + Int64($0 % 3))
+        }
         try write(events)
         let sink = MemoryUsageSink()
         let reader = UsageJournalReader(directory: directory)
@@ -28,20 +30,35 @@ final class UsageFoldTests: XCTestCase {
         XCTAssertEqual(sink.snapshot, expectedTotals(events))
     }
 
+    func testConcurrentFoldsOfOneJournalCountOnce() throws {
+        let events = (0..<400).map { makeEvent($0) }
+        try write(events)
+        let sink = MemoryUsageSink()
+        let directory = directory
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            // Separate reader values, as separate tasks of the control plane would have.
+            _ = try? UsageJournalReader(directory: directory).fold(into: sink, maxEventsPerBatch: 16)
+        }
+        XCTAssertEqual(sink.snapshot, expectedTotals(events))
+    }
+
     func testPerMinuteTotalsAreSummedByKey() throws {
         let minute: Int64 = 29_000_000
         let events = [
-            UsageEvent(requestID: "a", tenantID: "t", apiKeyID: "k", deployment: "d", version: "v1", status: 200,
-                       latencyMicros: 10, queueMicros: 1, computeMicros: 5, bytesIn: 100, bytesOut: 50, batchSize: 4,
-                       shadow: false, timestampMicros: minute * 60_000_000),
-            UsageEvent(requestID: "b", tenantID: "t", apiKeyID: "k", deployment: "d", version: "v1", status: 503,
-                       latencyMicros: 30, queueMicros: 2, computeMicros: 0, bytesIn: 10, bytesOut: 5, batchSize: 1,
-                       shadow: false, timestampMicros: minute * 60_000_000 + 59_999_999),
+            UsageEvent(
+                requestID: "a", tenantID: "t", apiKeyID: "k", deployment: "d", version: "v1", status: 200,
+                latencyMicros: 10, queueMicros: 1, computeMicros: 5, bytesIn: 100, bytesOut: 50, batchSize: 4,
+                shadow: false, timestampMicros: minute * 60_000_000),
+            UsageEvent(
+                requestID: "b", tenantID: "t", apiKeyID: "k", deployment: "d", version: "v1", status: 503,
+                latencyMicros: 30, queueMicros: 2, computeMicros: 0, bytesIn: 10, bytesOut: 5, batchSize: 1,
+                shadow: false, timestampMicros: minute * 60_000_000 + 59_999_999),
         ]
         try write(events)
         let sink = MemoryUsageSink()
         try UsageJournalReader(directory: directory).fold(into: sink)
-        let key = UsageMinuteKey(minute: minute, tenantID: "t", apiKeyID: "k", deployment: "d", version: "v1", shadow: false)
+        let key = UsageMinuteKey(
+            minute: minute, tenantID: "t", apiKeyID: "k", deployment: "d", version: "v1", shadow: false)
         var expected = UsageTotals()
         expected.requests = 2
         expected.succeeded = 1
@@ -66,7 +83,9 @@ final class UsageFoldTests: XCTestCase {
             XCTAssertThrowsError(try reader.fold(into: sink, maxEventsPerBatch: 37))
             sink.failOnApply = nil
             // What is stored is exactly a prefix of the journal: nothing twice, no gap.
-            XCTAssertEqual(sink.snapshot, expectedTotals(Array(events.prefix(Int(sink.requestCount)))), "crash at apply \(crashAt)")
+            XCTAssertEqual(
+                sink.snapshot, expectedTotals(Array(events.prefix(Int(sink.requestCount)))), "crash at apply \(crashAt)"
+            )
             XCTAssertGreaterThan(sink.requestCount, 0)
         }
         try reader.fold(into: sink, maxEventsPerBatch: 37)
@@ -94,7 +113,8 @@ final class UsageFoldTests: XCTestCase {
     }
 
     func testLiveFoldStopsAtDurablePosition() throws {
-        let journal = try UsageJournal(directory: directory, options: .init(flushInterval: .seconds(3600), flushEvery: 1_000_000))
+        let journal = try UsageJournal(
+            directory: directory, options: .init(flushInterval: .seconds(3600), flushEvery: 1_000_000))
         defer { journal.close() }
         for i in 0..<5 { try journal.append(makeEvent(i)) }
         let sink = MemoryUsageSink()

@@ -4,7 +4,7 @@ import PlinthGateway
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `kill -9` of a process that appends events with fsync disabled: every event whose `append`
@@ -18,7 +18,8 @@ final class UsageJournalCrashTests: XCTestCase {
             throw XCTSkip("child role of testKill9LosesNothingAlreadyWritten")
         }
         // Never fsync: only the page cache protects the events.
-        let journal = try UsageJournal(directory: directory, options: .init(flushInterval: .seconds(3600), flushEvery: Int.max))
+        let journal = try UsageJournal(
+            directory: directory, options: .init(flushInterval: .seconds(3600), flushEvery: Int.max))
         var i = 0
         while true {
             try journal.append(makeEvent(i))

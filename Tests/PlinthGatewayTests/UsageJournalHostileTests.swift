@@ -19,7 +19,7 @@ final class UsageJournalHostileTests: XCTestCase {
         let pristine = try Data(contentsOf: URL(fileURLWithPath: file))
         var state: UInt64 = 99
         func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return state >> 17
         }
         for _ in 0..<200 {

@@ -32,7 +32,8 @@ final class UsageJournalTests: XCTestCase {
     }
 
     func testFlushMakesEverythingDurableAndDurablePositionAdvances() throws {
-        let journal = try UsageJournal(directory: directory, options: .init(flushInterval: .seconds(3600), flushEvery: 1_000_000))
+        let journal = try UsageJournal(
+            directory: directory, options: .init(flushInterval: .seconds(3600), flushEvery: 1_000_000))
         defer { journal.close() }
         let start = journal.durablePosition
         var last = start
@@ -45,10 +46,15 @@ final class UsageJournalTests: XCTestCase {
     func testGroupCommitHappensWithoutExplicitFlush() throws {
         let journal = try UsageJournal(directory: directory, options: .init(flushInterval: .milliseconds(2)))
         defer { journal.close() }
-        let last = try journal.append(makeEvent(1))
-        let deadline = Date().addingTimeInterval(30)
-        while journal.durablePosition < last && Date() < deadline { usleep(1000) }
-        XCTAssertEqual(journal.durablePosition, last)
+        // Several rounds, each after the flusher has gone idle: a lone event must be fsynced
+        // within the interval without waiting for a full group.
+        for round in 0..<5 {
+            usleep(20_000)
+            let last = try journal.append(makeEvent(round))
+            let deadline = Date().addingTimeInterval(30)
+            while journal.durablePosition < last && Date() < deadline { usleep(500) }
+            XCTAssertEqual(journal.durablePosition, last, "round \(round)")
+        }
     }
 
     func testTornTailIsCutOnRecoveryAndNewEventsGoToANewSegment() throws {
@@ -69,7 +75,8 @@ final class UsageJournalTests: XCTestCase {
         try reopened.append(makeEvent(1000))
         reopened.close()
         XCTAssertEqual(segmentFiles(directory).count, 2, "recovery never appends to an old segment")
-        XCTAssertEqual(try UsageJournalReader(directory: directory).events(), Array(events.dropLast()) + [makeEvent(1000)])
+        XCTAssertEqual(
+            try UsageJournalReader(directory: directory).events(), Array(events.dropLast()) + [makeEvent(1000)])
     }
 
     func testGarbageAfterLastRecordIsCut() throws {
@@ -105,6 +112,21 @@ final class UsageJournalTests: XCTestCase {
         XCTAssertEqual(try UsageJournalReader(directory: directory).events(), [makeEvent(1), makeEvent(2)])
     }
 
+    func testOnlyOneWriterMayOpenAJournal() throws {
+        let first = try UsageJournal(directory: directory)
+        XCTAssertThrowsError(try UsageJournal(directory: directory)) { error in
+            guard case .io(let op, _, let code)? = error as? JournalError else { return XCTFail("\(error)") }
+            XCTAssertEqual(op, "flock")
+            XCTAssertEqual(code, EWOULDBLOCK)
+        }
+        try first.append(makeEvent(1))
+        first.close()
+        let second = try UsageJournal(directory: directory)
+        try second.append(makeEvent(2))
+        second.close()
+        XCTAssertEqual(try UsageJournalReader(directory: directory).events(), [makeEvent(1), makeEvent(2)])
+    }
+
     func testConcurrentAppendsAllLandOnce() throws {
         let journal = try UsageJournal(directory: directory, options: .init(flushEvery: 16))
         DispatchQueue.concurrentPerform(iterations: 4) { worker in
@@ -123,7 +145,8 @@ final class UsageJournalTests: XCTestCase {
         for e in events { try journal.append(e) }
         try journal.flush()
         journal.close()
-        XCTAssertGreaterThan(segmentFiles(directory).count, 1, "rotation is soft: the flusher rotates soon after the limit")
+        XCTAssertGreaterThan(
+            segmentFiles(directory).count, 1, "rotation is soft: the flusher rotates soon after the limit")
         XCTAssertEqual(try UsageJournalReader(directory: directory).events(), events)
     }
 }

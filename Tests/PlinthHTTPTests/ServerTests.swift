@@ -123,7 +123,8 @@ final class ServerTests: XCTestCase {
         let s = try TestHTTPServer(router: router)
         defer { s.stop() }
         let c = try RawHTTPClient(port: s.port)
-        try c.send("PUT /ignore HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "z", count: 1000))
+        try c.send(
+            "PUT /ignore HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "z", count: 1000))
         let r = try c.readResponse()
         XCTAssertEqual(r.text, "ignored")
         XCTAssertEqual(r.header("Connection"), "close")

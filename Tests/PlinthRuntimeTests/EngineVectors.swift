@@ -12,12 +12,16 @@ struct EngineVector {
 
         var floats: [Float] {
             bytes.withUnsafeBytes { raw in
-                (0..<bytes.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+                (0..<bytes.count / 4).map {
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+                }
             }
         }
         var int64s: [Int64] {
             bytes.withUnsafeBytes { raw in
-                (0..<bytes.count / 8).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
+                (0..<bytes.count / 8).map {
+                    Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))
+                }
             }
         }
     }
@@ -35,13 +39,16 @@ struct EngineVector {
                 as? [String: Any])
         let cases = try XCTUnwrap(manifest.values.first { $0 is [[String: Any]] } as? [[String: Any]])
         let entry = try XCTUnwrap(cases.first { $0["name"] as? String == name }, "no vector \(name)")
-        let blob = try [UInt8](Data(contentsOf: directory.appendingPathComponent(try XCTUnwrap(entry["blob"] as? String))))
+        let blob = try [UInt8](
+            Data(contentsOf: directory.appendingPathComponent(try XCTUnwrap(entry["blob"] as? String))))
         func tensors(_ key: String) throws -> [Tensor] {
             try XCTUnwrap(entry[key] as? [[String: Any]]).map { t in
-                let offset = try XCTUnwrap(t["offset"] as? Int), count = try XCTUnwrap(t["bytes"] as? Int)
-                return Tensor(name: try XCTUnwrap(t["name"] as? String), datatype: try XCTUnwrap(t["datatype"] as? String),
-                              shape: try XCTUnwrap(t["shape"] as? [Int]), bytes: Array(blob[offset..<offset + count]),
-                              labels: t["labels"] as? [String])
+                let offset = try XCTUnwrap(t["offset"] as? Int)
+                let count = try XCTUnwrap(t["bytes"] as? Int)
+                return Tensor(
+                    name: try XCTUnwrap(t["name"] as? String), datatype: try XCTUnwrap(t["datatype"] as? String),
+                    shape: try XCTUnwrap(t["shape"] as? [Int]), bytes: Array(blob[offset..<offset + count]),
+                    labels: t["labels"] as? [String])
             }
         }
         return EngineVector(

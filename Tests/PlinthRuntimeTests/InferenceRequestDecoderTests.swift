@@ -9,7 +9,8 @@ final class InferenceRequestDecoderTests: XCTestCase {
     }
 
     func testDecodesFlatRequestWithIdParametersAndOutputs() throws {
-        let request = try decode("""
+        let request = try decode(
+            """
             {"id": "r1", "parameters": {"binary_data_output": true, "n": 3, "x": 1.5, "s": "a"},
              "inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP32", "data": [1, 2.5, -3e2, 0.1]}],
              "outputs": [{"name": "y", "parameters": {"binary_data": false}}, {"name": "z"}]}
@@ -19,20 +20,27 @@ final class InferenceRequestDecoderTests: XCTestCase {
         XCTAssertEqual(request.parameters["x"], .double(1.5))
         XCTAssertEqual(request.parameters["s"], .string("a"))
         XCTAssertTrue(request.binaryDataOutput)
-        XCTAssertEqual(request.inputs, [WireTensor(name: "x", datatype: .fp32, shape: [2, 2],
-                                                   data: .float32([1, 2.5, -300, 0.1]))])
+        XCTAssertEqual(
+            request.inputs,
+            [
+                WireTensor(
+                    name: "x", datatype: .fp32, shape: [2, 2],
+                    data: .float32([1, 2.5, -300, 0.1]))
+            ])
         XCTAssertEqual(request.outputs, [RequestedOutput(name: "y", binaryData: false), RequestedOutput(name: "z")])
     }
 
     func testNestedDataIsFlattenedRowMajor() throws {
-        let request = try decode("""
+        let request = try decode(
+            """
             {"inputs":[{"name":"a","shape":[2,3],"datatype":"INT64","data":[[1,2,3],[4,5,-6]]}]}
             """)
         XCTAssertEqual(request.inputs[0].data, .int64([1, 2, 3, 4, 5, -6]))
     }
 
     func testDataBeforeDatatypeIsParsedOnceTheTypeIsKnown() throws {
-        let request = try decode("""
+        let request = try decode(
+            """
             {"inputs":[{"data":[0.5, 1],"name":"a","shape":[2],"datatype":"FP64"}]}
             """)
         XCTAssertEqual(request.inputs[0].data, .float64([0.5, 1]))
@@ -55,7 +63,8 @@ final class InferenceRequestDecoderTests: XCTestCase {
             ("BYTES", "[\"h\\u00e9\",\"\\ud83d\\ude00\"]", .bytes([Array("hé".utf8), Array("😀".utf8)])),
         ]
         for (datatype, data, expected) in table {
-            let request = try decode("{\"inputs\":[{\"name\":\"a\",\"shape\":[2],\"datatype\":\"\(datatype)\",\"data\":\(data)}]}")
+            let request = try decode(
+                "{\"inputs\":[{\"name\":\"a\",\"shape\":[2],\"datatype\":\"\(datatype)\",\"data\":\(data)}]}")
             if datatype == "FP32" {
                 guard case .float32(let values) = request.inputs[0].data else { return XCTFail("FP32 case") }
                 XCTAssertTrue(values[0].isNaN)
@@ -69,10 +78,12 @@ final class InferenceRequestDecoderTests: XCTestCase {
     /// Decimal texts of every shape: the fast path must agree with Float(String) bit for bit.
     func testFloatsAreBitIdenticalToFloatString() throws {
         var generator = SystemRandomNumberGenerator()
-        var texts: [String] = ["0.1", "1e-7", "3.4028235e38", "1.17549435e-38", "1e-45", "7e-46", "123456789012345678901234",
-                               "0.000000000000000000000000000000000000000000001401298464324817",
-                               "16777217", "16777219", "33554435", "0.30000001192092896", "2.5e-8", "-0", "1E+2",
-                               "9007199254740993", "1.00000005960464477539062500001", "1.000000059604644775390625"]
+        var texts: [String] = [
+            "0.1", "1e-7", "3.4028235e38", "1.17549435e-38", "1e-45", "7e-46", "123456789012345678901234",
+            "0.000000000000000000000000000000000000000000001401298464324817",
+            "16777217", "16777219", "33554435", "0.30000001192092896", "2.5e-8", "-0", "1E+2",
+            "9007199254740993", "1.00000005960464477539062500001", "1.000000059604644775390625",
+        ]
         for _ in 0..<8000 {
             let bits = UInt32.random(in: 0...UInt32.max, using: &generator)
             let f = Float(bitPattern: bits)
@@ -85,7 +96,9 @@ final class InferenceRequestDecoderTests: XCTestCase {
         for _ in 0..<5000 {
             let digits = Int.random(in: 1...22, using: &generator)
             var text = String(UInt64.random(in: 1...UInt64.max, using: &generator)).prefix(digits)
-            if Bool.random(using: &generator) { text.insert(".", at: text.index(text.startIndex, offsetBy: text.count / 2)) }
+            if Bool.random(using: &generator) {
+                text.insert(".", at: text.index(text.startIndex, offsetBy: text.count / 2))
+            }
             texts.append(String(text) + "e\(Int.random(in: -50...40, using: &generator))")
         }
         // Midpoints between adjacent floats: the double-rounding trap.
@@ -116,8 +129,10 @@ final class InferenceRequestDecoderTests: XCTestCase {
     }
 
     func testDoublesAreBitIdenticalToDoubleString() throws {
-        var texts = ["0.1", "1e-300", "2.2250738585072014e-308", "1.7976931348623157e308", "9007199254740993",
-                     "0.30000000000000004", "123456789.123456789"]
+        var texts = [
+            "0.1", "1e-300", "2.2250738585072014e-308", "1.7976931348623157e308", "9007199254740993",
+            "0.30000000000000004", "123456789.123456789",
+        ]
         for _ in 0..<5000 {
             let d = Double(bitPattern: UInt64.random(in: 0...UInt64.max))
             if d.isFinite { texts.append(d.description) }
@@ -149,11 +164,23 @@ final class InferenceRequestDecoderTests: XCTestCase {
             ("{\"inputs\":[{\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}", "has no 'name'"),
             ("{\"inputs\":[{\"name\":\"a\",\"datatype\":\"FP32\",\"data\":[1]}]}", "has no 'shape'"),
             ("{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"data\":[1]}]}", "has no 'datatype'"),
-            ("{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"datatype\":\"FP8\",\"data\":[1]}]}", "unknown datatype 'FP8'"),
+            (
+                "{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"datatype\":\"FP8\",\"data\":[1]}]}",
+                "unknown datatype 'FP8'"
+            ),
             ("{\"inputs\":[{\"name\":\"a\",\"shape\":[-1],\"datatype\":\"FP32\",\"data\":[1]}]}", "out of range"),
-            ("{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"datatype\":\"INT8\",\"data\":[128]}]}", "out of range for INT8"),
-            ("{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"datatype\":\"INT32\",\"data\":[1.5]}]}", "expected an integer"),
-            ("{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"datatype\":\"BOOL\",\"data\":[1]}]}", "expected true or false"),
+            (
+                "{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"datatype\":\"INT8\",\"data\":[128]}]}",
+                "out of range for INT8"
+            ),
+            (
+                "{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"datatype\":\"INT32\",\"data\":[1.5]}]}",
+                "expected an integer"
+            ),
+            (
+                "{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"datatype\":\"BOOL\",\"data\":[1]}]}",
+                "expected true or false"
+            ),
             ("{\"inputs\":[]}", "'inputs' is empty"),
             ("{\"id\":\"x\"}", "missing 'inputs'"),
             ("{\"id\":1,\"inputs\":[]}", "'id' must be a string"),
@@ -161,11 +188,20 @@ final class InferenceRequestDecoderTests: XCTestCase {
             ("{\"inputs\":[{\(input),\"data\":[1,2]},{\(input),\"data\":[1,2]}]}", "appears twice"),
             ("{\"parameters\":{\"a\":[1]},\"inputs\":[]}", "must be a string, number or boolean"),
             ("{\"inputs\":[{\"name\":\"a\\x\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}", "invalid escape"),
-            ("{\"inputs\":[{\"name\":\"\\ud800\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}", "unpaired surrogate"),
+            (
+                "{\"inputs\":[{\"name\":\"\\ud800\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}",
+                "unpaired surrogate"
+            ),
             ("{\"inputs\":[{\"name\":\"a\n\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}", "control character"),
-            ("{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}],\"x\":nul}", "invalid literal"),
-            ("{\"inputs\":[{\(input),\"data\":" + String(repeating: "[", count: 100) + "1" + String(repeating: "]", count: 100) + "}]}",
-             "nesting deeper than 64"),
+            (
+                "{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}],\"x\":nul}",
+                "invalid literal"
+            ),
+            (
+                "{\"inputs\":[{\(input),\"data\":" + String(repeating: "[", count: 100) + "1"
+                    + String(repeating: "]", count: 100) + "}]}",
+                "nesting deeper than 64"
+            ),
         ]
         for (body, expected) in table {
             do {
@@ -199,13 +235,16 @@ final class InferenceRequestDecoderTests: XCTestCase {
         binary += [3, 0, 0, 0] + Array("abc".utf8) + [0, 0, 0, 0]
         for v: Int16 in [-1, 2, 300] { withUnsafeBytes(of: v.littleEndian) { binary += $0 } }
         let request = try decode(header, jsonLength: header.utf8.count, binary: binary)
-        XCTAssertEqual(request.inputs.map(\.data), [
-            .float32([1.5, -2]), .int64([7]), .bytes([Array("abc".utf8), []]), .int64([-1, 2, 300]),
-        ])
+        XCTAssertEqual(
+            request.inputs.map(\.data),
+            [
+                .float32([1.5, -2]), .int64([7]), .bytes([Array("abc".utf8), []]), .int64([-1, 2, 300]),
+            ])
     }
 
     func testBinarySizeMismatchesAreRejected() {
-        let header = "{\"inputs\":[{\"name\":\"a\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":8}}]}"
+        let header =
+            "{\"inputs\":[{\"name\":\"a\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":8}}]}"
         let length = header.utf8.count
         let table: [([UInt8], Int?, String)] = [
             ([0, 0, 0, 0], length, "only 4 remain"),
@@ -218,7 +257,8 @@ final class InferenceRequestDecoderTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains(expected), "\(error) lacks '\(expected)'")
             }
         }
-        let wrongSize = "{\"inputs\":[{\"name\":\"a\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":4}}]}"
+        let wrongSize =
+            "{\"inputs\":[{\"name\":\"a\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":4}}]}"
         XCTAssertThrowsError(try decode(wrongSize, jsonLength: wrongSize.utf8.count, binary: [0, 0, 0, 0])) { error in
             XCTAssertTrue("\(error)".contains("need 8 bytes, got 4"), "\(error)")
         }

@@ -40,13 +40,16 @@ final class InferenceRequestFuzzTests: XCTestCase {
     }
 
     func testHugeDeclaredShapesDoNotAllocate() {
-        let body = "{\"inputs\":[{\"name\":\"x\",\"shape\":[2147483647,2147483647],\"datatype\":\"FP32\",\"data\":[1]}]}"
+        let body =
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[2147483647,2147483647],\"datatype\":\"FP32\",\"data\":[1]}]}"
         XCTAssertThrowsError(try InferenceRequestDecoder.decode(Array(body.utf8)))
         let fits = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1073741824],\"datatype\":\"FP32\",\"data\":[1]}]}"
         XCTAssertThrowsError(try InferenceRequestDecoder.decode(Array(fits.utf8))) { error in
             XCTAssertTrue("\(error)".contains("needs 1073741824 elements, data has 1"))
         }
-        let binary = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1073741824],\"datatype\":\"BYTES\",\"parameters\":{\"binary_data_size\":4}}]}"
-        XCTAssertThrowsError(try InferenceRequestDecoder.decode(Array(binary.utf8) + [0, 0, 0, 0], jsonLength: binary.utf8.count))
+        let binary =
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[1073741824],\"datatype\":\"BYTES\",\"parameters\":{\"binary_data_size\":4}}]}"
+        XCTAssertThrowsError(
+            try InferenceRequestDecoder.decode(Array(binary.utf8) + [0, 0, 0, 0], jsonLength: binary.utf8.count))
     }
 }

@@ -9,10 +9,13 @@ final class InferenceResponseEncoderTests: XCTestCase {
             modelName: "m\"1", modelVersion: "1", id: "req",
             parameters: [("plinth_queue_us", .int(12)), ("ratio", .double(0.5)), ("ok", .bool(true))],
             outputs: [
-                ResponseOutput(tensor: WireTensor(name: "probabilities", datatype: .fp32, shape: [1, 2],
-                                                  data: .float32([0.25, 0.75])), labels: ["cat", "dog"]),
+                ResponseOutput(
+                    tensor: WireTensor(
+                        name: "probabilities", datatype: .fp32, shape: [1, 2],
+                        data: .float32([0.25, 0.75])), labels: ["cat", "dog"]),
                 ResponseOutput(tensor: WireTensor(name: "label", datatype: .int64, shape: [1], data: .int64([-7]))),
-                ResponseOutput(tensor: WireTensor(name: "s", datatype: .bytes, shape: [1], data: .bytes([Array("a\n".utf8)]))),
+                ResponseOutput(
+                    tensor: WireTensor(name: "s", datatype: .bytes, shape: [1], data: .bytes([Array("a\n".utf8)]))),
             ])
         let encoded = InferenceResponseEncoder.encode(response)
         XCTAssertNil(encoded.jsonLength)
@@ -33,15 +36,20 @@ final class InferenceResponseEncoderTests: XCTestCase {
     }
 
     func testEncodedFloatsReadBackBitIdentical() throws {
-        var values: [Float] = [0, -0.0, 1, -1, 0.1, Float(bitPattern: 1), 3.4028235e38, 16_777_216, 1e7, 123.456, -2.5e-12]
+        var values: [Float] = [
+            0, -0.0, 1, -1, 0.1, Float(bitPattern: 1), 3.4028235e38, 16_777_216, 1e7, 123.456, -2.5e-12,
+        ]
         var generator = SystemRandomNumberGenerator()
         while values.count < 5000 {
             let f = Float(bitPattern: UInt32.random(in: 0...UInt32.max, using: &generator))
             if f.isFinite { values.append(f) }
         }
-        let response = InferenceResponse(modelName: "m", outputs: [
-            ResponseOutput(tensor: WireTensor(name: "y", datatype: .fp32, shape: [values.count], data: .float32(values)))
-        ])
+        let response = InferenceResponse(
+            modelName: "m",
+            outputs: [
+                ResponseOutput(
+                    tensor: WireTensor(name: "y", datatype: .fp32, shape: [values.count], data: .float32(values)))
+            ])
         let body = InferenceResponseEncoder.encode(response).body
         // Read back with the request decoder (itself checked against Float(String)) and by text.
         let text = String(decoding: body, as: UTF8.self)
@@ -60,11 +68,15 @@ final class InferenceResponseEncoderTests: XCTestCase {
     }
 
     func testBinaryOutputsFollowTheJSONWithItsLength() throws {
-        let response = InferenceResponse(modelName: "m", outputs: [
-            ResponseOutput(tensor: WireTensor(name: "a", datatype: .fp32, shape: [2], data: .float32([1, 2])), binary: true),
-            ResponseOutput(tensor: WireTensor(name: "b", datatype: .int64, shape: [1], data: .int64([5]))),
-            ResponseOutput(tensor: WireTensor(name: "c", datatype: .int32, shape: [1], data: .int64([-2])), binary: true),
-        ])
+        let response = InferenceResponse(
+            modelName: "m",
+            outputs: [
+                ResponseOutput(
+                    tensor: WireTensor(name: "a", datatype: .fp32, shape: [2], data: .float32([1, 2])), binary: true),
+                ResponseOutput(tensor: WireTensor(name: "b", datatype: .int64, shape: [1], data: .int64([5]))),
+                ResponseOutput(
+                    tensor: WireTensor(name: "c", datatype: .int32, shape: [1], data: .int64([-2])), binary: true),
+            ])
         let encoded = InferenceResponseEncoder.encode(response)
         let length = try XCTUnwrap(encoded.jsonLength)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(encoded.body[0..<length])) as? [String: Any])

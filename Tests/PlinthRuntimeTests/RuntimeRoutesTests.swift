@@ -11,7 +11,8 @@ final class RuntimeRoutesTests: XCTestCase {
     func makeRouter(model: RowStatsModel = RowStatsModel(), maxBatch: Int = 8, maxDelayMicros: Int = 0)
         -> (Router, BatchingExecutor)
     {
-        let executor = BatchingExecutor(model: model, maxBatch: maxBatch, maxDelayMicros: maxDelayMicros, concurrency: 1)
+        let executor = BatchingExecutor(
+            model: model, maxBatch: maxBatch, maxDelayMicros: maxDelayMicros, concurrency: 1)
         let service = InferenceService(name: "stats", version: "1", model: model, executor: executor)
         let router = Router()
         RuntimeRoutes.install(on: router, service: service, isReady: { true })
@@ -30,7 +31,9 @@ final class RuntimeRoutesTests: XCTestCase {
     func testHealthMetadataAndReadiness() throws {
         let (router, executor) = makeRouter()
         defer { executor.shutdown() }
-        for path in ["/v2/health/live", "/v2/health/ready", "/v2/models/stats/ready", "/v2/models/stats/versions/1/ready"] {
+        for path in [
+            "/v2/health/live", "/v2/health/ready", "/v2/models/stats/ready", "/v2/models/stats/versions/1/ready",
+        ] {
             XCTAssertEqual(router.handle(HTTPRequest(method: .GET, path: path)).status, 200, path)
         }
         for path in ["/v2/models/stats", "/v2/models/stats/versions/1"] {
@@ -85,8 +88,9 @@ final class RuntimeRoutesTests: XCTestCase {
             """
         var body = Array(header.utf8)
         for f: Float in [3, 4, 5] { withUnsafeBytes(of: f.bitPattern.littleEndian) { body += $0 } }
-        let response = Self.post(router, "/v2/models/stats/infer", body,
-                            headers: ["Inference-Header-Content-Length": String(header.utf8.count)])
+        let response = Self.post(
+            router, "/v2/models/stats/infer", body,
+            headers: ["Inference-Header-Content-Length": String(header.utf8.count)])
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(response.headers["Content-Type"], "application/octet-stream")
         let length = try XCTUnwrap(response.headers["Inference-Header-Content-Length"].flatMap { Int($0) })
@@ -96,7 +100,9 @@ final class RuntimeRoutesTests: XCTestCase {
         XCTAssertEqual((outputs[0]["parameters"] as? [String: Any])?["binary_data_size"] as? Int, 8)
         XCTAssertEqual(outputs[1]["data"] as? [Int], [2])
         let floats = bytes[length...].withUnsafeBytes { raw in
-            (0..<2).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            (0..<2).map {
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+            }
         }
         XCTAssertEqual(floats, [12, 6])
     }
@@ -105,16 +111,26 @@ final class RuntimeRoutesTests: XCTestCase {
         let (router, executor) = makeRouter()
         defer { executor.shutdown() }
         let table: [(String, String)] = [
-            ("{\"inputs\":[{\"name\":\"z\",\"shape\":[1,3],\"datatype\":\"FP32\",\"data\":[1,2,3]}]}",
-             "unknown input 'z'; the model's inputs are 'x' (FP32 [-1, 3])"),
-            ("{\"inputs\":[{\"name\":\"x\",\"shape\":[1,3],\"datatype\":\"FP64\",\"data\":[1,2,3]}]}",
-             "input 'x' has datatype FP64; the model expects FP32"),
-            ("{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]}]}",
-             "input 'x' has shape [1, 2]; the model expects [-1, 3]"),
-            ("{\"inputs\":[{\"name\":\"x\",\"shape\":[3],\"datatype\":\"FP32\",\"data\":[1,2,3]}]}",
-             "input 'x' has shape [3]; the model expects [-1, 3]"),
-            ("{\"inputs\":[{\"name\":\"x\",\"shape\":[1,3],\"datatype\":\"FP32\",\"data\":[1,2,3]}],\"outputs\":[{\"name\":\"q\"}]}",
-             "unknown output 'q'; the model's outputs are 'y', 'label'"),
+            (
+                "{\"inputs\":[{\"name\":\"z\",\"shape\":[1,3],\"datatype\":\"FP32\",\"data\":[1,2,3]}]}",
+                "unknown input 'z'; the model's inputs are 'x' (FP32 [-1, 3])"
+            ),
+            (
+                "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,3],\"datatype\":\"FP64\",\"data\":[1,2,3]}]}",
+                "input 'x' has datatype FP64; the model expects FP32"
+            ),
+            (
+                "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]}]}",
+                "input 'x' has shape [1, 2]; the model expects [-1, 3]"
+            ),
+            (
+                "{\"inputs\":[{\"name\":\"x\",\"shape\":[3],\"datatype\":\"FP32\",\"data\":[1,2,3]}]}",
+                "input 'x' has shape [3]; the model expects [-1, 3]"
+            ),
+            (
+                "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,3],\"datatype\":\"FP32\",\"data\":[1,2,3]}],\"outputs\":[{\"name\":\"q\"}]}",
+                "unknown output 'q'; the model's outputs are 'y', 'label'"
+            ),
             ("{\"inputs\":[{\"name\":\"x\",\"shape\":[1,3],\"datatype\":\"FP32\",\"data\":[1,2,3]}", "malformed JSON"),
         ]
         for (body, expected) in table {
@@ -123,8 +139,9 @@ final class RuntimeRoutesTests: XCTestCase {
             let message = try Self.json(response)["error"] as? String ?? ""
             XCTAssertTrue(message.contains(expected), "\(message) lacks \(expected)")
         }
-        let badLength = Self.post(router, "/v2/models/stats/infer", Array("{}".utf8),
-                             headers: ["Inference-Header-Content-Length": "abc"])
+        let badLength = Self.post(
+            router, "/v2/models/stats/infer", Array("{}".utf8),
+            headers: ["Inference-Header-Content-Length": "abc"])
         XCTAssertEqual(badLength.status, 400)
     }
 

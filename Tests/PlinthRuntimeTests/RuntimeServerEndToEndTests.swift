@@ -21,8 +21,9 @@ final class RuntimeServerEndToEndTests: XCTestCase {
 
     func start(_ vector: EngineVector, name: String, maxBatch: Int = 16, maxDelayMicros: Int = 100_000) throws {
         socketPath = "/tmp/plinth-rt-\(UUID().uuidString.prefix(8)).sock"
-        let configuration = RuntimeConfiguration(modelPath: vector.modelPath, name: name, listen: .unix(path: socketPath),
-                                                 maxBatch: maxBatch, maxDelayMicros: maxDelayMicros, threads: 1)
+        let configuration = RuntimeConfiguration(
+            modelPath: vector.modelPath, name: name, listen: .unix(path: socketPath),
+            maxBatch: maxBatch, maxDelayMicros: maxDelayMicros, threads: 1)
         let server = try RuntimeServer(configuration: configuration)
         _ = try server.start()
         self.server = server
@@ -31,16 +32,19 @@ final class RuntimeServerEndToEndTests: XCTestCase {
     func send(_ method: HTTPMethod, _ path: String, _ body: [UInt8] = [], headers: HTTPHeaders = [:]) throws
         -> HTTPClientResponse
     {
-        try client.send(HTTPClientRequest(method: method, path: path, headers: headers, body: body),
-                        to: .unix(path: socketPath))
+        try client.send(
+            HTTPClientRequest(method: method, path: path, headers: headers, body: body),
+            to: .unix(path: socketPath))
     }
 
     static func jsonObject(_ bytes: [UInt8]) throws -> [String: Any] {
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
     }
 
-    static func assertClose(_ got: [Double], _ want: [Float], _ label: String, file: StaticString = #filePath,
-                            line: UInt = #line) {
+    static func assertClose(
+        _ got: [Double], _ want: [Float], _ label: String, file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         XCTAssertEqual(got.count, want.count, label, file: file, line: line)
         for (g, w) in zip(got, want) where abs(g - Double(w)) > 1e-4 + 1e-4 * abs(Double(w)) {
             XCTFail("\(label): got \(g) want \(w)", file: file, line: line)
@@ -55,15 +59,21 @@ final class RuntimeServerEndToEndTests: XCTestCase {
         let metadata = try Self.jsonObject(try send(.GET, "/v2/models/mlp").body)
         XCTAssertEqual((metadata["inputs"] as? [[String: Any]])?.first?["shape"] as? [Int], [-1, 784])
 
-        let input = vector.inputs[0].floats, expected = vector.outputs[0].floats
-        let rows = vector.inputs[0].shape[0], width = 784, classes = 10
+        let input = vector.inputs[0].floats
+        let expected = vector.outputs[0].floats
+        let rows = vector.inputs[0].shape[0]
+        let width = 784
+        let classes = 10
         let results = Mutex<[Int: (status: Int, batch: Int, output: [Double])]>([:])
-        let client = self.client, socketPath = self.socketPath
+        let client = self.client
+        let socketPath = self.socketPath
         DispatchQueue.concurrentPerform(iterations: rows) { row in
             let values = input[row * width..<(row + 1) * width].map { "\($0)" }.joined(separator: ",")
-            let body = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,784],\"datatype\":\"FP32\",\"data\":[\(values)]}]}"
-            let response = try? client.send(HTTPClientRequest(method: .POST, path: "/v2/models/mlp/infer", body: Array(body.utf8)),
-                                             to: .unix(path: socketPath))
+            let body =
+                "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,784],\"datatype\":\"FP32\",\"data\":[\(values)]}]}"
+            let response = try? client.send(
+                HTTPClientRequest(method: .POST, path: "/v2/models/mlp/infer", body: Array(body.utf8)),
+                to: .unix(path: socketPath))
             let object = response.flatMap { try? Self.jsonObject($0.body) }
             let output = (object?["outputs"] as? [[String: Any]])?.first?["data"] as? [Double] ?? []
             results.withLock {
@@ -87,9 +97,12 @@ final class RuntimeServerEndToEndTests: XCTestCase {
             "parameters":{"binary_data_size":\(vector.inputs[0].bytes.count)}}],
             "outputs":[{"name":"output","parameters":{"binary_data":true}}]}
             """
-        let response = try send(.POST, "/v2/models/mlp/versions/1/infer", Array(header.utf8) + vector.inputs[0].bytes,
-                                 headers: ["Inference-Header-Content-Length": String(header.utf8.count),
-                                           "Content-Type": "application/octet-stream"])
+        let response = try send(
+            .POST, "/v2/models/mlp/versions/1/infer", Array(header.utf8) + vector.inputs[0].bytes,
+            headers: [
+                "Inference-Header-Content-Length": String(header.utf8.count),
+                "Content-Type": "application/octet-stream",
+            ])
         XCTAssertEqual(response.status, 200)
         let length = try XCTUnwrap(response.headers["Inference-Header-Content-Length"].flatMap { Int($0) })
         let json = try Self.jsonObject(Array(response.body[0..<length]))
@@ -111,19 +124,23 @@ final class RuntimeServerEndToEndTests: XCTestCase {
         let labels = try XCTUnwrap(vector.outputs.first { $0.name == "output_label" }).int64s
         let probabilities = try XCTUnwrap(vector.outputs.first { $0.name == "output_probability" }).floats
         let results = Mutex<[Int: (label: [Int], datatype: String, probability: [Double])]>([:])
-        let client = self.client, socketPath = self.socketPath
+        let client = self.client
+        let socketPath = self.socketPath
         DispatchQueue.concurrentPerform(iterations: rows) { row in
             let values = input[row * 30..<(row + 1) * 30].map { "\($0)" }.joined(separator: ",")
             let body = "{\"inputs\":[{\"name\":\"X\",\"shape\":[1,30],\"datatype\":\"FP32\",\"data\":[\(values)]}]}"
-            let response = try? client.send(HTTPClientRequest(method: .POST, path: "/v2/models/logreg/infer", body: Array(body.utf8)),
-                                             to: .unix(path: socketPath))
+            let response = try? client.send(
+                HTTPClientRequest(method: .POST, path: "/v2/models/logreg/infer", body: Array(body.utf8)),
+                to: .unix(path: socketPath))
             guard let response, response.status == 200, let object = try? Self.jsonObject(response.body),
-                  let outputs = object["outputs"] as? [[String: Any]],
-                  let label = outputs.first(where: { $0["name"] as? String == "output_label" }),
-                  let probability = outputs.first(where: { $0["name"] as? String == "output_probability" })
+                let outputs = object["outputs"] as? [[String: Any]],
+                let label = outputs.first(where: { $0["name"] as? String == "output_label" }),
+                let probability = outputs.first(where: { $0["name"] as? String == "output_probability" })
             else { return }
-            let parsed = (label: label["data"] as? [Int] ?? [], datatype: label["datatype"] as? String ?? "",
-                          probability: probability["data"] as? [Double] ?? [])
+            let parsed = (
+                label: label["data"] as? [Int] ?? [], datatype: label["datatype"] as? String ?? "",
+                probability: probability["data"] as? [Double] ?? []
+            )
             results.withLock { $0[row] = parsed }
         }
         let all = results.withLock { $0 }

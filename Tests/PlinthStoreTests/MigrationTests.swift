@@ -18,7 +18,9 @@ final class MigrationTests: StoreTestCase {
         try store.migrate(Self.migrations)
         XCTAssertEqual(try store.schemaVersion(), 2)
         let recorded = try store.read { db in
-            try db.query("SELECT version, name FROM schema_migrations ORDER BY version").map { "\(try $0.int("version")):\(try $0.string("name"))" }
+            try db.query("SELECT version, name FROM schema_migrations ORDER BY version").map {
+                "\(try $0.int("version")):\(try $0.string("name"))"
+            }
         }
         XCTAssertEqual(recorded, ["1:users", "2:add email"])
         try store.write { try $0.execute("INSERT INTO users (name, email) VALUES ('a', 'a@x')") }
@@ -40,14 +42,15 @@ final class MigrationTests: StoreTestCase {
 
     func testFailingMigrationRollsBackAndKeepsEarlierOnes() throws {
         let store = try openStore()
-        let broken = Self.migrations + [
-            Migration(
-                version: 3, name: "half broken",
-                sql: """
-                    CREATE TABLE audit (id INTEGER PRIMARY KEY);
-                    INSERT INTO no_such_table VALUES (1);
-                    """)
-        ]
+        let broken =
+            Self.migrations + [
+                Migration(
+                    version: 3, name: "half broken",
+                    sql: """
+                        CREATE TABLE audit (id INTEGER PRIMARY KEY);
+                        INSERT INTO no_such_table VALUES (1);
+                        """)
+            ]
         XCTAssertThrowsError(try store.migrate(broken)) { error in
             XCTAssertTrue((error as? StoreError)?.message.contains("no_such_table") ?? false, "\(error)")
         }
@@ -66,7 +69,9 @@ final class MigrationTests: StoreTestCase {
 
     func testDuplicateMigrationVersionsAreRefused() throws {
         let store = try openStore()
-        let dup = [Migration(version: 1, name: "a", sql: "SELECT 1"), Migration(version: 1, name: "b", sql: "SELECT 2")]
+        let dup = [
+            Migration(version: 1, name: "a", sql: "SELECT 1"), Migration(version: 1, name: "b", sql: "SELECT 2"),
+        ]
         XCTAssertThrowsError(try store.migrate(dup)) { error in
             guard case .invalidMigrations? = (error as? StoreError)?.kind else { return XCTFail("\(error)") }
         }

@@ -10,7 +10,8 @@ final class StoreBasicsTests: StoreTestCase {
             try db.execute(
                 "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)",
                 Int64.max, 2.5, "héllo\u{0}x", [UInt8]([0, 1, 255]), true, String?.none)
-            try db.execute("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", [1, 0.0, "", [UInt8](), false, "x"] as [any SQLBindable])
+            try db.execute(
+                "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", [1, 0.0, "", [UInt8](), false, "x"] as [any SQLBindable])
         }
         let rows = try store.read { try $0.query("SELECT * FROM t ORDER BY rowid") }
         XCTAssertEqual(rows.count, 2)
@@ -45,7 +46,8 @@ final class StoreBasicsTests: StoreTestCase {
         }
         let row = try XCTUnwrap(try store.read { try $0.queryOne("SELECT s FROM t") })
         XCTAssertThrowsError(try row.int("s")) { error in
-            XCTAssertEqual((error as? StoreError)?.kind, .typeMismatch(column: "s", expected: "integer", actual: "text"))
+            XCTAssertEqual(
+                (error as? StoreError)?.kind, .typeMismatch(column: "s", expected: "integer", actual: "text"))
         }
         XCTAssertThrowsError(try row.string("nope")) { error in
             XCTAssertEqual((error as? StoreError)?.kind, .noSuchColumn("nope"))
@@ -78,7 +80,8 @@ final class StoreBasicsTests: StoreTestCase {
         XCTAssertThrowsError(try store.write { try $0.execute("INSERT INTO tenant (name) VALUES (NULL)") }) { error in
             XCTAssertEqual((error as? StoreError)?.isNotNullViolation, true)
         }
-        XCTAssertThrowsError(try store.write { try $0.execute("INSERT INTO model (tenant_id, size) VALUES (1, -1)") }) { error in
+        XCTAssertThrowsError(try store.write { try $0.execute("INSERT INTO model (tenant_id, size) VALUES (1, -1)") }) {
+            error in
             XCTAssertEqual((error as? StoreError)?.isCheckViolation, true)
         }
         XCTAssertThrowsError(try store.write { try $0.execute("SELEC 1") }) { error in
@@ -154,7 +157,10 @@ final class StoreBasicsTests: StoreTestCase {
     func testDatabaseIsInWALModeWithForeignKeys() throws {
         let store = try openStore()
         let (mode, fk) = try store.read { db in
-            (try db.queryOne("PRAGMA journal_mode")?.string("journal_mode"), try db.queryOne("PRAGMA foreign_keys")?.int("foreign_keys"))
+            (
+                try db.queryOne("PRAGMA journal_mode")?.string("journal_mode"),
+                try db.queryOne("PRAGMA foreign_keys")?.int("foreign_keys")
+            )
         }
         XCTAssertEqual(mode, "wal")
         XCTAssertEqual(fk, 1)

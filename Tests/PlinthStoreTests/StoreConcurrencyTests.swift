@@ -84,7 +84,9 @@ final class StoreConcurrencyTests: StoreTestCase {
             stop.set()
             _ = stop.waitDone()
         }
-        try waitUntil { ((try? store.read { try $0.queryOne("SELECT COUNT(*) AS n FROM a")?.int("n") }) ?? nil ?? 0) > 100 }
+        try waitUntil {
+            ((try? store.read { try $0.queryOne("SELECT COUNT(*) AS n FROM a")?.int("n") }) ?? nil ?? 0) > 100
+        }
         for round in 0..<3 {
             let copy = path("backup-\(round).db")
             try store.backup(to: copy)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Engine benchmark: Plinth's engine vs onnxruntime (one thread each) on the same models.
 # usage: bench/engine/run.sh [ITERATIONS]   (default 2000; run from anywhere)
+#        SKIP_BUILD=1 PLINTH_BIN=/path/to/plinth bench/engine/run.sh
 # Needs a release build of plinth (built here) and, for the comparison, python3 with
 # onnxruntime + numpy (and scikit-learn + skl2onnx to build the tree-ensemble models).
 set -euo pipefail
@@ -9,8 +10,8 @@ iterations="${1:-2000}"
 vectors=Tests/PlinthEngineTests/Vectors
 models_dir=.build/bench-models
 
-swift build -c release --product plinth >/dev/null
-plinth="$(swift build -c release --show-bin-path)/plinth"
+if [ -z "${SKIP_BUILD:-}" ]; then swift build -c release --product plinth >/dev/null; fi
+plinth="${PLINTH_BIN:-$(swift build -c release --show-bin-path)/plinth}"
 
 models=("$vectors/mlp_784_256_128_10.onnx" "$vectors/logreg_30.onnx" "$vectors/lenet_cnn.onnx")
 if python3 -c "import sklearn, skl2onnx" 2>/dev/null; then

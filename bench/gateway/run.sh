@@ -30,6 +30,7 @@ VECTORS=Tests/PlinthEngineTests/Vectors
 MODELS=("mlp:$VECTORS/mlp_784_256_128_10.onnx" "logreg:$VECTORS/logreg_30.onnx")
 
 TMP=$(mktemp -d /tmp/plinth-bench-gateway.XXXXXX)
+chmod 711 "$TMP"  # replicas run as an unprivileged uid and must traverse to their folder
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -49,26 +50,34 @@ wait_for() {  # url [curl args...]: until it answers 2xx (60 s)
   return 1
 }
 to_ms() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n }'; }
-run_wrk() {  # url connections body-file api-key -> "rps p50ms p99ms errors"
-  local out threads=$THREADS
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { [[ -n "$1" ]] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+run_wrk() {  # url connections body-file api-key [pid] -> "rps p50ms p99ms errors cpu_us_per_request(pid)"
+  local out threads=$THREADS pid=${5:-} before after
   (( $2 < threads )) && threads=$2
+  before=$(cpu_ticks "$pid")
   out=$(BODY_FILE="$3" API_KEY="$4" wrk -t"$threads" -c"$2" -d"$DURATION" --latency -s bench/gateway/infer.lua "$1")
-  local rps p50 p99 errors
+  after=$(cpu_ticks "$pid")
+  local rps p50 p99 errors requests cpu
   rps=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
-  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${errors:-0}"
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  cpu=$(awk -v a="$before" -v b="$after" -v n="$requests" -v hz="$CLK_TCK" \
+    'BEGIN { if (n > 0 && b > a) printf "%.1f", (b - a) / hz * 1e6 / n; else print "-" }')
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${errors:-0} $cpu"
 }
 
 # 1. Runtimes alone, on TCP (wrk cannot speak to a Unix socket).
-declare -A DIRECT BODY
+declare -A DIRECT BODY RUNTIME_PID
 for entry in "${MODELS[@]}"; do
   name=${entry%%:*}; file=${entry#*:}
   port=$(free_port)
   "$PLINTH_BIN" runtime --model "$file" --name "$name" --listen "127.0.0.1:$port" --threads "$RUNTIME_THREADS" \
     >"$TMP/runtime-$name.log" 2>&1 &
   PIDS+=($!)
+  RUNTIME_PID[$name]=$!
   DIRECT[$name]="http://127.0.0.1:$port"
   wait_for "${DIRECT[$name]}/v2/models/$name" || { echo "runtime $name did not start" >&2; cat "$TMP/runtime-$name.log" >&2; exit 1; }
   curl -sf "${DIRECT[$name]}/v2/models/$name" | python3 bench/gateway/make_request.py >"$TMP/$name.json"
@@ -86,6 +95,7 @@ S="http://127.0.0.1:$SERVE_PORT"
 mkdir -p "$TMP/data"
 PLINTH_ADMIN_PASSWORD="$PW" "$PLINTH_BIN" serve --data "$TMP/data" --listen "127.0.0.1:$SERVE_PORT" >"$TMP/serve.log" 2>&1 &
 PIDS+=($!)
+SERVE_PID=$!
 wait_for "$S/healthz" || { echo "plinth serve did not start" >&2; cat "$TMP/serve.log" >&2; exit 1; }
 TOKEN=$(curl -sf -u "admin:$PW" -X POST "$S/v1/auth/token" | json_field '["token"]' 2>/dev/null || true)
 if [[ -z "$TOKEN" ]]; then
@@ -153,23 +163,26 @@ fi
 
 echo "# OIP v2 JSON infer, one example per request; wrk -t$THREADS -d$DURATION; $(nproc) cores;" \
   "load before: $(cut -d' ' -f1-3 /proc/loadavg); runtime compute threads: $RUNTIME_THREADS"
-printf '%-7s %-6s %-12s %10s %9s %9s %7s\n' model conns target req/s p50_ms p99_ms non2xx
+echo "# cpu_us/req: CPU time (user+system) per request of the runtime process (runtime rows) or of the"
+echo "# plinth serve process, i.e. gateway + control plane, without the replica (gateway rows)"
+printf '%-7s %-6s %-12s %10s %9s %9s %7s %11s\n' model conns target req/s p50_ms p99_ms non2xx cpu_us/req
+row() { printf '%-7s %-6s %-12s %10s %9s %9s %7s %11s\n' "$@"; }
 for entry in "${MODELS[@]}"; do
   name=${entry%%:*}
   for c in $CONNECTIONS; do
-    read -r r a b e <<<"$(run_wrk "${DIRECT[$name]}/v2/models/$name/infer" "$c" "${BODY[$name]}" "")"
-    printf '%-7s %-6s %-12s %10s %9s %9s %7s\n' "$name" "$c" runtime "$r" "$a" "$b" "$e"
+    read -r r a b e u <<<"$(run_wrk "${DIRECT[$name]}/v2/models/$name/infer" "$c" "${BODY[$name]}" "" "${RUNTIME_PID[$name]}")"
+    row "$name" "$c" runtime "$r" "$a" "$b" "$e" "$u"
     if [[ "$GATEWAY" == 1 ]]; then
-      read -r r2 a2 b2 e2 <<<"$(run_wrk "$S/v2/models/$name/infer" "$c" "${BODY[$name]}" "$KEY")"
-      printf '%-7s %-6s %-12s %10s %9s %9s %7s\n' "$name" "$c" gateway "$r2" "$a2" "$b2" "$e2"
+      read -r r2 a2 b2 e2 u2 <<<"$(run_wrk "$S/v2/models/$name/infer" "$c" "${BODY[$name]}" "$KEY" "$SERVE_PID")"
+      row "$name" "$c" gateway "$r2" "$a2" "$b2" "$e2" "$u2"
       awk -v n="$name" -v c="$c" -v r="$r" -v r2="$r2" -v a="$a" -v a2="$a2" \
         'BEGIN { printf "%-7s %-6s gateway/runtime throughput %.2f, p50 overhead %+.3f ms\n", n, c, r2/r, a2-a }'
     fi
     if [[ "$WITH_REFERENCES" == 1 ]]; then
-      read -r r3 a3 b3 e3 <<<"$(run_wrk "${FASTAPI[$name]}/v2/models/$name/infer" "$c" "${BODY[$name]}" "")"
-      printf '%-7s %-6s %-12s %10s %9s %9s %7s\n' "$name" "$c" fastapi-ort "$r3" "$a3" "$b3" "$e3"
-      read -r r4 a4 b4 e4 <<<"$(run_wrk "$MLSERVER/v2/models/$name/infer" "$c" "${BODY[$name]}" "")"
-      printf '%-7s %-6s %-12s %10s %9s %9s %7s\n' "$name" "$c" mlserver "$r4" "$a4" "$b4" "$e4"
+      read -r r3 a3 b3 e3 u3 <<<"$(run_wrk "${FASTAPI[$name]}/v2/models/$name/infer" "$c" "${BODY[$name]}" "")"
+      row "$name" "$c" fastapi-ort "$r3" "$a3" "$b3" "$e3" "-"
+      read -r r4 a4 b4 e4 u4 <<<"$(run_wrk "$MLSERVER/v2/models/$name/infer" "$c" "${BODY[$name]}" "")"
+      row "$name" "$c" mlserver "$r4" "$a4" "$b4" "$e4" "-"
     fi
   done
 done

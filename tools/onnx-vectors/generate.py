@@ -455,6 +455,28 @@ def network_cases():
     CASES.append(case)
 
 
+def extra_cases():
+    """Added later; own RNG so earlier cases (and the stable models) keep their bytes."""
+    rng = np.random.default_rng(99)
+    nf = 4
+    x = np.round(rng.standard_normal((12, nf)), 1).astype(np.float32)
+    x[rng.random((12, nf)) < 0.1] = np.nan
+    # Two classes with weights on both: onnxruntime's "binary as multiclass" path.
+    for post, base in [("NONE", []), ("SOFTMAX", [0.2, -0.1]), ("LOGISTIC", [0.3])]:
+        attrs, targets = forest(3, nf, 3, 2, rng)
+        node = helper.make_node("TreeEnsembleClassifier", ["x"], ["label", "scores"], domain="ai.onnx.ml", post_transform=post,
+                                class_treeids=[t[0] for t in targets], class_nodeids=[t[1] for t in targets], base_values=base or [0.0],
+                                class_ids=[t[2] for t in targets], class_weights=[t[3] for t in targets], classlabels_strings=["no", "yes"], **attrs)
+        if not base:
+            node.attribute.remove([a for a in node.attribute if a.name == "base_values"][0])
+        add_case("ml_tree_classifier_two_columns_%s" % post.lower(), graph_model([node], [vi("x", F, [None, nf])], [vi("label", TensorProto.STRING, None), vi("scores", F, None)], ml=1, opset=17), {"x": x})
+    # A deeper MLP-like chain with LeakyRelu, Tanh, Sigmoid and LogSoftmax on batched input.
+    w1, w2 = const("w1", (rng.standard_normal((6, 8)) * 0.5).astype(np.float32)), const("w2", (rng.standard_normal((8, 3)) * 0.5).astype(np.float32))
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("LeakyRelu", ["h"], ["a"], alpha=0.1), helper.make_node("Tanh", ["a"], ["t"]),
+             helper.make_node("MatMul", ["t", "w2"], ["o"]), helper.make_node("Sigmoid", ["o"], ["s"]), helper.make_node("LogSoftmax", ["s"], ["y"], axis=-1)]
+    add_case("chain_activations", graph_model(nodes, [vi("x", F, ["N", 4, 6])], [vi("y", F, None)], [w1, w2], opset=13), {"x": (rng.standard_normal((2, 4, 6))).astype(np.float32)})
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     onnx_op_cases()
@@ -462,6 +484,7 @@ def main():
     ml_op_cases()
     sklearn_cases()
     network_cases()
+    extra_cases()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump({"generator": "tools/onnx-vectors/generate.py", "onnxruntime": ort.__version__, "cases": CASES}, f, indent=1)
     print("%d cases written to %s" % (len(CASES), OUT))

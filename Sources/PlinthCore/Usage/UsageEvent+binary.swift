@@ -79,7 +79,9 @@ extension UsageEvent {
         }
 
         mutating func string() -> String? {
-            guard let n = u(2), n <= UInt64(UsageEvent.maxFieldBytes), bytes.endIndex - index >= Int(n) else { return nil }
+            guard let n = u(2), n <= UInt64(UsageEvent.maxFieldBytes), bytes.endIndex - index >= Int(n) else {
+                return nil
+            }
             let slice = bytes[index..<index + Int(n)]
             index += Int(n)
             return String(validating: slice, as: UTF8.self)

@@ -47,8 +47,9 @@ package enum KernelDispatch {
         guard m > 0, n > 0 else { return }
         let chunks = chunkCount(m: m, n: n, k: k)
         if chunks <= 1 {
-            unpackedKernel(implementation, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
-                           accumulate: accumulate, bias: bias)
+            unpackedKernel(
+                implementation, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                accumulate: accumulate, bias: bias)
             return
         }
         let rowsPerChunk = rowsPerChunk(m: m, chunks: chunks)
@@ -57,9 +58,10 @@ package enum KernelDispatch {
             let first = index * rowsPerChunk
             let rows = min(rowsPerChunk, m - first)
             guard rows > 0 else { return }
-            unpackedKernel(implementation, m: rows, n: n, k: k, a: operands.a + first * lda, lda: lda,
-                           b: operands.b, ldb: ldb, c: operands.c + first * ldc, ldc: ldc,
-                           accumulate: accumulate, bias: operands.bias)
+            unpackedKernel(
+                implementation, m: rows, n: n, k: k, a: operands.a + first * lda, lda: lda,
+                b: operands.b, ldb: ldb, c: operands.c + first * ldc, ldc: ldc,
+                accumulate: accumulate, bias: operands.bias)
         }
     }
 
@@ -73,7 +75,8 @@ package enum KernelDispatch {
         m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
         bias: UnsafePointer<Float>?, implementation: Implementation = KernelDispatch.implementation
     ) {
-        run(m: m, n: packed.n, k: packed.k, a: a, lda: lda, packed: packed, c: c, ldc: ldc,
+        run(
+            m: m, n: packed.n, k: packed.k, a: a, lda: lda, packed: packed, c: c, ldc: ldc,
             accumulate: false, bias: bias, implementation: implementation)
     }
 
@@ -85,8 +88,9 @@ package enum KernelDispatch {
         guard m > 0, n > 0 else { return }
         let chunks = chunkCount(m: m, n: n, k: k)
         if chunks <= 1 {
-            kernel(implementation, m: m, n: n, k: k, a: a, lda: lda, b: packed.panels, c: c, ldc: ldc,
-                   accumulate: accumulate, bias: bias)
+            kernel(
+                implementation, m: m, n: n, k: k, a: a, lda: lda, b: packed.panels, c: c, ldc: ldc,
+                accumulate: accumulate, bias: bias)
             return
         }
         let rowsPerChunk = rowsPerChunk(m: m, chunks: chunks)
@@ -96,9 +100,10 @@ package enum KernelDispatch {
                 let first = index * rowsPerChunk
                 let rows = min(rowsPerChunk, m - first)
                 guard rows > 0 else { return }
-                kernel(implementation, m: rows, n: n, k: k, a: operands.a + first * lda, lda: lda,
-                       b: operands.b, c: operands.c + first * ldc, ldc: ldc,
-                       accumulate: accumulate, bias: operands.bias)
+                kernel(
+                    implementation, m: rows, n: n, k: k, a: operands.a + first * lda, lda: lda,
+                    b: operands.b, c: operands.c + first * ldc, ldc: ldc,
+                    accumulate: accumulate, bias: operands.bias)
             }
         }
     }
@@ -121,11 +126,13 @@ package enum KernelDispatch {
     ) {
         switch implementation {
         case .avx2:
-            AVX2Gemm.sgemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
-                           accumulate: accumulate, bias: bias)
+            AVX2Gemm.sgemm(
+                m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                accumulate: accumulate, bias: bias)
         case .generic:
-            GenericGemm.sgemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
-                              accumulate: accumulate, bias: bias)
+            GenericGemm.sgemm(
+                m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                accumulate: accumulate, bias: bias)
         }
     }
 
@@ -136,11 +143,13 @@ package enum KernelDispatch {
     ) {
         switch implementation {
         case .avx2:
-            AVX2Gemm.sgemmPacked(m: m, n: n, k: k, a: a, lda: lda, packedB: b, c: c, ldc: ldc,
-                                 accumulate: accumulate, bias: bias)
+            AVX2Gemm.sgemmPacked(
+                m: m, n: n, k: k, a: a, lda: lda, packedB: b, c: c, ldc: ldc,
+                accumulate: accumulate, bias: bias)
         case .generic:
-            GenericGemm.sgemmPacked(m: m, n: n, k: k, a: a, lda: lda, packedB: b, c: c, ldc: ldc,
-                                    accumulate: accumulate, bias: bias)
+            GenericGemm.sgemmPacked(
+                m: m, n: n, k: k, a: a, lda: lda, packedB: b, c: c, ldc: ldc,
+                accumulate: accumulate, bias: bias)
         }
     }
 }

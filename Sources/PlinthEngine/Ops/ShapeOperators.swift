@@ -244,7 +244,7 @@ struct SliceOperator: Operator {
             let a = try Shapes.normalizeAxis(axisRaw, rank: rank, node: io.node)
             let dim = x.shape[a]
             let st = steps?[k] ?? 1
-            guard st != 0, abs(st) < 1 << 48 else { throw .execution(node: io.node, reason: "invalid step \(st)") }
+            guard st != 0, st > -(1 << 48), st < 1 << 48 else { throw .execution(node: io.node, reason: "invalid step \(st)") }
             // Clamp first so the arithmetic below cannot overflow on INT64_MIN/MAX sentinels.
             let s0 = min(max(starts[k], -(1 << 48)), 1 << 48), e0 = min(max(ends[k], -(1 << 48)), 1 << 48)
             var s = s0 < 0 ? s0 + dim : s0

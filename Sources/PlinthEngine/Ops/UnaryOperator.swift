@@ -87,7 +87,7 @@ struct SoftmaxOperator: Operator {
     func run(_ frame: inout Frame, _ io: StepIO) throws(EngineError) {
         let (shape, x) = try frame.floatInput(io, 0)
         let rank = shape.count
-        let a = try Shapes.normalizeAxis(axis, rank: rank, node: io.node)
+        let a = rank == 0 ? 0 : try Shapes.normalizeAxis(axis, rank: rank, node: io.node)
         let outer: Int, length: Int, inner: Int
         if coerce2D {
             outer = Shapes.product(shape[..<min(a, rank)])

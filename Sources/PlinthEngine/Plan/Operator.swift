@@ -53,7 +53,7 @@ struct NodeContext {
 enum Shapes {
     static func normalizeAxis(_ axis: Int, rank: Int, node: String) throws(EngineError) -> Int {
         let a = axis < 0 ? axis + rank : axis
-        guard a >= 0, a < max(rank, 1) else { throw .execution(node: node, reason: "axis \(axis) out of range for rank \(rank)") }
+        guard a >= 0, a < rank else { throw .execution(node: node, reason: "axis \(axis) out of range for rank \(rank)") }
         return a
     }
 

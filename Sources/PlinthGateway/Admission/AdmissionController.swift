@@ -45,7 +45,10 @@ public final class AdmissionController: Sendable {
     /// - Parameters:
     ///   - maxQueueWait: a queued request waiting longer is timed out (checked on every admit
     ///     and release, and by `expireWaiters()`).
-    public init(maxConcurrent: Int, maxQueued: Int, maxQueueWait: Duration = .seconds(30), clock: @escaping NanosecondClock = MonotonicClock.now) {
+    public init(
+        maxConcurrent: Int, maxQueued: Int, maxQueueWait: Duration = .seconds(30),
+        clock: @escaping NanosecondClock = MonotonicClock.now
+    ) {
         state = Mutex(State(queue: AdmissionQueue(maxConcurrent: maxConcurrent, maxQueued: maxQueued)))
         self.clock = clock
         let c = maxQueueWait.components
@@ -73,7 +76,8 @@ public final class AdmissionController: Sendable {
         let now = clock()
         let (next, expired, retry) = state.withLock { state -> ((Callback, UInt64)?, [Callback], Int) in
             let service = Double(now &- permit.startedAt)
-            state.meanServiceNanos = state.meanServiceNanos == 0 ? service : state.meanServiceNanos * 0.9 + service * 0.1
+            state.meanServiceNanos =
+                state.meanServiceNanos == 0 ? service : state.meanServiceNanos * 0.9 + service * 0.1
             let expired = expireLocked(&state, now: now)
             return (state.queue.finish(), expired, Self.retryAfter(state))
         }

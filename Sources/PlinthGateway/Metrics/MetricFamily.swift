@@ -77,9 +77,12 @@ public final class MetricFamily<Metric: Sendable & AnyObject>: Sendable, Rendera
 /// Name rules and escaping of the text format 0.0.4.
 enum MetricFamilyNames {
     static func isValidMetricName(_ s: String) -> Bool {
-        guard let first = s.unicodeScalars.first, first.isASCII, first == "_" || first == ":" || first.properties.isAlphabetic
+        guard let first = s.unicodeScalars.first, first.isASCII,
+            first == "_" || first == ":" || first.properties.isAlphabetic
         else { return false }
-        return s.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0 == ":" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+        return s.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0 == "_" || $0 == ":" || $0.properties.isAlphabetic || ("0"..."9").contains($0))
+        }
     }
 
     static func isValidLabelName(_ s: String) -> Bool {

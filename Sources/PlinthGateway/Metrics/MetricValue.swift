@@ -51,7 +51,11 @@ public final class Gauge: Sendable {
 public final class Histogram: Sendable {
     /// Upper bounds, ascending, without +Inf.
     public let bounds: [Double]
-    private struct Counts { var buckets: [UInt64]; var sum: Double = 0; var count: UInt64 = 0 }
+    private struct Counts {
+        var buckets: [UInt64]
+        var sum: Double = 0
+        var count: UInt64 = 0
+    }
     private let counts: Mutex<Counts>
 
     init(bounds: [Double]) {
@@ -63,7 +67,8 @@ public final class Histogram: Sendable {
     public func observe(_ v: Double) {
         guard !v.isNaN else { return }
         // First bucket whose bound holds v; the rest are derived cumulatively at render time.
-        var lo = 0, hi = bounds.count
+        var lo = 0
+        var hi = bounds.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if v <= bounds[mid] { hi = mid } else { lo = mid + 1 }
@@ -79,7 +84,12 @@ public final class Histogram: Sendable {
     public var snapshot: (cumulative: [UInt64], sum: Double, count: UInt64) {
         counts.withLock { c in
             var running: UInt64 = 0
-            return (c.buckets.map { running += $0; return running }, c.sum, c.count)
+            return (
+                c.buckets.map {
+                    running += $0
+                    return running
+                }, c.sum, c.count
+            )
         }
     }
 }

@@ -6,7 +6,9 @@ import Synchronization
 /// per request (`family.labels("acme", "200")`) or cache the child for fixed labels.
 public final class MetricsRegistry: Sendable {
     /// Default latency buckets in seconds (0.5 ms … 10 s).
-    public static let defaultBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    public static let defaultBuckets: [Double] = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ]
 
     private let families = Mutex<[String: any RenderableFamily]>([:])
 
@@ -29,14 +31,18 @@ public final class MetricsRegistry: Sendable {
     ) -> MetricFamily<Histogram> {
         let bounds = Array(Set(buckets.filter { $0.isFinite })).sorted()
         precondition(!labels.contains("le"), "'le' is reserved for histogram buckets")
-        return register(name) { MetricFamily(name: name, help: help, type: "histogram", labelNames: labels) { Histogram(bounds: bounds) } }
+        return register(name) {
+            MetricFamily(name: name, help: help, type: "histogram", labelNames: labels) { Histogram(bounds: bounds) }
+        }
     }
 
     private func register<M>(_ name: String, make: () -> MetricFamily<M>) -> MetricFamily<M> {
         precondition(MetricFamilyNames.isValidMetricName(name), "invalid metric name \(name)")
         return families.withLock { families in
             if let existing = families[name] {
-                guard let typed = existing as? MetricFamily<M> else { preconditionFailure("metric \(name) registered with another type") }
+                guard let typed = existing as? MetricFamily<M> else {
+                    preconditionFailure("metric \(name) registered with another type")
+                }
                 return typed
             }
             let family = make()

@@ -48,7 +48,8 @@ final class DeploymentState: Sendable {
         }
         versions = route.versions.map { version in
             VersionBalancer(
-                version, previous: previous?.versions.first { $0.version == version.version }, ejectionNanos: ejectionNanos)
+                version, previous: previous?.versions.first { $0.version == version.version },
+                ejectionNanos: ejectionNanos)
         }
         shadow = route.shadow.map { VersionBalancer($0, previous: previous?.shadow, ejectionNanos: ejectionNanos) }
         split = try? TrafficSplit(route.versions.map { TrafficSplit.Target(version: $0.version, weight: $0.weight) })

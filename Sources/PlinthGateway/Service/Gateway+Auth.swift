@@ -54,7 +54,8 @@ extension Gateway {
         case .suspended:
             HTTPError(403, "tenant suspended")
         case .throttled(let retryAfter):
-            HTTPError(429, "too many failed authentication attempts", headers: ["Retry-After": String(max(1, retryAfter))])
+            HTTPError(
+                429, "too many failed authentication attempts", headers: ["Retry-After": String(max(1, retryAfter))])
         }
     }
 

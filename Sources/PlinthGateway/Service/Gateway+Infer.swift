@@ -80,7 +80,8 @@ extension Gateway {
                 ShadowJob(
                     request: ForwardedRequest.make(from: request, modelName: shadow.modelName, body: request.body),
                     tenantID: principal.tenantID, tenantName: principal.tenantName, apiKeyID: principal.keyID ?? "",
-                    deployment: route.name, balancer: shadowBalancer, timeout: route.requestTimeout, primaryStatus: upstream.status,
+                    deployment: route.name, balancer: shadowBalancer, timeout: route.requestTimeout,
+                    primaryStatus: upstream.status,
                     requestID: request.requestID, bytesIn: request.body.count))
             if !accepted { metrics.shadow("dropped") }
         }

@@ -69,7 +69,8 @@ extension Gateway {
             }
             return index
         }
-        guard let best = route.versions.indices.max(by: { route.versions[$0].weight < route.versions[$1].weight }) else {
+        guard let best = route.versions.indices.max(by: { route.versions[$0].weight < route.versions[$1].weight })
+        else {
             throw HTTPError(503, "deployment '\(route.name)' has no versions")
         }
         return best
@@ -89,7 +90,9 @@ extension Gateway {
             guard let given = request.headers["Authorization"],
                 constantTimeEquals(Array(given.utf8), Array(expected.utf8))
             else {
-                throw HTTPError(401, "metrics need the metrics token", headers: ["WWW-Authenticate": #"Bearer realm="plinth-metrics""#])
+                throw HTTPError(
+                    401, "metrics need the metrics token",
+                    headers: ["WWW-Authenticate": #"Bearer realm="plinth-metrics""#])
             }
         }
         return .text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")

@@ -115,8 +115,7 @@ extension Gateway {
         var status = 503
         var bytesOut = 0
         let balancer = job.balancer
-        if let replica = balancer.acquire(excluding: nil)
-        {
+        if let replica = balancer.acquire(excluding: nil) {
             status = 502
             var refused = false
             do {
@@ -132,10 +131,12 @@ extension Gateway {
             balancer.finish(replica.id, refused: refused)
         }
         let agree = (status / 100) == (job.primaryStatus / 100)
-        metrics.shadow(status >= 502 && status <= 504 && job.primaryStatus < 500 ? "failed" : agree ? "agree" : "disagree")
+        metrics.shadow(
+            status >= 502 && status <= 504 && job.primaryStatus < 500 ? "failed" : agree ? "agree" : "disagree")
         if let journal {
             do {
-                _ = try journal.append(meter.event(status: status, end: GatewayClock.now(), bytesOut: bytesOut, shadow: true))
+                _ = try journal.append(
+                    meter.event(status: status, end: GatewayClock.now(), bytesOut: bytesOut, shadow: true))
             } catch {
                 logger.error("usage journal append failed (shadow)", ["error": .string(String(describing: error))])
             }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A source of monotonic nanoseconds; injected so tests can drive time by hand.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The one door to the file system calls the journal makes: retries EINTR, turns failures into

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import PlinthCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Reads the records of one segment file in order, stopping at the first record that is torn or
 /// corrupt (short, impossible length, CRC mismatch, undecodable payload).

@@ -2,7 +2,7 @@ import Foundation
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension UsageJournal {
@@ -33,6 +33,7 @@ extension UsageJournal {
             if closed {
                 if failure == nil { syncLocked() }
                 Glibc.close(fd)
+                Glibc.close(lockFD)
                 condition.broadcast()
                 condition.unlock()
                 flusherDone.signal()
@@ -44,7 +45,10 @@ extension UsageJournal {
     /// fdatasync of the current segment with the lock released meanwhile.
     private func syncLocked() {
         guard pending > 0 || durable.offset < written, failure == nil else { return }
-        let fd = fd, segment = segment, upTo = written, count = appended
+        let fd = fd
+        let segment = segment
+        let upTo = written
+        let count = appended
         pending = 0
         condition.unlock()
         let rc = fdatasync(fd)
@@ -54,7 +58,9 @@ extension UsageJournal {
             failure = .io(operation: "fdatasync", path: segmentPath(segment), errno: err)
             logger.error("usage journal fsync failed; metering stopped", ["errno": .int(Int(err))])
         } else {
-            if UsageCursor(segment: segment, offset: upTo) > durable { durable = UsageCursor(segment: segment, offset: upTo) }
+            if UsageCursor(segment: segment, offset: upTo) > durable {
+                durable = UsageCursor(segment: segment, offset: upTo)
+            }
             durableCount = max(durableCount, count)
         }
         condition.broadcast()
@@ -75,7 +81,9 @@ extension UsageJournal {
             condition.broadcast()
             return
         }
-        let oldFD = fd, oldSegment = segment, count = appended
+        let oldFD = fd
+        let oldSegment = segment
+        let count = appended
         fd = newFD
         segment = next
         written = JournalFormat.headerSize

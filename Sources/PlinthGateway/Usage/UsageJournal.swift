@@ -2,7 +2,7 @@ import Foundation
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The gateway's append-only usage journal with group commit.
@@ -28,7 +28,9 @@ public final class UsageJournal: @unchecked Sendable {
         /// A segment is rotated once it grows past this many bytes.
         public var maxSegmentBytes: Int64 = 64 << 20
 
-        public init(flushInterval: Duration = .milliseconds(2), flushEvery: Int = 512, maxSegmentBytes: Int64 = 64 << 20) {
+        public init(
+            flushInterval: Duration = .milliseconds(2), flushEvery: Int = 512, maxSegmentBytes: Int64 = 64 << 20
+        ) {
             self.flushInterval = flushInterval
             self.flushEvery = max(1, flushEvery)
             self.maxSegmentBytes = max(JournalFormat.headerSize + 1, maxSegmentBytes)
@@ -63,17 +65,30 @@ public final class UsageJournal: @unchecked Sendable {
     var flushRequested = false
     var closed = false
     var failure: JournalError?
+    /// Holds an exclusive `flock` on `<directory>/LOCK` while open: one writer per journal.
+    let lockFD: Int32
 
     /// Opens (creating) the journal in `directory`, recovers it, and starts the flusher thread.
-    public init(directory: String, options: Options = Options(), logger: Logger = Logger(component: "usage-journal")) throws {
+    public init(directory: String, options: Options = Options(), logger: Logger = Logger(component: "usage-journal"))
+        throws
+    {
         self.directory = directory
         self.options = options
         self.logger = logger
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let (recovery, last) = try Self.recover(directory: directory, logger: logger)
+        // Usage names tenants and keys: the directory is private to the service user.
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        lockFD = try Self.lockDirectory(directory)
+        let (recovery, last): (Recovery, UInt64?)
+        do {
+            (recovery, last) = try Self.recover(directory: directory, logger: logger)
+            fd = try Self.createSegment(directory: directory, segment: (last ?? 0) + 1)
+        } catch {
+            Glibc.close(lockFD)
+            throw error
+        }
         self.recovery = recovery
         segment = (last ?? 0) + 1
-        fd = try Self.createSegment(directory: directory, segment: segment)
         written = JournalFormat.headerSize
         durable = UsageCursor(segment: segment, offset: written)
         let thread = Thread { [self] in flushLoop() }
@@ -107,7 +122,8 @@ public final class UsageJournal: @unchecked Sendable {
         written += Int64(record.count)
         appended += 1
         pending += 1
-        // Wake the idle flusher on the first pending event; it then gathers a group for flushInterval.
+        // Wake the flusher for the first pending event (it starts the flush interval), and
+        // again when a group is full or the segment must rotate.
         if pending == 1 || pending >= options.flushEvery || written >= options.maxSegmentBytes { condition.broadcast() }
         return UsageCursor(segment: segment, offset: written)
     }
@@ -149,9 +165,25 @@ public final class UsageJournal: @unchecked Sendable {
 
     func segmentPath(_ segment: UInt64) -> String { directory + "/" + JournalFormat.fileName(segment: segment) }
 
+    /// Takes the journal's writer lock; a second writer (another process, or another
+    /// `UsageJournal` on the same directory) fails with `EWOULDBLOCK`.
+    static func lockDirectory(_ directory: String) throws -> Int32 {
+        let path = directory + "/LOCK"
+        let fd = try Syscall.check("open", path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+        do {
+            _ = try Syscall.check("flock", path) { flock(fd, LOCK_EX | LOCK_NB) }
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+        return fd
+    }
+
     static func createSegment(directory: String, segment: UInt64) throws -> Int32 {
         let path = directory + "/" + JournalFormat.fileName(segment: segment)
-        let fd = try Syscall.check("create", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600) }
+        let fd = try Syscall.check("create", path) {
+            open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
+        }
         do {
             try Syscall.writeAll(fd, JournalFormat.header(segment: segment), path: path)
             _ = try Syscall.check("fdatasync", path) { fdatasync(fd) }

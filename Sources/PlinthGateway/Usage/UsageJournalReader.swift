@@ -1,15 +1,17 @@
 import Foundation
 import PlinthCore
+import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a usage journal directory and folds its events into per-minute aggregates.
 ///
 /// Folding is idempotent: each `UsageSink.apply` stores deltas together with the cursor past the
-/// events they cover, and folding resumes from the sink's stored cursor. Run it from one thread
-/// at a time per journal (the control plane's usage task).
+/// events they cover, and folding resumes from the sink's stored cursor. Folds of the same
+/// journal are serialised within the process (two concurrent folds would both start from the
+/// same stored cursor and count its events twice); do not fold one journal from two processes.
 public struct UsageJournalReader: Sendable {
     /// What one `fold` call did.
     public struct FoldReport: Sendable, Equatable {
@@ -43,7 +45,31 @@ public struct UsageJournalReader: Sendable {
     ///     counted (an event counted but then lost to power failure could not be re-read).
     ///   - maxEventsPerBatch: events per `apply` (one transaction each), bounding memory.
     @discardableResult
-    public func fold(into sink: any UsageSink, upTo limit: UsageCursor? = nil, maxEventsPerBatch: Int = 10_000) throws -> FoldReport {
+    public func fold(into sink: any UsageSink, upTo limit: UsageCursor? = nil, maxEventsPerBatch: Int = 10_000) throws
+        -> FoldReport
+    {
+        let lock = Self.foldLock(directory: directory, journal: journalName)
+        lock.lock()
+        defer { lock.unlock() }
+        return try foldLocked(into: sink, upTo: limit, maxEventsPerBatch: maxEventsPerBatch)
+    }
+
+    /// One lock per (directory, journal name) for the life of the process.
+    private static let foldLocks = Mutex<[String: NSLock]>([:])
+
+    private static func foldLock(directory: String, journal: String) -> NSLock {
+        foldLocks.withLock { locks in
+            let key = directory + "\u{0}" + journal
+            if let lock = locks[key] { return lock }
+            let lock = NSLock()
+            locks[key] = lock
+            return lock
+        }
+    }
+
+    private func foldLocked(into sink: any UsageSink, upTo limit: UsageCursor?, maxEventsPerBatch: Int) throws
+        -> FoldReport
+    {
         var report = FoldReport()
         let all = try segments()
         var cursor = try sink.loadCursor(journal: journalName) ?? UsageCursor(segment: all.first ?? 0, offset: 0)
@@ -54,7 +80,8 @@ public struct UsageJournalReader: Sendable {
             var deltas: [UsageMinuteKey: UsageTotals] = [:]
             var count = 0
             var batchEnd = start
-            let scanner = JournalSegmentScanner(path: directory + "/" + JournalFormat.fileName(segment: segment), segment: segment)
+            let scanner = JournalSegmentScanner(
+                path: directory + "/" + JournalFormat.fileName(segment: segment), segment: segment)
             var result = try scanner.scan(from: start, limit: stopAt) { event, end in
                 deltas[UsageMinuteKey(event), default: UsageTotals()].add(event)
                 count += 1
@@ -64,7 +91,8 @@ public struct UsageJournalReader: Sendable {
             while true {
                 if count > 0 {
                     cursor = UsageCursor(segment: segment, offset: batchEnd)
-                    try sink.apply(UsageFoldBatch(deltas: deltas, cursor: cursor, eventCount: count), journal: journalName)
+                    try sink.apply(
+                        UsageFoldBatch(deltas: deltas, cursor: cursor, eventCount: count), journal: journalName)
                     report.events += count
                     report.batches += 1
                 }
@@ -111,7 +139,8 @@ public struct UsageJournalReader: Sendable {
     public func events(from cursor: UsageCursor = UsageCursor(segment: 0, offset: 0)) throws -> [UsageEvent] {
         var out: [UsageEvent] = []
         for segment in try segments() where segment >= cursor.segment {
-            let scanner = JournalSegmentScanner(path: directory + "/" + JournalFormat.fileName(segment: segment), segment: segment)
+            let scanner = JournalSegmentScanner(
+                path: directory + "/" + JournalFormat.fileName(segment: segment), segment: segment)
             _ = try scanner.scan(from: segment == cursor.segment ? cursor.offset : 0) { event, _ in
                 out.append(event)
                 return true

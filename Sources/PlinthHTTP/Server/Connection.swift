@@ -38,6 +38,9 @@ final class Connection {
     var closed = false
     /// epoll reported RDHUP/HUP/ERR: read to EOF instead of stopping at a short read.
     var hangupSeen = false
+    /// The socket may hold unread bytes (readiness seen while not reading, or the last read filled
+    /// the buffer). When false, resuming after a handler skips a recv that would only say EAGAIN.
+    var mayHaveInput = false
 
     init(fd: Int32, id: UInt64, remote: String, now: UInt64) {
         transport = PlainSocketTransport(fd: fd)

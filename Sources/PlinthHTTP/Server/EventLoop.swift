@@ -67,9 +67,16 @@ final class EventLoop: @unchecked Sendable {
 
     /// Hands a message to the loop from any thread.
     func post(_ message: LoopMessage) {
-        mailbox.withLock { $0.append(message) }
-        var one: UInt64 = 1
-        _ = write(wakeFd, &one, 8)
+        // Only the first message into an empty mailbox needs to wake the loop: it drains everything
+        // queued after it reads the eventfd.
+        let wasEmpty = mailbox.withLock { box -> Bool in
+            box.append(message)
+            return box.count == 1
+        }
+        if wasEmpty {
+            var one: UInt64 = 1
+            _ = write(wakeFd, &one, 8)
+        }
     }
 
     func join() { exited.wait() }
@@ -124,18 +131,19 @@ final class EventLoop: @unchecked Sendable {
     // MARK: events
 
     private func onEvent(_ conn: Connection, _ events: UInt32) {
+        if events & (plinth_epollrdhup | plinth_epollhup | plinth_epollerr) != 0 { conn.hangupSeen = true }
         if events & plinth_epollout != 0, conn.pendingOutput > 0 {
             flush(conn)
             if conn.closed { return }
             // Output had backed up: requests already buffered were left unprocessed.
             if conn.pendingOutput == 0 {
                 processBuffered(conn)
-                if !conn.closed { readAndProcess(conn) }
+                if !conn.closed { readAndProcess(conn) }  // reading may have stopped on backed-up output
             }
             return
         }
-        if events & (plinth_epollrdhup | plinth_epollhup | plinth_epollerr) != 0 { conn.hangupSeen = true }
         if events & (plinth_epollin | plinth_epollrdhup | plinth_epollhup | plinth_epollerr) != 0 {
+            conn.mayHaveInput = true
             readAndProcess(conn)
         }
     }
@@ -192,6 +200,7 @@ final class EventLoop: @unchecked Sendable {
             conn.pendingOutput < EventLoop.maxPendingOutput
         {
             let r = conn.transport.receive(readBuffer, EventLoop.readBufferSize)
+            conn.mayHaveInput = r == EventLoop.readBufferSize
             if r > 0 {
                 let fresh = UnsafeRawBufferPointer(start: readBuffer, count: r)
                 if conn.input.isEmpty {
@@ -210,7 +219,10 @@ final class EventLoop: @unchecked Sendable {
                 peerClosed(conn)
                 return
             } else {
-                if errno == EINTR { continue }
+                if errno == EINTR {
+                    conn.mayHaveInput = true
+                    continue
+                }
                 if errno != EAGAIN && errno != EWOULDBLOCK { closeConnection(conn) }
                 return
             }
@@ -299,7 +311,7 @@ final class EventLoop: @unchecked Sendable {
         flush(conn)
         if conn.closed || conn.closeAfterFlush { return }
         processBuffered(conn)
-        if !conn.closed { readAndProcess(conn) }
+        if !conn.closed && (conn.mayHaveInput || conn.hangupSeen) { readAndProcess(conn) }
     }
 
     /// Processes requests already sitting in `conn.input` (pipelined behind a handler or backed-up output).

@@ -27,8 +27,9 @@ final class HandlerPool: Sendable {
     func submit(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
         jobs.append(job)
-        condition.signal()
         condition.unlock()
+        // Signalled after unlocking so the woken thread does not immediately block on the lock.
+        condition.signal()
     }
 
     /// Lets queued jobs finish, then ends the threads.

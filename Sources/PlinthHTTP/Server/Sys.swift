@@ -86,12 +86,13 @@ enum Sys {
 
     static func milliseconds(_ d: Duration) -> Int32 {
         let (s, atto) = d.components
-        let ms = s * 1000 + atto / 1_000_000_000_000_000
-        return Int32(clamping: max(0, ms))
+        let seconds = min(max(0, s), 1_000_000_000)  // clamp: no overflow on absurd settings
+        return Int32(clamping: seconds * 1000 + max(0, atto) / 1_000_000_000_000_000)
     }
 
     static func nanoseconds(_ d: Duration) -> UInt64 {
         let (s, atto) = d.components
-        return UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, atto / 1_000_000_000))
+        let seconds = UInt64(min(max(0, s), 1_000_000_000))
+        return seconds * 1_000_000_000 + UInt64(max(0, atto) / 1_000_000_000)
     }
 }

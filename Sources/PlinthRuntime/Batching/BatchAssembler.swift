@@ -10,15 +10,16 @@ enum BatchAssembler {
             var datas: [TensorData] = []
             for part in parts {
                 guard let tensor = part[name], tensor.datatype == template.datatype,
-                      tensor.shape.count == template.shape.count, !tensor.shape.isEmpty,
-                      tensor.shape.dropFirst() == template.shape.dropFirst()
+                    tensor.shape.count == template.shape.count, !tensor.shape.isEmpty,
+                    tensor.shape.dropFirst() == template.shape.dropFirst()
                 else { return nil }
                 rows += tensor.shape[0]
                 datas.append(tensor.data)
             }
             guard let data = TensorData.concatenate(datas) else { return nil }
-            merged[name] = WireTensor(name: name, datatype: template.datatype,
-                                      shape: [rows] + template.shape.dropFirst(), data: data)
+            merged[name] = WireTensor(
+                name: name, datatype: template.datatype,
+                shape: [rows] + template.shape.dropFirst(), data: data)
         }
         return merged
     }
@@ -34,9 +35,10 @@ enum BatchAssembler {
             var start = 0
             for (index, count) in rows.enumerated() {
                 let end = start + count * perRow
-                pieces[index][name] = WireTensor(name: name, datatype: tensor.datatype,
-                                                 shape: [count] + tensor.shape.dropFirst(),
-                                                 data: tensor.data.slice(start..<end))
+                pieces[index][name] = WireTensor(
+                    name: name, datatype: tensor.datatype,
+                    shape: [count] + tensor.shape.dropFirst(),
+                    data: tensor.data.slice(start..<end))
                 start = end
             }
         }

@@ -8,7 +8,8 @@ public enum BinaryTensorCodec {
         if datatype == .bytes { return try decodeBytes(bytes, count: count, name: name) }
         guard let size = datatype.elementSize, bytes.count == count * size else {
             throw .invalidBinaryData(
-                "input '\(name)': \(count) \(datatype) elements need \(count * (datatype.elementSize ?? 0)) bytes, got \(bytes.count)")
+                "input '\(name)': \(count) \(datatype) elements need \(count * (datatype.elementSize ?? 0)) bytes, got \(bytes.count)"
+            )
         }
         let raw = UnsafeRawBufferPointer(bytes)
         func load<T: FixedWidthInteger>(_: T.Type, _ i: Int) -> T {
@@ -50,8 +51,9 @@ public enum BinaryTensorCodec {
         var offset = 0
         while offset < bytes.count {
             guard bytes.count - offset >= 4 else { throw .invalidBinaryData("input '\(name)': truncated BYTES length") }
-            let length = Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
-                | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
+            let length = Int(
+                UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
+                    | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
             offset += 4
             guard length <= bytes.count - offset else {
                 throw .invalidBinaryData("input '\(name)': BYTES element of \(length) bytes overruns the data")

@@ -42,8 +42,10 @@ public struct InferenceRequest: Sendable, Equatable {
     /// Outputs asked for; empty means all of the model's outputs.
     public var outputs: [RequestedOutput]
 
-    public init(id: String? = nil, parameters: [String: ParameterValue] = [:], inputs: [WireTensor],
-                outputs: [RequestedOutput] = []) {
+    public init(
+        id: String? = nil, parameters: [String: ParameterValue] = [:], inputs: [WireTensor],
+        outputs: [RequestedOutput] = []
+    ) {
         self.id = id
         self.parameters = parameters
         self.inputs = inputs

@@ -9,7 +9,8 @@ public enum InferenceRequestDecoder {
     public static func decode(_ body: [UInt8], jsonLength: Int? = nil) throws(InferenceError) -> InferenceRequest {
         let headerLength = jsonLength ?? body.count
         guard headerLength >= 0, headerLength <= body.count else {
-            throw .invalidBinaryData("Inference-Header-Content-Length \(headerLength) exceeds the body's \(body.count) bytes")
+            throw .invalidBinaryData(
+                "Inference-Header-Content-Length \(headerLength) exceeds the body's \(body.count) bytes")
         }
         var result: Result<InferenceRequest, InferenceError> = .failure(.invalidRequest("empty body"))
         body.withUnsafeBufferPointer { whole in
@@ -194,7 +195,8 @@ public enum InferenceRequestDecoder {
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 let token = try r.scanNumber()
                 if token.isInteger, !token.truncated, token.exponent == 0,
-                   token.mantissa <= UInt64(Int64.max) {
+                    token.mantissa <= UInt64(Int64.max)
+                {
                     parameters[key] = .int(token.negative ? -Int64(token.mantissa) : Int64(token.mantissa))
                 } else {
                     parameters[key] = .double(try r.doubleValue(token))

@@ -21,8 +21,10 @@ public struct InferenceResponse: Sendable, Equatable {
     public var parameters: [(key: String, value: ParameterValue)]
     public var outputs: [ResponseOutput]
 
-    public init(modelName: String, modelVersion: String? = nil, id: String? = nil,
-                parameters: [(key: String, value: ParameterValue)] = [], outputs: [ResponseOutput]) {
+    public init(
+        modelName: String, modelVersion: String? = nil, id: String? = nil,
+        parameters: [(key: String, value: ParameterValue)] = [], outputs: [ResponseOutput]
+    ) {
         self.modelName = modelName
         self.modelVersion = modelVersion
         self.id = id

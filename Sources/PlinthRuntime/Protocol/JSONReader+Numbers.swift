@@ -142,7 +142,9 @@ extension JSONReader {
     }
 
     private mutating func readNonFinite() -> Double? {
-        guard let c = peek(), c == UInt8(ascii: "N") || c == UInt8(ascii: "I") || c == UInt8(ascii: "-") else { return nil }
+        guard let c = peek(), c == UInt8(ascii: "N") || c == UInt8(ascii: "I") || c == UInt8(ascii: "-") else {
+            return nil
+        }
         if consumeLiteral("NaN") { return .nan }
         if consumeLiteral("Infinity") { return .infinity }
         if consumeLiteral("-Infinity") { return -.infinity }
@@ -181,7 +183,8 @@ extension JSONReader {
     mutating func readUInt64() throws(InferenceError) -> UInt64 {
         let token = try scanNumber()
         guard token.isInteger, !token.negative || token.mantissa == 0 else {
-            throw InferenceError.malformedJSON(offset: token.start, reason: "expected a non-negative integer for UINT64")
+            throw InferenceError.malformedJSON(
+                offset: token.start, reason: "expected a non-negative integer for UINT64")
         }
         var value: UInt64 = 0
         for i in token.start..<token.end where base[i] != UInt8(ascii: "-") {

@@ -42,7 +42,9 @@ enum BytesElementReader: JSONElementReader {
 }
 
 /// A `data` array of `datatype` elements, flat or nested (row-major), flattened.
-func readTensorData(_ reader: inout JSONReader, datatype: OIPDatatype, capacity: Int) throws(InferenceError) -> TensorData {
+func readTensorData(_ reader: inout JSONReader, datatype: OIPDatatype, capacity: Int) throws(InferenceError)
+    -> TensorData
+{
     switch datatype {
     case .fp32, .fp16:
         return .float32(try reader.readFlattened(FloatElementReader.self, datatype, capacity: capacity))

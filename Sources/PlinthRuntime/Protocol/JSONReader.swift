@@ -151,7 +151,8 @@ struct JSONReader {
             case UInt8(ascii: "u"):
                 var scalar = try readHex4()
                 if (0xD800...0xDBFF).contains(scalar) {
-                    guard position + 1 < end, base[position] == UInt8(ascii: "\\"), base[position + 1] == UInt8(ascii: "u")
+                    guard position + 1 < end, base[position] == UInt8(ascii: "\\"),
+                        base[position + 1] == UInt8(ascii: "u")
                     else { throw error("unpaired surrogate in \\u escape") }
                     position += 2
                     let low = try readHex4()

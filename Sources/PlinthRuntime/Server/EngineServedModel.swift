@@ -13,8 +13,9 @@ final class EngineServedModel: ServedModel {
     }
 
     private static func spec(_ signature: TensorSignature) -> TensorSpec {
-        TensorSpec(name: signature.name, datatype: datatype(of: signature.type), shape: signature.shape,
-                   labels: signature.labels)
+        TensorSpec(
+            name: signature.name, datatype: datatype(of: signature.type), shape: signature.shape,
+            labels: signature.labels)
     }
 
     static func datatype(of type: TensorType) -> OIPDatatype {
@@ -53,7 +54,8 @@ final class EngineServedModel: ServedModel {
         case (.fp32, .float32(let v)): return Tensor(shape: input.shape, storage: .float32(v))
         case (.fp64, .float64(let v)): return Tensor(shape: input.shape, storage: .float64(v))
         case (.int64, .int64(let v)): return Tensor(shape: input.shape, storage: .int64(v))
-        case (.int32, .int64(let v)): return Tensor(shape: input.shape, storage: .int32(v.map { Int32(truncatingIfNeeded: $0) }))
+        case (.int32, .int64(let v)):
+            return Tensor(shape: input.shape, storage: .int32(v.map { Int32(truncatingIfNeeded: $0) }))
         case (.bool, .bool(let v)): return Tensor(shape: input.shape, storage: .bool(v))
         case (.bytes, .bytes(let v)):
             var strings: [String] = []

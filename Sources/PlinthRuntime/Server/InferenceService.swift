@@ -43,8 +43,9 @@ final class InferenceService: Sendable {
                 ("plinth_batch_size", .int(Int64(outcome.batchRows))),
             ],
             outputs: outputs)
-        return Answer(encoded: InferenceResponseEncoder.encode(response), queueMicros: outcome.queueMicros,
-                      computeMicros: outcome.computeMicros, batchRows: outcome.batchRows)
+        return Answer(
+            encoded: InferenceResponseEncoder.encode(response), queueMicros: outcome.queueMicros,
+            computeMicros: outcome.computeMicros, batchRows: outcome.batchRows)
     }
 
     /// The inputs by name, each matching the model's name, datatype and shape.
@@ -52,14 +53,16 @@ final class InferenceService: Sendable {
         var byName: [String: WireTensor] = [:]
         for input in inputs {
             guard let spec = model.inputs.first(where: { $0.name == input.name }) else {
-                throw .inputMismatch("unknown input '\(input.name)'; the model's inputs are \(Self.describe(model.inputs))")
+                throw .inputMismatch(
+                    "unknown input '\(input.name)'; the model's inputs are \(Self.describe(model.inputs))")
             }
             guard input.datatype == spec.datatype else {
                 throw .inputMismatch(
                     "input '\(input.name)' has datatype \(input.datatype); the model expects \(spec.datatype)")
             }
             // An empty declared shape means the model leaves the rank unknown.
-            let fits = spec.shape.isEmpty
+            let fits =
+                spec.shape.isEmpty
                 || (input.shape.count == spec.shape.count
                     && zip(input.shape, spec.shape).allSatisfy { $1 < 0 || $0 == $1 })
             guard fits else {

@@ -6,16 +6,21 @@ enum RuntimeRoutes {
     /// Largest inference body accepted (JSON plus binary tensors).
     static let defaultMaxBodyBytes = 64 << 20
 
-    static func install(on router: Router, service: InferenceService, isReady: @escaping @Sendable () -> Bool,
-                        maxBodyBytes: Int = defaultMaxBodyBytes) {
+    static func install(
+        on router: Router, service: InferenceService, isReady: @escaping @Sendable () -> Bool,
+        maxBodyBytes: Int = defaultMaxBodyBytes
+    ) {
         let light = RouteOptions(runsOnEventLoop: true)
         router.add(.GET, "/v2/health/live", options: light) { _ in .jsonBytes(Array("{\"live\":true}".utf8)) }
         router.add(.GET, "/v2/health/ready", options: light) { _ in
-            isReady() ? .jsonBytes(Array("{\"ready\":true}".utf8)) : .jsonBytes(Array("{\"ready\":false}".utf8), status: 503)
+            isReady()
+                ? .jsonBytes(Array("{\"ready\":true}".utf8)) : .jsonBytes(Array("{\"ready\":false}".utf8), status: 503)
         }
         router.add(.GET, "/v2", options: light) { _ in
-            .jsonBytes(Array(("{\"name\":\"plinth\",\"version\":\"\(PlinthVersion.current)\","
-                + "\"extensions\":[\"binary_tensor_data\"]}").utf8))
+            .jsonBytes(
+                Array(
+                    ("{\"name\":\"plinth\",\"version\":\"\(PlinthVersion.current)\","
+                        + "\"extensions\":[\"binary_tensor_data\"]}").utf8))
         }
         let metadata = service.metadata()
         let modelReady: HTTPHandler = { request in
@@ -49,7 +54,9 @@ enum RuntimeRoutes {
             throw HTTPError(404, "model '\(model)' not found; this runtime serves '\(service.name)'")
         }
         if let version = request.pathParameters["version"], version != service.version {
-            throw HTTPError(404, "version '\(version)' of model '\(model)' not found; this runtime serves version '\(service.version)'")
+            throw HTTPError(
+                404,
+                "version '\(version)' of model '\(model)' not found; this runtime serves version '\(service.version)'")
         }
     }
 

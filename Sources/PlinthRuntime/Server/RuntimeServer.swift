@@ -16,17 +16,20 @@ public final class RuntimeServer: Sendable {
 
     package init(configuration: RuntimeConfiguration, model: any ServedModel) {
         self.configuration = configuration
-        executor = BatchingExecutor(model: model, maxBatch: configuration.maxBatch,
-                                    maxDelayMicros: configuration.maxDelayMicros, concurrency: configuration.threads)
-        let service = InferenceService(name: configuration.name, version: configuration.version, model: model,
-                                       executor: executor)
+        executor = BatchingExecutor(
+            model: model, maxBatch: configuration.maxBatch,
+            maxDelayMicros: configuration.maxDelayMicros, concurrency: configuration.threads)
+        let service = InferenceService(
+            name: configuration.name, version: configuration.version, model: model,
+            executor: executor)
         let router = Router()
         var httpConfiguration = HTTPServerConfiguration(listen: [configuration.listen])
         // Each request in flight holds a handler thread while it waits for its batch.
         httpConfiguration.handlerThreadCount = max(32, min(512, configuration.maxBatch * configuration.threads * 2))
         http = HTTPServer(configuration: httpConfiguration, router: router)
-        RuntimeRoutes.install(on: router, service: service, isReady: { [ready] in ready.value.load(ordering: .relaxed) },
-                              maxBodyBytes: configuration.maxBodyBytes)
+        RuntimeRoutes.install(
+            on: router, service: service, isReady: { [ready] in ready.value.load(ordering: .relaxed) },
+            maxBodyBytes: configuration.maxBodyBytes)
     }
 
     /// Binds and starts serving; returns the bound addresses.

@@ -43,7 +43,8 @@ final class Statement {
                 rc = bytes.withUnsafeBytes { buf in
                     // A zero-length blob still needs a non-NULL pointer, or SQLite binds NULL.
                     if buf.count == 0 { return sqlite3_bind_zeroblob(handle, index, 0) }
-                    return sqlite3_bind_blob(handle, index, buf.baseAddress, Int32(buf.count), plinth_sqlite_transient())
+                    return sqlite3_bind_blob(
+                        handle, index, buf.baseAddress, Int32(buf.count), plinth_sqlite_transient())
                 }
             }
             guard rc == SQLITE_OK else { throw Connection.error(db: db, rc: rc, sql: sql) }

@@ -38,7 +38,8 @@ extension Store {
         if newest > known {
             throw StoreError(
                 kind: .schemaTooNew(recorded: newest, known: known), code: SQLITE_ERROR,
-                message: "database schema version \(newest) is newer than this program knows (\(known)); upgrade plinth")
+                message: "database schema version \(newest) is newer than this program knows (\(known)); upgrade plinth"
+            )
         }
         let applied = Set(recorded)
         for migration in sorted where !applied.contains(migration.version) {

@@ -42,7 +42,9 @@ public struct Row: Sendable {
 
     /// The column as `Int64`; throws on NULL, on another storage class, or on a missing column.
     public func int64(_ c: String) throws -> Int64 {
-        guard case .integer(let v) = try value(c) else { throw StoreError.typeMismatch(column: c, expected: "integer", actual: self[c]) }
+        guard case .integer(let v) = try value(c) else {
+            throw StoreError.typeMismatch(column: c, expected: "integer", actual: self[c])
+        }
         return v
     }
 
@@ -57,7 +59,9 @@ public struct Row: Sendable {
 
     /// The column as `String`.
     public func string(_ c: String) throws -> String {
-        guard case .text(let v) = try value(c) else { throw StoreError.typeMismatch(column: c, expected: "text", actual: self[c]) }
+        guard case .text(let v) = try value(c) else {
+            throw StoreError.typeMismatch(column: c, expected: "text", actual: self[c])
+        }
         return v
     }
 

@@ -127,14 +127,18 @@ final class GatewayAuthTests: XCTestCase {
             headers.add(name, value)
             return try GatewayCredential.parse(headers)
         }
-        XCTAssertEqual(try parse("Authorization", "Bearer plk_0123abcd_s3cr_et-x"), .apiKey(id: "0123abcd", secret: "s3cr_et-x"))
+        XCTAssertEqual(
+            try parse("Authorization", "Bearer plk_0123abcd_s3cr_et-x"), .apiKey(id: "0123abcd", secret: "s3cr_et-x"))
         XCTAssertEqual(try parse("authorization", "bearer  plk_0123abcd_def "), .apiKey(id: "0123abcd", secret: "def"))
         XCTAssertEqual(try parse("X-API-Key", "plk_deadbeef99_zz"), .apiKey(id: "deadbeef99", secret: "zz"))
         XCTAssertEqual(try parse("Authorization", "Bearer a.b.c"), .bearer(token: "a.b.c"))
         let basic = Data("alice:pa:ss".utf8).base64EncodedString()
         XCTAssertEqual(try parse("Authorization", "Basic " + basic), .basic(user: "alice", password: "pa:ss"))
         XCTAssertNil(try GatewayCredential.parse(HTTPHeaders()))
-        for bad in ["Bearer plk_", "Bearer plk__x", "Bearer plk_0123abcd_", "Bearer plk_short_x", "Bearer plk_0123ABCD_x", "Basic Og==", "Digest x", "Bearer"] {
+        for bad in [
+            "Bearer plk_", "Bearer plk__x", "Bearer plk_0123abcd_", "Bearer plk_short_x", "Bearer plk_0123ABCD_x",
+            "Basic Og==", "Digest x", "Bearer",
+        ] {
             XCTAssertThrowsError(try parse("Authorization", bad), bad)
         }
         XCTAssertThrowsError(try parse("X-API-Key", "not-a-key"))

@@ -14,8 +14,10 @@ import XCTest
 final class GatewayHarness: @unchecked Sendable {
     static let keyA = "plk_aaaa0001_secretA"
     static let keyB = "plk_bbbb0002_secretB"
-    static let tenantA = GatewayPrincipal(tenantID: "ten-a", tenantName: "acme", keyID: "aaaa0001", subject: "key-a", role: "developer")
-    static let tenantB = GatewayPrincipal(tenantID: "ten-b", tenantName: "globex", keyID: "bbbb0002", subject: "key-b", role: "developer")
+    static let tenantA = GatewayPrincipal(
+        tenantID: "ten-a", tenantName: "acme", keyID: "aaaa0001", subject: "key-a", role: "developer")
+    static let tenantB = GatewayPrincipal(
+        tenantID: "ten-b", tenantName: "globex", keyID: "bbbb0002", subject: "key-b", role: "developer")
 
     let directory = GatewayTestDirectory()
     let registry = MetricsRegistry()

@@ -21,7 +21,8 @@ final class GatewayLimitsTests: XCTestCase {
         let started = Date()
         let response = harness.post("/v2/models/slow/infer")
         XCTAssertEqual(response.status, 504, response.text)
-        XCTAssertLessThan(Date().timeIntervalSince(started), 3.5, "answered at the timeout, not when the model finished")
+        XCTAssertLessThan(
+            Date().timeIntervalSince(started), 3.5, "answered at the timeout, not when the model finished")
     }
 
     func testOversizedPayloadAnswers413WithoutReachingTheRuntime() throws {
@@ -30,7 +31,8 @@ final class GatewayLimitsTests: XCTestCase {
         XCTAssertEqual(harness.post("/v2/models/small/infer", body: [UInt8](repeating: 0x20, count: 101)).status, 413)
         // A Content-Length claiming more than the limit is refused on the header alone.
         XCTAssertEqual(
-            harness.post("/v2/models/small/infer", body: [0x7B, 0x7D], headers: [("Content-Length", "5000")]).status, 413)
+            harness.post("/v2/models/small/infer", body: [0x7B, 0x7D], headers: [("Content-Length", "5000")]).status,
+            413)
         XCTAssertEqual(harness.post("/v2/models/small/infer", body: [UInt8](repeating: 0x20, count: 100)).status, 200)
         XCTAssertEqual(runtime.servedCount, 1)
     }
@@ -92,7 +94,9 @@ final class GatewayLimitsTests: XCTestCase {
         XCTAssertEqual(response.headers["Retry-After"], "2")
         // The tenant's other key is not limited by this key's bucket.
         XCTAssertEqual(harness.post("/v2/models/rate/infer").status, 200)
-        XCTAssertTrue(harness.registry.render().contains(#"plinth_gateway_rate_limited_total{tenant="acme",deployment="rate"} 1"#))
+        XCTAssertTrue(
+            harness.registry.render().contains(#"plinth_gateway_rate_limited_total{tenant="acme",deployment="rate"} 1"#)
+        )
     }
 
     func testTenantRateLimitCoversAllKeys() throws {

@@ -10,7 +10,10 @@ final class GatewayMeteringTests: XCTestCase {
     var harness: GatewayHarness!
 
     override func setUpWithError() throws {
-        harness = try GatewayHarness { $0.shadowQueueCapacity = 2; $0.shadowWorkers = 1 }
+        harness = try GatewayHarness {
+            $0.shadowQueueCapacity = 2
+            $0.shadowWorkers = 1
+        }
     }
 
     override func tearDown() {
@@ -61,7 +64,10 @@ final class GatewayMeteringTests: XCTestCase {
     func testConcurrentRequestsThroughTheServerAreEachMeteredOnce() throws {
         let first = try harness.runtime("conc-1")
         let second = try harness.runtime("conc-2")
-        harness.deploy("conc", versions: [("v1", 1, [first, second])]) { $0.maxConcurrency = 4; $0.maxQueue = 64 }
+        harness.deploy("conc", versions: [("v1", 1, [first, second])]) {
+            $0.maxConcurrency = 4
+            $0.maxQueue = 64
+        }
         let server = try TestHTTPServer(router: harness.router)
         defer { server.stop() }
         let client = HTTPClient()
@@ -95,7 +101,8 @@ final class GatewayMeteringTests: XCTestCase {
         harness.deploy("binary", versions: [("v1", 100, [runtime])])
         let server = try TestHTTPServer(router: harness.router)
         defer { server.stop() }
-        let header = Array(#"{"inputs":[{"name":"x","shape":[1,256],"datatype":"UINT8","parameters":{"binary_data_size":256}}]}"#.utf8)
+        let header = Array(
+            #"{"inputs":[{"name":"x","shape":[1,256],"datatype":"UINT8","parameters":{"binary_data_size":256}}]}"#.utf8)
         let tensor = (0..<2048).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let body = header + tensor
         var headers = HTTPHeaders()
@@ -103,7 +110,8 @@ final class GatewayMeteringTests: XCTestCase {
         headers.add("Content-Type", "application/octet-stream")
         headers.add("Inference-Header-Content-Length", String(header.count))
         let response = try HTTPClient().send(
-            HTTPClientRequest(method: .POST, path: "/v2/models/binary/infer", headers: headers, body: body), to: server.endpoint)
+            HTTPClientRequest(method: .POST, path: "/v2/models/binary/infer", headers: headers, body: body),
+            to: server.endpoint)
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(response.body, body)
         XCTAssertEqual(response.headers["Inference-Header-Content-Length"], String(header.count))
@@ -114,7 +122,9 @@ final class GatewayMeteringTests: XCTestCase {
     func testShadowNeverAffectsTheCaller() throws {
         let primary = try harness.runtime("primary")
         let slowShadow = try harness.runtime("shadow-slow", .slow(.milliseconds(500)))
-        harness.deploy("mirrored", versions: [("v1", 100, [primary])], shadow: VersionRoute(version: "v2", weight: 0, replicas: [slowShadow.replica()], modelName: "m2"))
+        harness.deploy(
+            "mirrored", versions: [("v1", 100, [primary])],
+            shadow: VersionRoute(version: "v2", weight: 0, replicas: [slowShadow.replica()], modelName: "m2"))
         let started = Date()
         for _ in 0..<6 {
             let response = harness.post("/v2/models/mirrored/infer")
@@ -124,7 +134,10 @@ final class GatewayMeteringTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 5, "the caller never waits for the shadow")
         // One worker, queue of 2: of 6 quick requests at least 3 copies are dropped, none fail the caller.
         XCTAssertGreaterThanOrEqual(harness.gateway.metrics.shadowCount("dropped"), 3)
-        XCTAssertTrue(eventually { harness.gateway.metrics.shadowCount("agree") + harness.gateway.metrics.shadowCount("dropped") == 6 })
+        XCTAssertTrue(
+            eventually {
+                harness.gateway.metrics.shadowCount("agree") + harness.gateway.metrics.shadowCount("dropped") == 6
+            })
         let events = try harness.usageEvents()
         XCTAssertEqual(events.filter { !$0.shadow }.count, 6)
         XCTAssertEqual(events.filter(\.shadow).count, Int(harness.gateway.metrics.shadowCount("agree")))
@@ -134,12 +147,17 @@ final class GatewayMeteringTests: XCTestCase {
     func testShadowDisagreementAndFailureAreCounted() throws {
         let primary = try harness.runtime("primary2")
         let failing = try harness.runtime("shadow-fail", .failing)
-        harness.deploy("disagree", versions: [("v1", 100, [primary])], shadow: VersionRoute(version: "v2", weight: 0, replicas: [failing.replica()], modelName: "m2"))
+        harness.deploy(
+            "disagree", versions: [("v1", 100, [primary])],
+            shadow: VersionRoute(version: "v2", weight: 0, replicas: [failing.replica()], modelName: "m2"))
         XCTAssertEqual(harness.post("/v2/models/disagree/infer").status, 200)
         XCTAssertTrue(eventually { harness.gateway.metrics.shadowCount("disagree") == 1 })
 
-        let dead = ReplicaEndpoint(id: "dead-shadow", endpoint: .unix(path: "/tmp/pgw-nope-\(UUID().uuidString.prefix(8)).sock"), ready: true)
-        harness.deploy("deadshadow", versions: [("v1", 100, [primary])], shadow: VersionRoute(version: "v2", weight: 0, replicas: [dead], modelName: "m2"))
+        let dead = ReplicaEndpoint(
+            id: "dead-shadow", endpoint: .unix(path: "/tmp/pgw-nope-\(UUID().uuidString.prefix(8)).sock"), ready: true)
+        harness.deploy(
+            "deadshadow", versions: [("v1", 100, [primary])],
+            shadow: VersionRoute(version: "v2", weight: 0, replicas: [dead], modelName: "m2"))
         XCTAssertEqual(harness.post("/v2/models/deadshadow/infer").status, 200)
         XCTAssertTrue(eventually { harness.gateway.metrics.shadowCount("failed") == 1 })
     }

@@ -40,7 +40,8 @@ final class GatewayRoutingTests: XCTestCase {
         for user in 0..<20 {
             var versions = Set<String>()
             for _ in 0..<5 {
-                let response = harness.post("/v2/models/sticky/infer", headers: [("Plinth-Routing-Key", "user-\(user)")])
+                let response = harness.post(
+                    "/v2/models/sticky/infer", headers: [("Plinth-Routing-Key", "user-\(user)")])
                 versions.insert(response.headers["Plinth-Model-Version"] ?? "?")
             }
             XCTAssertEqual(versions.count, 1, "user-\(user) moved between versions: \(versions)")
@@ -65,8 +66,10 @@ final class GatewayRoutingTests: XCTestCase {
         harness.deploy("rebuild", versions: [("v3", 100, [runtime])])
         let response = harness.post(
             "/v2/models/rebuild/infer",
-            headers: [("Cookie", "session=1"), ("X-Forwarded-For", "1.2.3.4"), ("Accept", "application/json"),
-                      ("Transfer-Encoding", "chunked"), ("X-Request-Id", "req-abc-123")])
+            headers: [
+                ("Cookie", "session=1"), ("X-Forwarded-For", "1.2.3.4"), ("Accept", "application/json"),
+                ("Transfer-Encoding", "chunked"), ("X-Request-Id", "req-abc-123"),
+            ])
         XCTAssertEqual(response.status, 200)
         // The stand-in's own headers are not passed back; ask it directly via a second hop-free check.
         XCTAssertNil(response.headers["X-Seen-Headers"], "runtime-internal headers must not reach the caller")
@@ -74,9 +77,11 @@ final class GatewayRoutingTests: XCTestCase {
         XCTAssertEqual(response.headers["X-Request-Id"], "req-abc-123")
 
         // What the runtime saw: forward once more straight through the gateway's client.
-        var request = HTTPRequest(method: .POST, path: "/v2/models/rebuild/infer", headers: [
-            "Content-Type": "application/json", "Authorization": "Bearer secret", "Cookie": "c=1", "Accept": "*/*",
-        ], body: Array("{}".utf8))
+        var request = HTTPRequest(
+            method: .POST, path: "/v2/models/rebuild/infer",
+            headers: [
+                "Content-Type": "application/json", "Authorization": "Bearer secret", "Cookie": "c=1", "Accept": "*/*",
+            ], body: Array("{}".utf8))
         request.requestID = "rid-1"
         let forwarded = ForwardedRequest.make(from: request, modelName: "model v/3", body: request.body)
         XCTAssertEqual(forwarded.path, "/v2/models/model%20v%2F3/infer")
@@ -103,27 +108,35 @@ final class GatewayRoutingTests: XCTestCase {
 
     func testDeadReplicaIsEjectedAndRequestRetriedOnAnother() throws {
         let live = try harness.runtime("live")
-        let dead = ReplicaEndpoint(id: "dead", endpoint: .unix(path: "/tmp/pgw-no-such-\(UUID().uuidString.prefix(8)).sock"), ready: true)
+        let dead = ReplicaEndpoint(
+            id: "dead", endpoint: .unix(path: "/tmp/pgw-no-such-\(UUID().uuidString.prefix(8)).sock"), ready: true)
         harness.directory.setRoute(
             tenantID: "ten-a",
-            DeploymentRoute(name: "failover", versions: [VersionRoute(version: "v1", weight: 1, replicas: [dead, live.replica()], modelName: "m")]))
+            DeploymentRoute(
+                name: "failover",
+                versions: [VersionRoute(version: "v1", weight: 1, replicas: [dead, live.replica()], modelName: "m")]))
         for _ in 0..<10 {
             XCTAssertEqual(harness.post("/v2/models/failover/infer").status, 200)
         }
         XCTAssertEqual(live.servedCount, 10)
-        XCTAssertTrue(harness.registry.render().contains("plinth_gateway_replica_ejections_total 1"), harness.registry.render())
+        XCTAssertTrue(
+            harness.registry.render().contains("plinth_gateway_replica_ejections_total 1"), harness.registry.render())
     }
 
     func testOnlyDeadReplicasAnswer502AndNotReadyAnswer503() throws {
-        let dead = ReplicaEndpoint(id: "dead", endpoint: .unix(path: "/tmp/pgw-none-\(UUID().uuidString.prefix(8)).sock"), ready: true)
+        let dead = ReplicaEndpoint(
+            id: "dead", endpoint: .unix(path: "/tmp/pgw-none-\(UUID().uuidString.prefix(8)).sock"), ready: true)
         harness.directory.setRoute(
-            tenantID: "ten-a", DeploymentRoute(name: "dead", versions: [VersionRoute(version: "v1", weight: 1, replicas: [dead], modelName: "m")]))
+            tenantID: "ten-a",
+            DeploymentRoute(
+                name: "dead", versions: [VersionRoute(version: "v1", weight: 1, replicas: [dead], modelName: "m")]))
         XCTAssertEqual(harness.post("/v2/models/dead/infer").status, 502)
         var notReady = dead
         notReady.ready = false
         harness.directory.setRoute(
             tenantID: "ten-a",
-            DeploymentRoute(name: "cold", versions: [VersionRoute(version: "v1", weight: 1, replicas: [notReady], modelName: "m")]))
+            DeploymentRoute(
+                name: "cold", versions: [VersionRoute(version: "v1", weight: 1, replicas: [notReady], modelName: "m")]))
         let response = harness.post("/v2/models/cold/infer")
         XCTAssertEqual(response.status, 503)
         XCTAssertNotNil(response.headers["Retry-After"])
@@ -135,7 +148,13 @@ final class GatewayRoutingTests: XCTestCase {
         harness.onCleanup { closing.stop() }
         harness.directory.setRoute(
             tenantID: "ten-a",
-            DeploymentRoute(name: "closing", versions: [VersionRoute(version: "v1", weight: 1, replicas: [ReplicaEndpoint(id: "c", endpoint: closing.endpoint, ready: true)], modelName: "m")]))
+            DeploymentRoute(
+                name: "closing",
+                versions: [
+                    VersionRoute(
+                        version: "v1", weight: 1,
+                        replicas: [ReplicaEndpoint(id: "c", endpoint: closing.endpoint, ready: true)], modelName: "m")
+                ]))
         XCTAssertEqual(harness.post("/v2/models/closing/infer").status, 502)
     }
 
@@ -178,8 +197,13 @@ final class GatewayRoutingTests: XCTestCase {
         local.remoteAddress = "127.0.0.1:5555"
         let page = harness.router.handle(local)
         XCTAssertEqual(page.status, 200)
-        XCTAssertTrue(page.text.contains(#"plinth_gateway_requests_total{tenant="acme",deployment="metrics",version="v1",status="200"} 1"#), page.text)
-        XCTAssertTrue(page.text.contains(#"plinth_gateway_request_duration_seconds_bucket{tenant="acme",deployment="metrics",phase="compute""#))
+        XCTAssertTrue(
+            page.text.contains(
+                #"plinth_gateway_requests_total{tenant="acme",deployment="metrics",version="v1",status="200"} 1"#),
+            page.text)
+        XCTAssertTrue(
+            page.text.contains(
+                #"plinth_gateway_request_duration_seconds_bucket{tenant="acme",deployment="metrics",phase="compute""#))
         var remote = HTTPRequest(method: .GET, path: "/metrics")
         remote.remoteAddress = "10.1.2.3:5555"
         XCTAssertEqual(harness.router.handle(remote).status, 404)

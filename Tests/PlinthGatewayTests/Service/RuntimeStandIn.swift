@@ -4,7 +4,7 @@ import PlinthHTTP
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A tiny Open Inference Protocol runtime stand-in on a real `HTTPServer` listening on a Unix
@@ -38,7 +38,9 @@ final class RuntimeStandIn: Sendable {
             counters.served.wrappingAdd(1, ordering: .relaxed)
             switch behaviour {
             case .echo: break
-            case .slow(let delay): Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+            case .slow(let delay):
+                Thread.sleep(
+                    forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
             case .failing: return .error(500, "model exploded")
             }
             var headers = HTTPHeaders()
@@ -55,7 +57,10 @@ final class RuntimeStandIn: Sendable {
             return HTTPResponse(status: 200, headers: headers, body: .bytes(request.body))
         }
         router.add(.GET, "/v2/models/{model}") { request in
-            .jsonBytes(Array(#"{"name":"\#(request.pathParameters["model"] ?? "")","versions":["1"],"platform":"plinth","inputs":[],"outputs":[]}"#.utf8))
+            .jsonBytes(
+                Array(
+                    #"{"name":"\#(request.pathParameters["model"] ?? "")","versions":["1"],"platform":"plinth","inputs":[],"outputs":[]}"#
+                        .utf8))
         }
         var configuration = HTTPServerConfiguration(listen: [.unix(path: path)])
         configuration.eventLoopCount = 1
@@ -98,7 +103,9 @@ final class ClosingListener: Sendable {
             for (i, b) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = b }
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listenFD, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listenFD, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard bound == 0, listen(listenFD, 16) == 0 else { throw HTTPClientError.connectFailed("test listener") }
         Thread.detachNewThread {
