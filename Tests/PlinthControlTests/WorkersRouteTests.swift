@@ -228,4 +228,47 @@ final class WorkersRouteTests: XCTestCase {
         XCTAssertEqual(progressing?["message"] as? String, "Unschedulable: no worker has 4 vCPU free")
         XCTAssertTrue(status.contains("\"Warning\""), status)
     }
+    func testARolloutKeepsTheOldReplicaUntilItsReplacementIsReady() throws {
+        let h = try makeHarness()
+        deployment(h, replicas: 1)
+        h.upload(tenant: "acme", model: "fraud", version: "2", bytes: Array("model-bytes-2".utf8))
+        let node = try h.plane.registerWorker(
+            try JSONDecoder().decode(
+                RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("node-a"))),
+            tokenID: nil)
+        func beat(_ reports: [PlinthCore.ReplicaReport]) throws -> [String] {
+            try h.plane.acceptHeartbeat(
+                Heartbeat(
+                    workerID: node.workerID, sequence: 1, appliedGeneration: 0, replicas: reports,
+                    usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
+                tokenID: nil
+            ).replicas.map(\.id)
+        }
+        func ready(_ id: String) -> PlinthCore.ReplicaReport {
+            PlinthCore.ReplicaReport(
+                id: id, phase: .ready, endpoint: "unix:/tmp/\(id).sock", restarts: 0, condition: nil)
+        }
+        let old = try XCTUnwrap(try beat([]).first)
+        XCTAssertEqual(try beat([ready(old)]), [old])
+
+        h.expect(
+            200, .PUT, "/v1/tenants/acme/deployments/scorer",
+            json: [
+                "versions": [["model": "fraud", "version": "2"]], "instanceClass": "cpu-small", "minReplicas": 1,
+                "maxReplicas": 1,
+            ])
+        let both = try beat([ready(old)])
+        XCTAssertEqual(both.count, 2, "the new replica starts next to the old one")
+        let new = try XCTUnwrap(both.first { $0 != old })
+        XCTAssertEqual(h.plane.readyReplicaEndpoints().map(\.replica), [old])
+        XCTAssertEqual(h.plane.readyReplicaEndpoints().first?.retiring, true)
+        XCTAssertEqual(
+            try beat([
+                ready(old),
+                PlinthCore.ReplicaReport(id: new, phase: .starting, endpoint: nil, restarts: 0, condition: nil),
+            ]).count, 2)
+        // Once the new one is ready the old one leaves the desired set.
+        XCTAssertEqual(try beat([ready(old), ready(new)]), [new])
+        XCTAssertEqual(h.plane.readyReplicaEndpoints().map(\.replica), [new])
+    }
 }

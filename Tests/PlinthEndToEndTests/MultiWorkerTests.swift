@@ -99,6 +99,32 @@ final class MultiWorkerTests: XCTestCase {
         XCTAssertEqual(result.failedTwice, [], "requests that failed even after one retry")
         print("multi-worker: \(result.succeeded) requests, \(result.retried) retried, during a replica kill -9")
 
+        // Roll out version 2 under load: the old replicas serve until the new ones are ready.
+        XCTAssertEqual(
+            try cluster.call(.PUT, "/v1/tenants/acme/models/churn/versions/2/artifact", auth: developer, body: bytes)
+                .status, 201)
+        let rollout = Load()
+        let rolloutThreads = startLoad(cluster, invoker, rollout)
+        usleep(300_000)
+        var v2 = spec
+        v2["versions"] = [["model": "churn", "version": "2"]]
+        XCTAssertEqual(
+            try cluster.call(.PUT, "/v1/tenants/acme/deployments/scorer", auth: developer, json: v2).status, 200)
+        try waitUntil("3 ready replicas of version 2", timeout: 60) {
+            let items =
+                (try cluster.call(.GET, "/v1/workers").json as? [String: Any])?["items"] as? [[String: Any]] ?? []
+            let replicas = items.flatMap { $0["replicas"] as? [[String: Any]] ?? [] }
+            return replicas.count == 3
+                && replicas.allSatisfy { $0["version"] as? String == "2" && $0["phase"] as? String == "ready" }
+        }
+        usleep(300_000)
+        rollout.stop.store(true, ordering: .relaxed)
+        rolloutThreads.wait()
+        let rolled = rollout.result.withLock { $0 }
+        XCTAssertGreaterThan(rolled.succeeded, 20)
+        XCTAssertEqual(rolled.failedTwice, [], "requests that failed even after one retry during the rollout")
+        print("multi-worker rollout: \(rolled.succeeded) requests, \(rolled.retried) retried")
+
         // kill -9 a whole worker: after the grace period its replica is placed on the others.
         workers["node-b"]?.signal(SIGKILL)
         _ = workers["node-b"]?.waitForExit(timeout: 10)

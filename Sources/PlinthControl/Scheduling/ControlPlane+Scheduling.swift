@@ -40,8 +40,29 @@ extension ControlPlane {
                         id: $0.id, name: $0.name, cpuMillicores: $0.capacity.cpuMillicores,
                         memoryBytes: $0.capacity.memoryBytes, gpus: $0.capacity.gpus, ready: ready.contains($0.id))
                 }
+                // New replicas of a deployment that are ready (as last reported), for the surge.
+                var readyNew: [String: Int] = [:]
+                for (id, placement) in state.assignments where ready.contains(placement.workerID) {
+                    if state.workers[placement.workerID]?.reports[id]?.phase == .ready, let replica = byID[id] {
+                        readyNew[replica.demand.deploymentKey, default: 0] += 1
+                    }
+                }
+                RolloutSurge.update(
+                    &state.retiring, previousIDs: state.wantedIDs, previous: state.wanted, wanted: byID,
+                    placed: Set(state.assignments.keys), readyNew: readyNew, now: now)
                 let result = Scheduler.schedule(
                     workers: workers, replicas: wanted.map(\.demand), current: current, quotas: state.quotas)
+                // Retiring replicas stay where they run if what the new ones left still fits them.
+                let retiring = state.retiring.values.map(\.replica).sorted { $0.id < $1.id }
+                let kept = Scheduler.schedule(
+                    workers: Scheduler.remaining(
+                        workers: workers, replicas: wanted.map(\.demand), placements: result.placements),
+                    replicas: retiring.map(\.demand),
+                    current: state.assignments.filter { state.retiring[$0.key] != nil }
+                ).placements.filter { state.assignments[$0.key] == $0.value }
+                state.retiring = state.retiring.filter { kept[$0.key] != nil }
+                let everything = (wanted + retiring.filter { kept[$0.id] != nil }).sorted { $0.id < $1.id }
+                let all = Dictionary(everything.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
                 for (id, placement) in result.placements.sorted(by: { $0.key < $1.key }) {
                     guard let before = state.assignments[id], before.workerID != placement.workerID,
                         let replica = byID[id]
@@ -54,14 +75,15 @@ extension ControlPlane {
                             "replica \(id) moved from worker \(from?.name ?? before.workerID)\(why) to \(state.workers[placement.workerID]?.name ?? placement.workerID)"
                         ))
                 }
-                state.assignments = result.placements
-                state.wanted = byID
+                state.assignments = result.placements.merging(kept) { a, _ in a }
+                state.wanted = all
+                state.wantedIDs = Set(byID.keys)
                 state.unschedulable = result.unschedulable
 
                 for id in state.workers.keys.sorted() {
                     guard var entry = state.workers[id] else { continue }
-                    let desired = wanted.compactMap { replica -> DesiredReplica? in
-                        guard let placement = result.placements[replica.id], placement.workerID == id else {
+                    let desired = everything.compactMap { replica -> DesiredReplica? in
+                        guard let placement = state.assignments[replica.id], placement.workerID == id else {
                             return nil
                         }
                         return replica.desired(
@@ -72,7 +94,7 @@ extension ControlPlane {
                         entry.generation += 1
                     }
                     let records = desired.compactMap { replica -> ReplicaStatusRecord? in
-                        guard let wanted = byID[replica.id] else { return nil }
+                        guard let wanted = all[replica.id] else { return nil }
                         let report = entry.reports[replica.id]
                         return ReplicaStatusRecord(
                             tenant: wanted.deployment.tenant, deployment: wanted.deployment.name, replica: replica.id,

@@ -61,6 +61,21 @@ public enum Scheduler {
         return result
     }
 
+    /// What `workers` have left once `placements` of `replicas` are reserved.
+    public static func remaining(
+        workers: [SchedulableWorker], replicas: [ReplicaDemand], placements: [String: Placement]
+    ) -> [SchedulableWorker] {
+        var out = Dictionary(uniqueKeysWithValues: workers.map { ($0.id, $0) })
+        for demand in replicas {
+            guard let placement = placements[demand.id], var worker = out[placement.workerID] else { continue }
+            worker.cpuMillicores -= demand.cpuMillicores
+            worker.memoryBytes -= min(worker.memoryBytes, demand.memoryBytes)
+            worker.gpus.removeAll { placement.gpuIndices.contains($0.index) }
+            out[placement.workerID] = worker
+        }
+        return workers.compactMap { out[$0.id] }
+    }
+
     /// The replicas the tenants' quotas allow, in a stable order (placed ones first).
     static func admit(
         _ replicas: [ReplicaDemand], current: [String: Placement], quotas: [String: ReplicaQuota],

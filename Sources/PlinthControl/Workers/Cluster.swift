@@ -51,8 +51,12 @@ struct ClusterState: Sendable {
     var workers: [String: WorkerEntry] = [:]
     /// Replica id → where it is placed.
     var assignments: [String: Placement] = [:]
-    /// Replica id → the replica, as of the last pass.
+    /// Replica id → the replica (wanted or retiring), as of the last pass.
     var wanted: [String: WantedReplica] = [:]
+    /// Ids wanted by the deployments in the last pass (without retiring ones).
+    var wantedIDs: Set<String> = []
+    /// Replicas of outgoing definitions kept until their replacements are ready.
+    var retiring: [String: RetiringReplica] = [:]
     /// Replica id → why it is not placed.
     var unschedulable: [String: String] = [:]
     /// Deployment key → the unschedulable reasons last announced as an event.

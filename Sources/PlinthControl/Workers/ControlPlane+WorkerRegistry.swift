@@ -14,6 +14,8 @@ public struct ReplicaEndpointRecord: Sendable, Equatable {
     /// "unix:/path/replica.sock" (or "http://host:port").
     public var endpoint: String
     public var worker: String
+    /// A replica of an outgoing definition, kept while its replacements start.
+    public var retiring: Bool
 }
 
 extension ControlPlane {
@@ -149,7 +151,7 @@ extension ControlPlane {
                     ReplicaEndpointRecord(
                         tenant: wanted.deployment.tenant, deployment: wanted.deployment.name,
                         model: wanted.version.model, version: wanted.version.version, replica: id,
-                        endpoint: endpoint, worker: worker.name))
+                        endpoint: endpoint, worker: worker.name, retiring: state.retiring[id] != nil))
             }
             return out.sorted { $0.replica < $1.replica }
         }

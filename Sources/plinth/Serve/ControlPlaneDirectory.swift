@@ -68,8 +68,14 @@ final class ControlPlaneDirectory: GatewayDirectory {
     func refresh() {
         let snapshot = control.routingSnapshot()
         var endpoints: [String: [ReplicaEndpoint]] = [:]
+        // Ready replicas of outgoing definitions, by deployment then version label.
+        var retiring: [String: [String: [ReplicaEndpoint]]] = [:]
         for record in control.readyReplicaEndpoints() {
             guard let parsed = try? HTTPEndpoint(url: record.endpoint) else { continue }
+            if record.retiring {
+                retiring[record.tenant + "/" + record.deployment, default: [:]][record.version, default: []].append(
+                    ReplicaEndpoint(id: record.replica, endpoint: parsed, ready: true))
+            }
             endpoints[
                 [record.tenant, record.deployment, record.model, record.version].joined(separator: "/"), default: []
             ]
@@ -85,7 +91,20 @@ final class ControlPlaneDirectory: GatewayDirectory {
                         replicas: endpoints[[tenant, deployment.name, v.model, v.version].joined(separator: "/")] ?? [],
                         modelName: deployment.name)
                 }
-                let versions = deployment.versions.map(versionRoute)
+                var versions = deployment.versions.map(versionRoute)
+                // A rollout to another version: until a new replica is ready, the outgoing ones
+                // keep serving, under their own version label.
+                if versions.allSatisfy({ $0.replicas.isEmpty }), let old = retiring[tenant + "/" + deployment.name] {
+                    let current = Set(deployment.versions.map(\.version))
+                    // The new versions stay callable by name but take no share until they serve.
+                    versions = versions.map {
+                        VersionRoute(version: $0.version, weight: 0, replicas: [], modelName: $0.modelName)
+                    }
+                    for (label, replicas) in old.sorted(by: { $0.key < $1.key }) where !current.contains(label) {
+                        versions.append(
+                            VersionRoute(version: label, weight: 1, replicas: replicas, modelName: deployment.name))
+                    }
+                }
                 let shadow = deployment.shadow.map(versionRoute)
                 let ready = max(1, versions.reduce(0) { $0 + $1.replicas.count })
                 let concurrency = max(16, ready * max(deployment.maxBatchSize, deployment.targetConcurrency) * 2)
