@@ -55,4 +55,6 @@ enum Limits {
     static let maxRank = 16
     static let maxNestingDepth = 24
     static let maxNodes = 1 << 20
+    /// Protobuf's own limit on a serialized message (larger models keep weights as external data).
+    static let maxModelBytes = 2 << 30
 }

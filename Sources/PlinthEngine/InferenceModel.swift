@@ -21,9 +21,13 @@ public final class InferenceModel: Sendable {
 
     /// Loads a model file; external data is read only from inside the file's folder.
     public convenience init(path: String) throws(EngineError) {
-        let bytes = try FileBytes.read(path: path)
+        let bytes = try FileBytes.read(path: path, maxBytes: Limits.maxModelBytes)
         let dir: String
-        if let slash = path.lastIndex(of: "/") { dir = String(path[..<slash]).isEmpty ? "/" : String(path[..<slash]) } else { dir = "." }
+        if let slash = path.lastIndex(of: "/") {
+            dir = String(path[..<slash]).isEmpty ? "/" : String(path[..<slash])
+        } else {
+            dir = "."
+        }
         try self.init(bytes: bytes, directory: dir)
     }
 
@@ -35,7 +39,9 @@ public final class InferenceModel: Sendable {
         inputs = plan.inputs.map(\.signature)
         outputs = plan.outputs.map(\.signature)
         var imports: [String: Int] = [:]
-        for o in model.opsetImports { imports[o.domain == "ai.onnx" ? "" : o.domain] = max(imports[o.domain] ?? 0, o.version) }
+        for o in model.opsetImports {
+            imports[o.domain == "ai.onnx" ? "" : o.domain] = max(imports[o.domain] ?? 0, o.version)
+        }
         opsetImports = imports
         producer = model.producerVersion.isEmpty ? model.producerName : "\(model.producerName) \(model.producerVersion)"
         irVersion = model.irVersion
@@ -69,7 +75,9 @@ public final class InferenceModel: Sendable {
         for step in plan.steps { try step.op.run(&frame, step.io) }
         var result: [String: Tensor] = [:]
         for (sig, slot) in plan.outputs {
-            guard let t = frame.values[slot] else { throw .execution(node: sig.name, reason: "output was not produced") }
+            guard let t = frame.values[slot] else {
+                throw .execution(node: sig.name, reason: "output was not produced")
+            }
             result[sig.name] = t
         }
         return result
@@ -77,7 +85,8 @@ public final class InferenceModel: Sendable {
 
     static func check(_ t: Tensor, against sig: TensorSignature) throws(EngineError) {
         guard t.type == sig.type else {
-            throw .invalidInput(name: sig.name, reason: "expected datatype \(sig.type.rawValue), got \(t.type.rawValue)")
+            throw .invalidInput(
+                name: sig.name, reason: "expected datatype \(sig.type.rawValue), got \(t.type.rawValue)")
         }
         guard t.isConsistent else {
             throw .invalidInput(name: sig.name, reason: "shape \(t.shape) does not hold \(t.elementCount) elements")
@@ -90,14 +99,31 @@ public final class InferenceModel: Sendable {
         }
     }
 
-    /// Runs once at load on zero inputs (dynamic dimensions = 1) so inconsistent static shapes
-    /// fail here, not on the first request; also warms the buffer pool.
+    /// Runs once at load on zero inputs so inconsistent static shapes fail here, not on the first
+    /// request; also warms the buffer pool. Dynamic dimensions are tried as 1, then as 2 (a model
+    /// may need an even batch); the model is rejected only when both fail.
     private func selfCheck() throws(EngineError) {
+        var firstError: EngineError?
+        for dynamic in [1, 2] {
+            guard let probe = probeInputs(dynamic: dynamic) else { return }
+            do {
+                _ = try run(probe)
+                return
+            } catch {
+                if firstError == nil { firstError = error }
+            }
+            if !inputs.contains(where: { $0.shape.contains { $0 < 0 } }) { break }
+        }
+        if let firstError { throw .malformed("shape check on zero inputs failed: \(firstError)") }
+    }
+
+    /// Zero tensors for every input, or nil when a shape is unknown or too large to probe.
+    private func probeInputs(dynamic: Int) -> [String: Tensor]? {
         var probe: [String: Tensor] = [:]
         for sig in inputs {
-            guard sig.rankKnown else { return }
-            let shape = sig.shape.map { $0 < 0 ? 1 : $0 }
-            guard let n = Tensor.count(of: shape), n <= 1 << 22 else { return }
+            guard sig.rankKnown else { return nil }
+            let shape = sig.shape.map { $0 < 0 ? dynamic : $0 }
+            guard let n = Tensor.count(of: shape), n <= 1 << 22 else { return nil }
             let storage: TensorStorage
             switch sig.type {
             case .float32: storage = .float32(.init(repeating: 0, count: n))
@@ -109,10 +135,6 @@ public final class InferenceModel: Sendable {
             }
             probe[sig.name] = Tensor(shape: shape, storage: storage)
         }
-        do {
-            _ = try run(probe)
-        } catch {
-            throw .malformed("shape check with dynamic dimensions set to 1 failed: \(error)")
-        }
+        return probe
     }
 }

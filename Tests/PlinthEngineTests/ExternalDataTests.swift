@@ -13,7 +13,8 @@ final class ExternalDataTests: XCTestCase {
         let data = weights.withUnsafeBytes { Data($0) }
         try data.write(to: URL(fileURLWithPath: folder + "/model/w.bin"))
         try data.write(to: URL(fileURLWithPath: folder + "/outside.bin"))
-        try FileManager.default.createSymbolicLink(atPath: folder + "/model/link.bin", withDestinationPath: folder + "/outside.bin")
+        try FileManager.default.createSymbolicLink(
+            atPath: folder + "/model/link.bin", withDestinationPath: folder + "/outside.bin")
     }
 
     override func tearDownWithError() throws {
@@ -21,9 +22,10 @@ final class ExternalDataTests: XCTestCase {
     }
 
     private func model(location: String) -> [UInt8] {
-        OnnxBuilder.model(nodes: [OnnxBuilder.node("Mul", ["x", "w"], ["y"])], inputs: [OnnxBuilder.floatValue("x", [3])],
-                          outputs: [OnnxBuilder.floatValue("y", [3])],
-                          initializers: [OnnxBuilder.externalTensor("w", dims: [3], location: location, length: 12)])
+        OnnxBuilder.model(
+            nodes: [OnnxBuilder.node("Mul", ["x", "w"], ["y"])], inputs: [OnnxBuilder.floatValue("x", [3])],
+            outputs: [OnnxBuilder.floatValue("y", [3])],
+            initializers: [OnnxBuilder.externalTensor("w", dims: [3], location: location, length: 12)])
     }
 
     func testExternalDataInsideTheFolderLoads() throws {

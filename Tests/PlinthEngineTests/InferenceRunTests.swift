@@ -1,5 +1,5 @@
-import Foundation
 import Dispatch
+import Foundation
 import PlinthEngine
 import XCTest
 
@@ -8,6 +8,13 @@ final class InferenceRunTests: XCTestCase {
     private func vector(_ name: String) throws -> (InferenceModel, VectorCase) {
         let c = try XCTUnwrap(try VectorCase.all().first { $0.name == name })
         return (try InferenceModel(path: c.modelPath), c)
+    }
+
+    func testOutputsAreEveryDeclaredOutput() throws {
+        let (model, c) = try vector("op_equal_where")
+        var feeds: [String: Tensor] = [:]
+        for i in c.inputs { feeds[i.name] = i.tensor }
+        XCTAssertEqual(Set(try model.run(feeds).keys), Set(model.outputs.map(\.name)))
     }
 
     func testStableModelsExposeTheirSignatures() throws {
@@ -37,14 +44,28 @@ final class InferenceRunTests: XCTestCase {
         let cases: [(String, [String: Tensor], String, String)] = [
             ("missing", [:], "input", "missing"),
             ("unknown name", ["input": good, "extra": good], "extra", "no such input"),
-            ("wrong type", ["input": Tensor(shape: [1, 784], doubles: [Double](repeating: 0, count: 784))], "input", "expected datatype FP32"),
-            ("wrong shape", ["input": Tensor(shape: [1, 783], floats: [Float](repeating: 0, count: 783))], "input", "expected shape [-1, 784]"),
-            ("wrong rank", ["input": Tensor(shape: [784], floats: [Float](repeating: 0, count: 784))], "input", "expected shape"),
-            ("count mismatch", ["input": Tensor(shape: [2, 784], floats: [Float](repeating: 0, count: 784))], "input", "does not hold"),
+            (
+                "wrong type", ["input": Tensor(shape: [1, 784], doubles: [Double](repeating: 0, count: 784))], "input",
+                "expected datatype FP32"
+            ),
+            (
+                "wrong shape", ["input": Tensor(shape: [1, 783], floats: [Float](repeating: 0, count: 783))], "input",
+                "expected shape [-1, 784]"
+            ),
+            (
+                "wrong rank", ["input": Tensor(shape: [784], floats: [Float](repeating: 0, count: 784))], "input",
+                "expected shape"
+            ),
+            (
+                "count mismatch", ["input": Tensor(shape: [2, 784], floats: [Float](repeating: 0, count: 784))],
+                "input", "does not hold"
+            ),
         ]
         for (label, feeds, name, needle) in cases {
             XCTAssertThrowsError(try model.run(feeds), label) { error in
-                guard case .invalidInput(let n, let reason)? = error as? EngineError else { return XCTFail("\(label): \(error)") }
+                guard case .invalidInput(let n, let reason)? = error as? EngineError else {
+                    return XCTFail("\(label): \(error)")
+                }
                 XCTAssertEqual(n, name, label)
                 XCTAssert(reason.contains(needle), "\(label): \(reason)")
             }
@@ -53,20 +74,26 @@ final class InferenceRunTests: XCTestCase {
     }
 
     func testConcurrentRunsAgreeWithSerialRuns() throws {
-        let (model, c) = try vector("mlp_784_256_128_10")
-        let feeds = [c.inputs[0].name: c.inputs[0].tensor]
-        let expected = try model.run(feeds)
-        let results = (0..<16).map { _ in ResultBox() }
-        DispatchQueue.concurrentPerform(iterations: 16) { i in
-            results[i].set(try? model.run(feeds))
+        for name in ["mlp_784_256_128_10", "lenet_cnn", "logreg_30", "skl_random_forest_string_labels"] {
+            let (model, c) = try vector(name)
+            var feeds: [String: Tensor] = [:]
+            for i in c.inputs { feeds[i.name] = i.tensor }
+            let expected = try model.run(feeds)
+            let results = (0..<16).map { _ in ResultBox() }
+            let shared = feeds
+            DispatchQueue.concurrentPerform(iterations: 16) { i in
+                results[i].set(try? model.run(shared))
+            }
+            for r in results { XCTAssertEqual(r.get(), expected, name) }
         }
-        for r in results { XCTAssertEqual(r.get(), expected) }
     }
 
     func testBatchSizesVaryBetweenRuns() throws {
         let model = try InferenceModel(path: VectorCase.directory + "/lenet_cnn.onnx")
         for n in [1, 3, 1, 5] {
-            let out = try model.run(["image": Tensor(shape: [n, 1, 28, 28], floats: [Float](repeating: 0.5, count: n * 784))])
+            let out = try model.run([
+                "image": Tensor(shape: [n, 1, 28, 28], floats: [Float](repeating: 0.5, count: n * 784))
+            ])
             XCTAssertEqual(out["logits"]?.shape, [n, 10])
         }
     }
@@ -77,6 +104,14 @@ private final class ResultBox: @unchecked Sendable {
     // @unchecked Sendable: `value` is only touched under `lock`.
     private let lock = NSLock()
     private var value: [String: Tensor]?
-    func set(_ v: [String: Tensor]?) { lock.lock(); value = v; lock.unlock() }
-    func get() -> [String: Tensor]? { lock.lock(); defer { lock.unlock() }; return value }
+    func set(_ v: [String: Tensor]?) {
+        lock.lock()
+        value = v
+        lock.unlock()
+    }
+    func get() -> [String: Tensor]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
 }

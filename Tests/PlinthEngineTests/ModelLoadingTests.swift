@@ -5,8 +5,9 @@ import XCTest
 /// Decoding and validation at load: wire-format variants, unsupported operators, hostile files.
 final class ModelLoadingTests: XCTestCase {
     private func reluModel(packedDims: Bool = false) -> [UInt8] {
-        OnnxBuilder.model(nodes: [OnnxBuilder.node("Relu", ["x"], ["y"])], inputs: [OnnxBuilder.floatValue("x", [nil, 3])],
-                          outputs: [OnnxBuilder.floatValue("y", [nil, 3])])
+        OnnxBuilder.model(
+            nodes: [OnnxBuilder.node("Relu", ["x"], ["y"])], inputs: [OnnxBuilder.floatValue("x", [nil, 3])],
+            outputs: [OnnxBuilder.floatValue("y", [nil, 3])])
     }
 
     func testSimpleModelLoadsAndRuns() throws {
@@ -22,10 +23,15 @@ final class ModelLoadingTests: XCTestCase {
             let perm = OnnxBuilder.intsAttribute("perm", [1, 0], packed: packed)
             var permName = perm
             permName.bytes = perm.bytes
-            let w = OnnxBuilder.floatTensor("w", dims: [2, 3], values: [1, 2, 3, 4, 5, 6], raw: packed, packedDims: packed)
+            let w = OnnxBuilder.floatTensor(
+                "w", dims: [2, 3], values: [1, 2, 3, 4, 5, 6], raw: packed, packedDims: packed)
             let bytes = OnnxBuilder.model(
-                nodes: [OnnxBuilder.node("Transpose", ["w"], ["t"], attributes: [permName]), OnnxBuilder.node("Add", ["x", "t"], ["y"])],
-                inputs: [OnnxBuilder.floatValue("x", [3, 2])], outputs: [OnnxBuilder.floatValue("y", [3, 2])], initializers: [w])
+                nodes: [
+                    OnnxBuilder.node("Transpose", ["w"], ["t"], attributes: [permName]),
+                    OnnxBuilder.node("Add", ["x", "t"], ["y"]),
+                ],
+                inputs: [OnnxBuilder.floatValue("x", [3, 2])], outputs: [OnnxBuilder.floatValue("y", [3, 2])],
+                initializers: [w])
             let model = try InferenceModel(bytes: bytes, directory: nil)
             let y = try model.run(["x": Tensor(shape: [3, 2], floats: [0, 0, 0, 0, 0, 0])])
             XCTAssertEqual(y["y"]?.floats, [1, 4, 2, 5, 3, 6], "packed: \(packed)")
@@ -47,30 +53,38 @@ final class ModelLoadingTests: XCTestCase {
 
     func testAllUnsupportedOperatorsAreListedAtLoad() {
         let bytes = OnnxBuilder.model(
-            nodes: [OnnxBuilder.node("Relu", ["x"], ["a"]), OnnxBuilder.node("NonMaxSuppression", ["a"], ["b"]),
-                    OnnxBuilder.node("Loop", ["b"], ["c"]), OnnxBuilder.node("Frobnicate", ["c"], ["y"], domain: "com.example")],
+            nodes: [
+                OnnxBuilder.node("Relu", ["x"], ["a"]), OnnxBuilder.node("NonMaxSuppression", ["a"], ["b"]),
+                OnnxBuilder.node("Loop", ["b"], ["c"]),
+                OnnxBuilder.node("Frobnicate", ["c"], ["y"], domain: "com.example"),
+            ],
             inputs: [OnnxBuilder.floatValue("x", [1])], outputs: [OnnxBuilder.floatValue("y", [1])])
         XCTAssertThrowsError(try InferenceModel(bytes: bytes, directory: nil)) { error in
-            XCTAssertEqual(error as? EngineError, .unsupportedOperators([
-                UnsupportedOperator(name: "NonMaxSuppression", domain: "", opset: 17),
-                UnsupportedOperator(name: "Loop", domain: "", opset: 17),
-                UnsupportedOperator(name: "Frobnicate", domain: "com.example", opset: 0),
-            ]))
+            XCTAssertEqual(
+                error as? EngineError,
+                .unsupportedOperators([
+                    UnsupportedOperator(name: "NonMaxSuppression", domain: "", opset: 17),
+                    UnsupportedOperator(name: "Loop", domain: "", opset: 17),
+                    UnsupportedOperator(name: "Frobnicate", domain: "com.example", opset: 0),
+                ]))
         }
     }
 
     func testOneUnsupportedOperatorIsNamedWithDomainAndOpset() {
         let bytes = OnnxBuilder.model(
             nodes: [OnnxBuilder.node("SVMClassifier", ["x"], ["y"], domain: "ai.onnx.ml")],
-            inputs: [OnnxBuilder.floatValue("x", [1])], outputs: [OnnxBuilder.floatValue("y", [1])], opsets: [("", 17), ("ai.onnx.ml", 3)])
+            inputs: [OnnxBuilder.floatValue("x", [1])], outputs: [OnnxBuilder.floatValue("y", [1])],
+            opsets: [("", 17), ("ai.onnx.ml", 3)])
         XCTAssertThrowsError(try InferenceModel(bytes: bytes, directory: nil)) { error in
-            XCTAssertEqual(error as? EngineError, .unsupportedOperator(name: "SVMClassifier", domain: "ai.onnx.ml", opset: 3))
+            XCTAssertEqual(
+                error as? EngineError, .unsupportedOperator(name: "SVMClassifier", domain: "ai.onnx.ml", opset: 3))
         }
     }
 
     func testOperatorNewerThanItsOpsetIsUnsupported() {
-        let bytes = OnnxBuilder.model(nodes: [OnnxBuilder.node("Gelu", ["x"], ["y"])], inputs: [OnnxBuilder.floatValue("x", [1])],
-                                      outputs: [OnnxBuilder.floatValue("y", [1])], opsets: [("", 17)])
+        let bytes = OnnxBuilder.model(
+            nodes: [OnnxBuilder.node("Gelu", ["x"], ["y"])], inputs: [OnnxBuilder.floatValue("x", [1])],
+            outputs: [OnnxBuilder.floatValue("y", [1])], opsets: [("", 17)])
         XCTAssertThrowsError(try InferenceModel(bytes: bytes, directory: nil)) { error in
             XCTAssertEqual(error as? EngineError, .unsupportedOperator(name: "Gelu", domain: "", opset: 17))
         }
@@ -78,7 +92,10 @@ final class ModelLoadingTests: XCTestCase {
 
     func testCyclesAndUndefinedInputsAreRejected() {
         let cycle = OnnxBuilder.model(
-            nodes: [OnnxBuilder.node("Add", ["x", "b"], ["a"]), OnnxBuilder.node("Relu", ["a"], ["b"]), OnnxBuilder.node("Relu", ["a"], ["y"])],
+            nodes: [
+                OnnxBuilder.node("Add", ["x", "b"], ["a"]), OnnxBuilder.node("Relu", ["a"], ["b"]),
+                OnnxBuilder.node("Relu", ["a"], ["y"]),
+            ],
             inputs: [OnnxBuilder.floatValue("x", [1])], outputs: [OnnxBuilder.floatValue("y", [1])])
         let undefined = OnnxBuilder.model(
             nodes: [OnnxBuilder.node("Add", ["x", "ghost"], ["y"])],
@@ -86,7 +103,9 @@ final class ModelLoadingTests: XCTestCase {
         let twice = OnnxBuilder.model(
             nodes: [OnnxBuilder.node("Relu", ["x"], ["y"]), OnnxBuilder.node("Relu", ["x"], ["y"])],
             inputs: [OnnxBuilder.floatValue("x", [1])], outputs: [OnnxBuilder.floatValue("y", [1])])
-        for (name, bytes, needle) in [("cycle", cycle, "cycle"), ("undefined", undefined, "ghost"), ("twice", twice, "more than once")] {
+        for (name, bytes, needle) in [
+            ("cycle", cycle, "cycle"), ("undefined", undefined, "ghost"), ("twice", twice, "more than once"),
+        ] {
             XCTAssertThrowsError(try InferenceModel(bytes: bytes, directory: nil), name) { error in
                 guard case .malformed(let m)? = error as? EngineError else { return XCTFail("\(name): \(error)") }
                 XCTAssert(m.contains(needle), "\(name): \(m)")
@@ -113,8 +132,9 @@ final class ModelLoadingTests: XCTestCase {
         let negative = OnnxBuilder.floatTensor("w", dims: [-4], values: [1])
         let mismatch = OnnxBuilder.floatTensor("w", dims: [1000], values: [1, 2])
         for t in [huge, negative, mismatch] {
-            let bytes = OnnxBuilder.model(nodes: [OnnxBuilder.node("Add", ["x", "w"], ["y"])], inputs: [OnnxBuilder.floatValue("x", [1])],
-                                          outputs: [OnnxBuilder.floatValue("y", [1])], initializers: [t])
+            let bytes = OnnxBuilder.model(
+                nodes: [OnnxBuilder.node("Add", ["x", "w"], ["y"])], inputs: [OnnxBuilder.floatValue("x", [1])],
+                outputs: [OnnxBuilder.floatValue("y", [1])], initializers: [t])
             XCTAssertThrowsError(try InferenceModel(bytes: bytes, directory: nil)) { error in
                 guard case .malformed? = error as? EngineError else { return XCTFail("\(error)") }
             }
@@ -154,11 +174,37 @@ final class ModelLoadingTests: XCTestCase {
 
     func testStaticShapeMismatchFailsAtLoad() {
         let w = OnnxBuilder.floatTensor("w", dims: [3, 4], values: [Float](repeating: 1, count: 12))
-        let bytes = OnnxBuilder.model(nodes: [OnnxBuilder.node("MatMul", ["x", "w"], ["y"])], inputs: [OnnxBuilder.floatValue("x", [nil, 5])],
-                                      outputs: [OnnxBuilder.floatValue("y", [nil, 4])], initializers: [w])
+        let bytes = OnnxBuilder.model(
+            nodes: [OnnxBuilder.node("MatMul", ["x", "w"], ["y"])], inputs: [OnnxBuilder.floatValue("x", [nil, 5])],
+            outputs: [OnnxBuilder.floatValue("y", [nil, 4])], initializers: [w])
         XCTAssertThrowsError(try InferenceModel(bytes: bytes, directory: nil)) { error in
             guard case .malformed(let m)? = error as? EngineError else { return XCTFail("\(error)") }
             XCTAssert(m.contains("shape check"), m)
+        }
+    }
+
+    func testModelNeedingAnEvenBatchStillLoads() throws {
+        let shape = OnnxBuilder.int64Tensor("s", dims: [2], values: [-1, 8])
+        let bytes = OnnxBuilder.model(
+            nodes: [OnnxBuilder.node("Reshape", ["x", "s"], ["y"])], inputs: [OnnxBuilder.floatValue("x", [nil, 4])],
+            outputs: [OnnxBuilder.floatValue("y", [nil, 8])], initializers: [shape])
+        let model = try InferenceModel(bytes: bytes, directory: nil)
+        let y = try model.run(["x": Tensor(shape: [2, 4], floats: [Float](repeating: 1, count: 8))])
+        XCTAssertEqual(y["y"]?.shape, [1, 8])
+    }
+
+    func testDoublePrecisionTreeAttributesAreRefusedNotApproximated() {
+        var attr = ProtoWriter()
+        attr.string(1, "nodes_values_as_tensor")
+        attr.int(20, 4)
+        attr.message(5, OnnxBuilder.floatTensor("", dims: [1], values: [0.5]))
+        let bytes = OnnxBuilder.model(
+            nodes: [OnnxBuilder.node("TreeEnsembleRegressor", ["x"], ["y"], domain: "ai.onnx.ml", attributes: [attr])],
+            inputs: [OnnxBuilder.floatValue("x", [nil, 2])], outputs: [OnnxBuilder.floatValue("y", [nil, 1])],
+            opsets: [("", 17), ("ai.onnx.ml", 3)])
+        XCTAssertThrowsError(try InferenceModel(bytes: bytes, directory: nil)) { error in
+            guard case .unsupportedFeature(let m)? = error as? EngineError else { return XCTFail("\(error)") }
+            XCTAssert(m.contains("nodes_values_as_tensor"), m)
         }
     }
 }

@@ -36,7 +36,8 @@ final class MutationFuzzTests: XCTestCase {
 
     func testRandomlyCorruptedModelsNeverCrash() throws {
         var rng = Rng(state: 0x9E37_79B9_7F4A_7C15)
-        var loaded = 0, rejected = 0
+        var loaded = 0
+        var rejected = 0
         let cases = try VectorCase.all().filter { c in
             let size = (try? FileManager.default.attributesOfItem(atPath: c.modelPath)[.size] as? Int) ?? nil
             return (size ?? .max) < 64 * 1024
@@ -46,14 +47,17 @@ final class MutationFuzzTests: XCTestCase {
             let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: c.modelPath)))
             var feeds: [String: Tensor] = [:]
             for i in c.inputs { feeds[i.name] = i.tensor }
-            for _ in 0..<150 {
+            for _ in 0..<100 {
                 let bytes = Self.mutate(original, &rng)
-                guard let model = try? InferenceModel(bytes: bytes, directory: nil) else { rejected += 1; continue }
+                guard let model = try? InferenceModel(bytes: bytes, directory: nil) else {
+                    rejected += 1
+                    continue
+                }
                 loaded += 1
                 _ = try? model.run(feeds)
             }
         }
-        XCTAssertGreaterThan(loaded + rejected, 15000)
+        XCTAssertGreaterThan(loaded + rejected, 10000)
         XCTAssertGreaterThan(rejected, 0)
         XCTAssertGreaterThan(loaded, 0)
     }

@@ -4,12 +4,22 @@ struct ProtoWriter {
 
     mutating func varint(_ v: UInt64) {
         var v = v
-        while v >= 0x80 { bytes.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
         bytes.append(UInt8(v))
     }
     mutating func key(_ field: Int, _ wire: Int) { varint(UInt64(field << 3 | wire)) }
-    mutating func int(_ field: Int, _ v: Int64) { key(field, 0); varint(UInt64(bitPattern: v)) }
-    mutating func bytes(_ field: Int, _ b: [UInt8]) { key(field, 2); varint(UInt64(b.count)); bytes += b }
+    mutating func int(_ field: Int, _ v: Int64) {
+        key(field, 0)
+        varint(UInt64(bitPattern: v))
+    }
+    mutating func bytes(_ field: Int, _ b: [UInt8]) {
+        key(field, 2)
+        varint(UInt64(b.count))
+        bytes += b
+    }
     mutating func string(_ field: Int, _ s: String) { bytes(field, Array(s.utf8)) }
     mutating func message(_ field: Int, _ m: ProtoWriter) { bytes(field, m.bytes) }
     mutating func float(_ field: Int, _ f: Float) {
@@ -30,7 +40,10 @@ struct ProtoWriter {
     mutating func floats(_ field: Int, _ values: [Float], packed: Bool) {
         if packed {
             var inner = ProtoWriter()
-            for v in values { let b = v.bitPattern; for i in 0..<4 { inner.bytes.append(UInt8(truncatingIfNeeded: b >> (8 * UInt32(i)))) } }
+            for v in values {
+                let b = v.bitPattern
+                for i in 0..<4 { inner.bytes.append(UInt8(truncatingIfNeeded: b >> (8 * UInt32(i)))) }
+            }
             bytes(field, inner.bytes)
         } else {
             for v in values { float(field, v) }
@@ -40,7 +53,9 @@ struct ProtoWriter {
 
 /// Builds small ONNX models field by field (numbers from onnx.proto).
 enum OnnxBuilder {
-    static func node(_ op: String, _ inputs: [String], _ outputs: [String], domain: String = "", attributes: [ProtoWriter] = []) -> ProtoWriter {
+    static func node(
+        _ op: String, _ inputs: [String], _ outputs: [String], domain: String = "", attributes: [ProtoWriter] = []
+    ) -> ProtoWriter {
         var n = ProtoWriter()
         for i in inputs { n.string(1, i) }
         for o in outputs { n.string(2, o) }
@@ -59,18 +74,32 @@ enum OnnxBuilder {
         return a
     }
 
-    static func floatTensor(_ name: String, dims: [Int64], values: [Float], raw: Bool = false, packedDims: Bool = false) -> ProtoWriter {
+    static func floatTensor(_ name: String, dims: [Int64], values: [Float], raw: Bool = false, packedDims: Bool = false)
+        -> ProtoWriter
+    {
         var t = ProtoWriter()
         t.ints(1, dims, packed: packedDims)
         t.int(2, 1)
         t.string(8, name)
         if raw {
             var r: [UInt8] = []
-            for v in values { let b = v.bitPattern; for i in 0..<4 { r.append(UInt8(truncatingIfNeeded: b >> (8 * UInt32(i)))) } }
+            for v in values {
+                let b = v.bitPattern
+                for i in 0..<4 { r.append(UInt8(truncatingIfNeeded: b >> (8 * UInt32(i)))) }
+            }
             t.bytes(9, r)
         } else {
             t.floats(4, values, packed: true)
         }
+        return t
+    }
+
+    static func int64Tensor(_ name: String, dims: [Int64], values: [Int64]) -> ProtoWriter {
+        var t = ProtoWriter()
+        t.ints(1, dims, packed: false)
+        t.int(2, 7)
+        t.string(8, name)
+        t.ints(7, values, packed: true)
         return t
     }
 
@@ -108,8 +137,10 @@ enum OnnxBuilder {
         return vi
     }
 
-    static func model(nodes: [ProtoWriter], inputs: [ProtoWriter], outputs: [ProtoWriter], initializers: [ProtoWriter] = [],
-                      opsets: [(String, Int64)] = [("", 17)]) -> [UInt8] {
+    static func model(
+        nodes: [ProtoWriter], inputs: [ProtoWriter], outputs: [ProtoWriter], initializers: [ProtoWriter] = [],
+        opsets: [(String, Int64)] = [("", 17)]
+    ) -> [UInt8] {
         var g = ProtoWriter()
         for n in nodes { g.message(1, n) }
         g.string(2, "test")

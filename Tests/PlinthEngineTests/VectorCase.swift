@@ -20,7 +20,9 @@ struct VectorCase {
 
     static func all() throws -> [VectorCase] {
         let dir = directory
-        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json"))) as! [String: Any]
+        let manifest =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json")))
+            as! [String: Any]
         return try (manifest["cases"] as! [[String: Any]]).map { c in
             let blob = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + (c["blob"] as! String)))
             func entries(_ key: String) -> [Entry] {
@@ -28,18 +30,24 @@ struct VectorCase {
                     Entry(name: e["name"] as! String, tensor: decode(e, blob), labels: e["labels"] as? [String])
                 }
             }
-            return VectorCase(name: c["name"] as! String, modelPath: dir + "/" + (c["model"] as! String),
-                              inputs: entries("inputs"), outputs: entries("outputs"))
+            return VectorCase(
+                name: c["name"] as! String, modelPath: dir + "/" + (c["model"] as! String),
+                inputs: entries("inputs"), outputs: entries("outputs"))
         }
     }
 
     static func decode(_ e: [String: Any], _ blob: Data) -> Tensor {
         let shape = e["shape"] as! [Int]
         if let strings = e["strings"] as? [String] { return Tensor(shape: shape, strings: strings) }
-        let offset = e["offset"] as! Int, count = e["bytes"] as! Int
+        let offset = e["offset"] as! Int
+        let count = e["bytes"] as! Int
         let bytes = [UInt8](blob[blob.startIndex + offset..<blob.startIndex + offset + count])
         func load<T>(_: T.Type) -> [T] {
-            bytes.withUnsafeBytes { raw in (0..<(count / MemoryLayout<T>.size)).map { raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) } }
+            bytes.withUnsafeBytes { raw in
+                (0..<(count / MemoryLayout<T>.size)).map {
+                    raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self)
+                }
+            }
         }
         switch e["datatype"] as! String {
         case "FP32": return Tensor(shape: shape, floats: load(Float.self))

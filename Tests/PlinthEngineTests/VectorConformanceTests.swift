@@ -14,22 +14,30 @@ final class VectorConformanceTests: XCTestCase {
                 for i in c.inputs { feeds[i.name] = i.tensor }
                 let got = try model.run(feeds)
                 for o in c.outputs {
-                    guard let t = got[o.name] else { failures.append("\(c.name): no output \(o.name)"); continue }
+                    guard let t = got[o.name] else {
+                        failures.append("\(c.name): no output \(o.name)")
+                        continue
+                    }
                     if let m = VectorCase.mismatch(t, o.tensor) { failures.append("\(c.name).\(o.name): \(m)") }
                     if let labels = o.labels {
                         let sig = model.outputs.first { $0.name == o.name }
-                        if sig?.labels != labels { failures.append("\(c.name).\(o.name): labels \(String(describing: sig?.labels)) != \(labels)") }
+                        if sig?.labels != labels {
+                            failures.append(
+                                "\(c.name).\(o.name): labels \(String(describing: sig?.labels)) != \(labels)")
+                        }
                     }
                 }
             } catch {
                 failures.append("\(c.name): \(error)")
             }
         }
-        XCTAssert(failures.isEmpty, "\(failures.count) of \(cases.count) cases failed:\n" + failures.joined(separator: "\n"))
+        XCTAssert(
+            failures.isEmpty, "\(failures.count) of \(cases.count) cases failed:\n" + failures.joined(separator: "\n"))
     }
 
     func testRunsAreRepeatableWithReusedBuffers() throws {
-        for c in try VectorCase.all() where ["mlp_784_256_128_10", "lenet_cnn", "logreg_30", "skl_random_forest_string_labels"].contains(c.name) {
+        for c in try VectorCase.all()
+        where ["mlp_784_256_128_10", "lenet_cnn", "logreg_30", "skl_random_forest_string_labels"].contains(c.name) {
             let model = try InferenceModel(path: c.modelPath)
             var feeds: [String: Tensor] = [:]
             for i in c.inputs { feeds[i.name] = i.tensor }

@@ -13,6 +13,15 @@ options.intra_op_num_threads = 1
 session = ort.InferenceSession(os.environ["MODEL"], options, providers=["CPUExecutionProvider"])
 name = os.environ.get("NAME", "model")
 app = FastAPI()
+DATATYPES = {np.dtype(np.float32): "FP32", np.dtype(np.float64): "FP64", np.dtype(np.int64): "INT64"}
+
+
+def as_array(value):
+    """An ONNX output as an array; seq(map) (skl2onnx ZipMap) becomes [N, C] in key order, as OIP has no map."""
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        keys = sorted(value[0])
+        return np.asarray([[row[k] for k in keys] for row in value], dtype=np.float32)
+    return np.asarray(value)
 
 
 @app.get(f"/v2/models/{name}")
@@ -32,7 +41,7 @@ async def infer(request: Request):
     results = session.run(None, feeds)
     outputs = []
     for meta, value in zip(session.get_outputs(), results):
-        value = np.asarray(value)
-        outputs.append({"name": meta.name, "shape": list(value.shape), "datatype": "FP32",
-                        "data": value.astype(np.float32).ravel().tolist()})
+        value = as_array(value)
+        outputs.append({"name": meta.name, "shape": list(value.shape), "datatype": DATATYPES.get(value.dtype, "FP32"),
+                        "data": value.ravel().tolist()})
     return {"model_name": name, "outputs": outputs}

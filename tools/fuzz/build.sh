@@ -12,9 +12,11 @@ bin=$(swift build --show-bin-path)
 # SwiftPM names the package after its folder; `package` symbols need the same name.
 pkg=$(basename "$root" | sed 's/[^A-Za-z0-9_]/_/g')
 mkdir -p .build/fuzz/corpus
+# Only the objects of sources that exist now (renamed files leave stale objects behind).
+objects() { for f in $(find "Sources/$1" -name '*.swift'); do echo "$bin/$1.build/$(basename "$f").o"; done; }
 swiftc -swift-version 6 -parse-as-library -sanitize=fuzzer,address -g -O \
     -module-name PlinthEngineFuzz -package-name "$pkg" -I "$bin/Modules" \
     $(find Sources/PlinthEngine -name '*.swift') tools/fuzz/EngineFuzzer.swift \
-    "$bin"/PlinthKernels.build/*.o "$bin"/PlinthKernelsGeneric.build/*.o "$bin"/PlinthCore.build/*.o \
+    $(objects PlinthKernels) $(objects PlinthKernelsGeneric) $(objects PlinthCore) \
     -o .build/fuzz/engine-fuzzer 2> >(grep -v "Cannot export local symbol" >&2)
 echo "built .build/fuzz/engine-fuzzer"

@@ -477,6 +477,61 @@ def extra_cases():
     add_case("chain_activations", graph_model(nodes, [vi("x", F, ["N", 4, 6])], [vi("y", F, None)], [w1, w2], opset=13), {"x": (rng.standard_normal((2, 4, 6))).astype(np.float32)})
 
 
+def more_op_cases():
+    """Unary math and the other reductions; own RNG, appended last."""
+    rng = np.random.default_rng(2024)
+    x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    pos = (np.abs(x) + 0.1).astype(np.float32)
+    for op in ["Neg", "Abs", "Exp", "Floor", "Ceil"]:
+        add_case("op_" + op.lower(), *unary(op, x=x))
+    for op in ["Log", "Reciprocal"]:
+        add_case("op_" + op.lower(), *unary(op, x=pos))
+    add_case("op_reducesum_attr_opset11", *unary("ReduceSum", opset=11, x=x, axes=[0, 2], keepdims=1))
+    add_case("op_reducesum_input_opset13", graph_model([helper.make_node("ReduceSum", ["x", "ax"], ["y"], keepdims=0)], [vi("x", F, [2, 3, 4])], [vi("y", F, None)],
+                                                        [const("ax", np.array([1], np.int64))], opset=13), {"x": x})
+    add_case("op_reducemax_attr_opset13", *unary("ReduceMax", opset=13, x=x, axes=[-1], keepdims=0))
+    add_case("op_reducemin_input_opset18", graph_model([helper.make_node("ReduceMin", ["x", "ax"], ["y"])], [vi("x", F, [2, 3, 4])], [vi("y", F, None)],
+                                                        [const("ax", np.array([0, 1], np.int64))], opset=18), {"x": x})
+    add_case("op_reducemax_all_opset18", graph_model([helper.make_node("ReduceMax", ["x"], ["y"], keepdims=0)], [vi("x", F, [2, 3, 4])], [vi("y", F, None)], opset=18), {"x": x})
+
+
+def preprocessing_cases():
+    """skl2onnx's tabular preprocessing ops; own RNG, appended last."""
+    from skl2onnx import to_onnx
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(77)
+    X = np.c_[rng.standard_normal((80, 2)), rng.integers(0, 3, (80, 1))].astype(np.float32)
+    y = (X[:, 0] + X[:, 2] > 1).astype(int)
+    ct = ColumnTransformer([("num", make_pipeline(SimpleImputer(), StandardScaler()), [0, 1]), ("cat", OneHotEncoder(handle_unknown="ignore"), [2])])
+    pipe = Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(X, y)
+    onx = to_onnx(pipe, X[:1], target_opset={"": 17, "ai.onnx.ml": 3})
+    Xt = X[:10].copy()
+    Xt[1, 0] = np.nan
+    Xt[2, 2] = 7  # an unseen category
+    add_case("skl_column_transformer_imputer_onehot", onx.SerializeToString(), {"X": Xt})
+
+    xs = np.array([["b", "a"], ["c", "zz"], ["a", "a"]], dtype=object)
+    node = helper.make_node("OneHotEncoder", ["x"], ["y"], domain="ai.onnx.ml", cats_strings=["a", "b", "c"], zeros=1)
+    add_case("ml_onehot_strings", graph_model([node], [vi("x", TensorProto.STRING, [3, 2])], [vi("y", F, None)], ml=1), {"x": xs})
+    node = helper.make_node("OneHotEncoder", ["x"], ["y"], domain="ai.onnx.ml", cats_int64s=[5, 1, 3])
+    add_case("ml_onehot_int64", graph_model([node], [vi("x", I64, [4])], [vi("y", F, None)], ml=1), {"x": np.array([1, 3, 9, 5], np.int64)})
+    nodes = [helper.make_node("ArrayFeatureExtractor", ["x", "i"], ["y"], domain="ai.onnx.ml")]
+    add_case("ml_array_feature_extractor", graph_model(nodes, [vi("x", F, [3, 4])], [vi("y", F, None)], [const("i", np.array([3, 0, 3], np.int64))], ml=1), {"x": rng.standard_normal((3, 4)).astype(np.float32)})
+    add_case("ml_array_feature_extractor_strings", graph_model(nodes, [vi("x", TensorProto.STRING, [2, 3])], [vi("y", TensorProto.STRING, None)], [const("i", np.array([1], np.int64))], ml=1),
+             {"x": np.array([["p", "q", "r"], ["s", "t", "u"]], dtype=object)})
+    xi = rng.standard_normal((5, 3)).astype(np.float32)
+    xi[rng.random((5, 3)) < 0.3] = np.nan
+    node = helper.make_node("Imputer", ["x"], ["y"], domain="ai.onnx.ml", imputed_value_floats=[1.5, -2.0, 0.25], replaced_value_float=float("nan"))
+    add_case("ml_imputer_nan", graph_model([node], [vi("x", F, [None, 3])], [vi("y", F, None)], ml=1), {"x": xi})
+    node = helper.make_node("Imputer", ["x"], ["y"], domain="ai.onnx.ml", imputed_value_int64s=[42], replaced_value_int64=-1)
+    add_case("ml_imputer_int64", graph_model([node], [vi("x", I64, [None, 2])], [vi("y", I64, None)], ml=1), {"x": np.array([[-1, 3], [4, -1]], np.int64)})
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     onnx_op_cases()
@@ -485,6 +540,8 @@ def main():
     sklearn_cases()
     network_cases()
     extra_cases()
+    more_op_cases()
+    preprocessing_cases()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump({"generator": "tools/onnx-vectors/generate.py", "onnxruntime": ort.__version__, "cases": CASES}, f, indent=1)
     print("%d cases written to %s" % (len(CASES), OUT))

@@ -24,7 +24,8 @@ struct TensorDecoder {
         let storage: TensorStorage
         if let raw, type != .string {
             guard raw.count == count * type.byteWidth else {
-                throw .malformed("tensor '\(proto.name)' raw_data has \(raw.count) bytes, dims need \(count * type.byteWidth)")
+                throw .malformed(
+                    "tensor '\(proto.name)' raw_data has \(raw.count) bytes, dims need \(count * type.byteWidth)")
             }
             storage = TensorDecoder.decodeRaw(raw, type: type, count: count)
         } else {
@@ -51,13 +52,25 @@ struct TensorDecoder {
         raw.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> TensorStorage in
             switch type {
             case .float32:
-                return .float32((0..<count).map { Float(bitPattern: UInt32(littleEndian: buf.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) })
+                return .float32(
+                    (0..<count).map {
+                        Float(
+                            bitPattern: UInt32(littleEndian: buf.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))
+                        )
+                    })
             case .float64:
-                return .float64((0..<count).map { Double(bitPattern: UInt64(littleEndian: buf.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) })
+                return .float64(
+                    (0..<count).map {
+                        Double(
+                            bitPattern: UInt64(littleEndian: buf.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))
+                        )
+                    })
             case .int64:
-                return .int64((0..<count).map { Int64(littleEndian: buf.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) })
+                return .int64(
+                    (0..<count).map { Int64(littleEndian: buf.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) })
             case .int32:
-                return .int32((0..<count).map { Int32(littleEndian: buf.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) })
+                return .int32(
+                    (0..<count).map { Int32(littleEndian: buf.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) })
             case .bool:
                 return .bool((0..<count).map { buf[$0] != 0 })
             case .string:
@@ -85,7 +98,8 @@ struct ExternalData {
 
     func read(_ proto: TensorProto, expectedBytes: Int) throws(EngineError) -> ArraySlice<UInt8> {
         guard let directory else {
-            throw .externalData("tensor '\(proto.name)' keeps its data in a separate file, but the model was given without a folder")
+            throw .externalData(
+                "tensor '\(proto.name)' keeps its data in a separate file, but the model was given without a folder")
         }
         guard let location = proto.externalData["location"], !location.isEmpty else {
             throw .externalData("tensor '\(proto.name)' has no location")
@@ -96,9 +110,11 @@ struct ExternalData {
         let offset = Int(proto.externalData["offset"] ?? "0") ?? -1
         let length = proto.externalData["length"].map { Int($0) ?? -1 } ?? expectedBytes
         guard offset >= 0, length >= 0, length == expectedBytes else {
-            throw .externalData("tensor '\(proto.name)' has offset/length \(offset)/\(length); dims need \(expectedBytes) bytes")
+            throw .externalData(
+                "tensor '\(proto.name)' has offset/length \(offset)/\(length); dims need \(expectedBytes) bytes")
         }
-        guard let root = ExternalData.realPath(directory), let file = ExternalData.realPath(directory + "/" + location) else {
+        guard let root = ExternalData.realPath(directory), let file = ExternalData.realPath(directory + "/" + location)
+        else {
             throw .externalData("cannot resolve '\(location)' for tensor '\(proto.name)'")
         }
         // Symlinks are resolved before the check, so a link pointing outside is refused too.
@@ -118,7 +134,7 @@ struct ExternalData {
 
 /// Whole-file and ranged reads through the C library, with errors as EngineError.io.
 enum FileBytes {
-    static func read(path: String, offset: Int = 0, length: Int? = nil) throws(EngineError) -> [UInt8] {
+    static func read(path: String, offset: Int = 0, length: Int? = nil, maxBytes: Int = .max) throws(EngineError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -127,6 +143,7 @@ enum FileBytes {
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, reason: "not a regular file") }
         let size = Int(st.st_size)
         let want = length ?? (size - offset)
+        guard want <= maxBytes else { throw .io(path: path, reason: "\(want) bytes is more than the \(maxBytes)-byte limit") }
         guard offset >= 0, want >= 0, offset <= size, want <= size - offset else {
             throw .io(path: path, reason: "range \(offset)+\(want) is beyond the file's \(size) bytes")
         }
@@ -137,7 +154,9 @@ enum FileBytes {
                 pread(fd, buf.baseAddress! + done, want - done, off_t(offset + done))
             }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw .io(path: path, reason: n == 0 ? "unexpected end of file" : String(cString: strerror(errno))) }
+            guard n > 0 else {
+                throw .io(path: path, reason: n == 0 ? "unexpected end of file" : String(cString: strerror(errno)))
+            }
             done += n
         }
         return bytes

@@ -10,14 +10,18 @@ struct LinearRegressorOperator: Operator {
         intercepts = ctx.floats("intercepts")
         targets = ctx.int("targets", 1)
         post = try PostTransform(ctx)
-        guard targets > 0, targets <= max(coefficients.count, 1), coefficients.count % targets == 0, intercepts.isEmpty || intercepts.count == targets else {
+        guard targets > 0, targets <= max(coefficients.count, 1), coefficients.count % targets == 0,
+            intercepts.isEmpty || intercepts.count == targets
+        else {
             throw ctx.error("coefficients/intercepts do not fit \(targets) targets")
         }
     }
 
     func run(_ frame: inout Frame, _ io: StepIO) throws(EngineError) {
         let (rows, f, x) = try FeatureRows.read(frame, io)
-        guard f * targets == coefficients.count else { throw .execution(node: io.node, reason: "expected \(coefficients.count / targets) features, got \(f)") }
+        guard f * targets == coefficients.count else {
+            throw .execution(node: io.node, reason: "expected \(coefficients.count / targets) features, got \(f)")
+        }
         var y = frame.pool.floats(rows * targets)
         for r in 0..<rows {
             for t in 0..<targets {
@@ -25,7 +29,11 @@ struct LinearRegressorOperator: Operator {
                 for j in 0..<f { s += x[r * f + j] * coefficients[t * f + j] }
                 y[r * targets + t] = s
             }
-            if targets > 1 { y.withUnsafeMutableBufferPointer { post.apply(UnsafeMutableBufferPointer(rebasing: $0[(r * targets)..<((r + 1) * targets)])) } }
+            if targets > 1 {
+                y.withUnsafeMutableBufferPointer {
+                    post.apply(UnsafeMutableBufferPointer(rebasing: $0[(r * targets)..<((r + 1) * targets)]))
+                }
+            }
         }
         if targets == 1 && post == .probit { for i in 0..<y.count { y[i] = PostTransform.probit(y[i]) } }
         frame.setOutput(io, 0, Tensor(shape: [rows, targets], floats: y))
@@ -47,14 +55,18 @@ struct LinearClassifierOperator: Operator {
         guard let l = ClassLabels(ctx, intsKey: "classlabels_ints") else { throw ctx.error("no class labels") }
         labels = l
         classes = intercepts.isEmpty ? l.count : intercepts.count
-        guard classes > 0, coefficients.count % classes == 0, classes == l.count || (classes == 1 && l.count == 2) else {
+        guard classes > 0, coefficients.count % classes == 0,
+            (classes >= 2 && classes == l.count) || (classes == 1 && l.count == 2)
+        else {
             throw ctx.error("\(classes) classes of coefficients do not fit \(l.count) labels")
         }
     }
 
     func run(_ frame: inout Frame, _ io: StepIO) throws(EngineError) {
         let (rows, f, x) = try FeatureRows.read(frame, io)
-        guard f * classes == coefficients.count else { throw .execution(node: io.node, reason: "expected \(coefficients.count / classes) features, got \(f)") }
+        guard f * classes == coefficients.count else {
+            throw .execution(node: io.node, reason: "expected \(coefficients.count / classes) features, got \(f)")
+        }
         let binary = classes == 1
         let width = binary ? 2 : classes
         var z = frame.pool.floats(rows * width)
@@ -71,7 +83,11 @@ struct LinearClassifierOperator: Operator {
                 labelIndex[r] = s > 0 ? 1 : 0
                 // onnxruntime transforms the one score, then writes [1 - v, v].
                 var v = s
-                if post == .logistic { v = PostTransform.logistic(s) } else if post == .probit { v = PostTransform.probit(s) }
+                if post == .logistic {
+                    v = PostTransform.logistic(s)
+                } else if post == .probit {
+                    v = PostTransform.probit(s)
+                }
                 z[r * 2] = 1 - v
                 z[r * 2 + 1] = v
             } else {
@@ -84,50 +100,5 @@ struct LinearClassifierOperator: Operator {
         }
         frame.setOutput(io, 0, labels.tensor(labelIndex, shape: [rows]))
         frame.setOutput(io, 1, Tensor(shape: [rows, width], floats: z))
-    }
-}
-
-/// ai.onnx.ml Scaler: (x - offset) · scale, per feature or broadcast.
-struct ScalerOperator: Operator {
-    let offset: [Float]
-    let scale: [Float]
-
-    func run(_ frame: inout Frame, _ io: StepIO) throws(EngineError) {
-        let t = try frame.input(io, 0)
-        let (_, f, x) = try FeatureRows.read(frame, io)
-        guard offset.count <= 1 || offset.count == f, scale.count <= 1 || scale.count == f else {
-            throw .execution(node: io.node, reason: "offset/scale do not fit \(f) features")
-        }
-        var y = frame.pool.floats(x.count)
-        for i in 0..<x.count {
-            let j = f > 0 ? i % f : 0
-            let o = offset.isEmpty ? 0 : (offset.count == 1 ? offset[0] : offset[j])
-            let s = scale.isEmpty ? 1 : (scale.count == 1 ? scale[0] : scale[j])
-            y[i] = (x[i] - o) * s
-        }
-        frame.setOutput(io, 0, Tensor(shape: t.shape, floats: y))
-    }
-}
-
-/// ai.onnx.ml Normalizer: each row divided by its MAX, L1 or L2 norm.
-struct NormalizerOperator: Operator {
-    enum Norm: String, Sendable { case max = "MAX", l1 = "L1", l2 = "L2" }
-    let norm: Norm
-
-    func run(_ frame: inout Frame, _ io: StepIO) throws(EngineError) {
-        let t = try frame.input(io, 0)
-        let (rows, f, x) = try FeatureRows.read(frame, io)
-        var y = frame.pool.floats(x.count)
-        for r in 0..<rows {
-            let row = x[(r * f)..<((r + 1) * f)]
-            let d: Float
-            switch norm {
-            case .max: d = row.max() ?? 0
-            case .l1: d = row.reduce(0) { $0 + abs($1) }
-            case .l2: d = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            }
-            for j in 0..<f { y[r * f + j] = d == 0 ? x[r * f + j] : x[r * f + j] / d }
-        }
-        frame.setOutput(io, 0, Tensor(shape: t.shape.count == 1 ? [1, f] : t.shape, floats: y))
     }
 }

@@ -6,7 +6,11 @@
 
 /// ai.onnx.ml post transforms, with onnxruntime's numerics (its probit uses Winitzki's erf⁻¹).
 enum PostTransform: String, Sendable {
-    case none = "NONE", softmax = "SOFTMAX", logistic = "LOGISTIC", softmaxZero = "SOFTMAX_ZERO", probit = "PROBIT"
+    case none = "NONE"
+    case softmax = "SOFTMAX"
+    case logistic = "LOGISTIC"
+    case softmaxZero = "SOFTMAX_ZERO"
+    case probit = "PROBIT"
 
     init(_ ctx: NodeContext) throws(EngineError) {
         let s = ctx.string("post_transform", "NONE")
@@ -40,7 +44,10 @@ enum PostTransform: String, Sendable {
         case .softmax:
             let m = row.max() ?? 0
             var s: Float = 0
-            for i in row.indices { row[i] = expf(row[i] - m); s += row[i] }
+            for i in row.indices {
+                row[i] = expf(row[i] - m)
+                s += row[i]
+            }
             for i in row.indices { row[i] /= s }
         case .softmaxZero:
             let m = row.max() ?? 0
@@ -66,9 +73,15 @@ enum ClassLabels: Sendable {
 
     init?(_ ctx: NodeContext, intsKey: String = "classlabels_int64s") {
         let s = ctx.strings("classlabels_strings")
-        if !s.isEmpty { self = .strings(s); return }
+        if !s.isEmpty {
+            self = .strings(s)
+            return
+        }
         let i = ctx.int64s(intsKey)
-        if !i.isEmpty { self = .ints(i); return }
+        if !i.isEmpty {
+            self = .ints(i)
+            return
+        }
         return nil
     }
 
@@ -86,11 +99,11 @@ enum ClassLabels: Sendable {
         }
     }
 
-    /// A label tensor from class indices.
+    /// A label tensor from class indices (clamped: operators validate counts at load, this is a backstop).
     func tensor(_ indices: [Int], shape: [Int]) -> Tensor {
         switch self {
-        case .ints(let v): return Tensor(shape: shape, int64s: indices.map { v[$0] })
-        case .strings(let v): return Tensor(shape: shape, strings: indices.map { v[$0] })
+        case .ints(let v): return Tensor(shape: shape, int64s: indices.map { v[min(max($0, 0), v.count - 1)] })
+        case .strings(let v): return Tensor(shape: shape, strings: indices.map { v[min(max($0, 0), v.count - 1)] })
         }
     }
 }

@@ -21,10 +21,18 @@ struct TreeEnsemble: Sendable {
 
     /// Builds from the node and leaf-weight attributes; `prefix` is "target" or "class".
     init(_ ctx: NodeContext, prefix: String, outputs: Int) throws(EngineError) {
-        let treeIds = ctx.int64s("nodes_treeids"), nodeIds = ctx.int64s("nodes_nodeids")
-        let features = ctx.int64s("nodes_featureids"), values = ctx.floats("nodes_values")
+        // ai.onnx.ml 3 may carry thresholds and weights as double tensors instead of float lists;
+        // evaluating those in float could flip branches, so refuse rather than answer differently.
+        if let name = ctx.attributes.keys.sorted().first(where: { $0.hasSuffix("_as_tensor") }) {
+            throw .unsupportedFeature("\(ctx.node.opType) attribute '\(name)' (double-precision trees)")
+        }
+        let treeIds = ctx.int64s("nodes_treeids")
+        let nodeIds = ctx.int64s("nodes_nodeids")
+        let features = ctx.int64s("nodes_featureids")
+        let values = ctx.floats("nodes_values")
         let modes = ctx.strings("nodes_modes")
-        let trues = ctx.int64s("nodes_truenodeids"), falses = ctx.int64s("nodes_falsenodeids")
+        let trues = ctx.int64s("nodes_truenodeids")
+        let falses = ctx.int64s("nodes_falsenodeids")
         let missing = ctx.int64s("nodes_missing_value_tracks_true")
         let n = treeIds.count
         guard n > 0, nodeIds.count == n, features.count == n, modes.count == n, trues.count == n, falses.count == n,
@@ -32,7 +40,9 @@ struct TreeEnsemble: Sendable {
         else { throw ctx.error("nodes_* attributes have different lengths") }
         var index: [Int64: [Int64: Int]] = [:]
         for i in 0..<n {
-            guard index[treeIds[i], default: [:]][nodeIds[i]] == nil else { throw ctx.error("duplicate node \(treeIds[i])/\(nodeIds[i])") }
+            guard index[treeIds[i], default: [:]][nodeIds[i]] == nil else {
+                throw ctx.error("duplicate node \(treeIds[i])/\(nodeIds[i])")
+            }
             index[treeIds[i], default: [:]][nodeIds[i]] = i
         }
         var built: [Node] = []
@@ -51,45 +61,63 @@ struct TreeEnsemble: Sendable {
             case "LEAF": mode = .leaf
             default: throw ctx.error("unknown node mode \(modes[i])")
             }
-            var t = -1, f = -1
+            var t = -1
+            var f = -1
             if mode != .leaf {
-                guard let ti = index[treeIds[i]]?[trues[i]], let fi = index[treeIds[i]]?[falses[i]], ti != i, fi != i else {
+                guard let ti = index[treeIds[i]]?[trues[i]], let fi = index[treeIds[i]]?[falses[i]], ti != i, fi != i
+                else {
                     throw ctx.error("node \(treeIds[i])/\(nodeIds[i]) points to a missing child")
                 }
                 t = ti
                 f = fi
                 isChild[ti] = true
                 isChild[fi] = true
-                guard features[i] >= 0, features[i] < 1 << 24 else { throw ctx.error("invalid feature id \(features[i])") }
+                guard features[i] >= 0, features[i] < 1 << 24 else {
+                    throw ctx.error("invalid feature id \(features[i])")
+                }
                 maxF = max(maxF, Int(features[i]))
             }
-            built.append(Node(feature: Int(max(features[i], 0)), threshold: values.isEmpty ? 0 : values[i], mode: mode,
-                              trueChild: t, falseChild: f, missingTracksTrue: !missing.isEmpty && missing[i] != 0,
-                              weightStart: 0, weightCount: 0))
+            built.append(
+                Node(
+                    feature: Int(max(features[i], 0)), threshold: values.isEmpty ? 0 : values[i], mode: mode,
+                    trueChild: t, falseChild: f, missingTracksTrue: !missing.isEmpty && missing[i] != 0,
+                    weightStart: 0, weightCount: 0))
         }
         // Leaf weights, grouped per node.
-        let wTrees = ctx.int64s("\(prefix)_treeids"), wNodes = ctx.int64s("\(prefix)_nodeids")
-        let wIds = ctx.int64s("\(prefix)_ids"), wValues = ctx.floats("\(prefix)_weights")
+        let wTrees = ctx.int64s("\(prefix)_treeids")
+        let wNodes = ctx.int64s("\(prefix)_nodeids")
+        let wIds = ctx.int64s("\(prefix)_ids")
+        let wValues = ctx.floats("\(prefix)_weights")
         guard wTrees.count == wNodes.count, wIds.count == wNodes.count, wValues.count == wNodes.count else {
             throw ctx.error("\(prefix)_* attributes have different lengths")
         }
         var perNode = [[(Int, Float)]](repeating: [], count: n)
         for k in 0..<wTrees.count {
-            guard let i = index[wTrees[k]]?[wNodes[k]] else { throw ctx.error("weight for missing node \(wTrees[k])/\(wNodes[k])") }
-            guard wIds[k] >= 0, wIds[k] < outputs else { throw ctx.error("\(prefix) id \(wIds[k]) out of range 0..<\(outputs)") }
+            guard let i = index[wTrees[k]]?[wNodes[k]] else {
+                throw ctx.error("weight for missing node \(wTrees[k])/\(wNodes[k])")
+            }
+            guard wIds[k] >= 0, wIds[k] < outputs else {
+                throw ctx.error("\(prefix) id \(wIds[k]) out of range 0..<\(outputs)")
+            }
             perNode[i].append((Int(wIds[k]), wValues[k]))
         }
-        var targets: [Int] = [], weights: [Float] = []
+        var targets: [Int] = []
+        var weights: [Float] = []
         for i in 0..<n {
             built[i].weightStart = targets.count
             built[i].weightCount = perNode[i].count
-            for (t, w) in perNode[i] { targets.append(t); weights.append(w) }
+            for (t, w) in perNode[i] {
+                targets.append(t)
+                weights.append(w)
+            }
         }
         // One root per tree: the node no other node points to.
         var rootList: [Int] = []
         var seenTrees = Set<Int64>()
         for i in 0..<n where !isChild[i] {
-            guard seenTrees.insert(treeIds[i]).inserted else { throw ctx.error("tree \(treeIds[i]) has more than one root") }
+            guard seenTrees.insert(treeIds[i]).inserted else {
+                throw ctx.error("tree \(treeIds[i]) has more than one root")
+            }
             rootList.append(i)
         }
         guard seenTrees.count == index.count else { throw ctx.error("a tree has no root (cycle)") }

@@ -1,6 +1,11 @@
 /// ai.onnx.ml TreeEnsembleRegressor (SUM, AVERAGE, MIN, MAX aggregation).
 struct TreeEnsembleRegressorOperator: Operator {
-    enum Aggregate: String, Sendable { case sum = "SUM", average = "AVERAGE", min = "MIN", max = "MAX" }
+    enum Aggregate: String, Sendable {
+        case sum = "SUM"
+        case average = "AVERAGE"
+        case min = "MIN"
+        case max = "MAX"
+    }
     let ensemble: TreeEnsemble
     let targets: Int
     let aggregate: Aggregate
@@ -11,28 +16,40 @@ struct TreeEnsembleRegressorOperator: Operator {
         targets = ctx.int("n_targets", 1)
         guard targets > 0, targets < 1 << 20 else { throw ctx.error("invalid n_targets") }
         ensemble = try TreeEnsemble(ctx, prefix: "target", outputs: targets)
-        guard let a = Aggregate(rawValue: ctx.string("aggregate_function", "SUM")) else { throw ctx.error("unknown aggregate_function") }
+        guard let a = Aggregate(rawValue: ctx.string("aggregate_function", "SUM")) else {
+            throw ctx.error("unknown aggregate_function")
+        }
         aggregate = a
         baseValues = ctx.floats("base_values")
-        guard baseValues.isEmpty || baseValues.count == targets else { throw ctx.error("base_values do not fit n_targets") }
+        guard baseValues.isEmpty || baseValues.count == targets else {
+            throw ctx.error("base_values do not fit n_targets")
+        }
         post = try PostTransform(ctx)
     }
 
     func run(_ frame: inout Frame, _ io: StepIO) throws(EngineError) {
         let (rows, f, x) = try FeatureRows.read(frame, io)
-        guard ensemble.maxFeature < f else { throw .execution(node: io.node, reason: "trees read feature \(ensemble.maxFeature), input has \(f)") }
+        guard ensemble.maxFeature < f else {
+            throw .execution(node: io.node, reason: "trees read feature \(ensemble.maxFeature), input has \(f)")
+        }
         var y = frame.pool.floats(rows * targets)
         var scores = [Float](repeating: 0, count: targets)
         var has = [Bool](repeating: false, count: targets)
         try x.withUnsafeBufferPointer { (px) throws(EngineError) in
             for r in 0..<rows {
-                for t in 0..<targets { scores[t] = 0; has[t] = false }
+                for t in 0..<targets {
+                    scores[t] = 0
+                    has[t] = false
+                }
                 let row = UnsafeBufferPointer(rebasing: px[(r * f)..<((r + 1) * f)])
                 for root in ensemble.roots {
-                    guard let leaf = ensemble.leaf(root, row) else { throw .execution(node: io.node, reason: "tree does not terminate") }
+                    guard let leaf = ensemble.leaf(root, row) else {
+                        throw .execution(node: io.node, reason: "tree does not terminate")
+                    }
                     let node = ensemble.nodes[leaf]
                     for k in node.weightStart..<(node.weightStart + node.weightCount) {
-                        let t = ensemble.weightTargets[k], w = ensemble.weightValues[k]
+                        let t = ensemble.weightTargets[k]
+                        let w = ensemble.weightValues[k]
                         switch aggregate {
                         case .sum, .average: scores[t] += w
                         case .min: scores[t] = has[t] ? Swift.min(scores[t], w) : w
@@ -79,7 +96,9 @@ struct TreeEnsembleClassifierOperator: Operator {
 
     func run(_ frame: inout Frame, _ io: StepIO) throws(EngineError) {
         let (rows, f, x) = try FeatureRows.read(frame, io)
-        guard ensemble.maxFeature < f else { throw .execution(node: io.node, reason: "trees read feature \(ensemble.maxFeature), input has \(f)") }
+        guard ensemble.maxFeature < f else {
+            throw .execution(node: io.node, reason: "trees read feature \(ensemble.maxFeature), input has \(f)")
+        }
         let classes = labels.count
         var z = frame.pool.floats(rows * classes, zeroed: true)
         var labelIndex = [Int](repeating: 0, count: rows)
@@ -87,10 +106,15 @@ struct TreeEnsembleClassifierOperator: Operator {
         var has = [Bool](repeating: false, count: classes)
         try x.withUnsafeBufferPointer { (px) throws(EngineError) in
             for r in 0..<rows {
-                for c in 0..<classes { scores[c] = 0; has[c] = false }
+                for c in 0..<classes {
+                    scores[c] = 0
+                    has[c] = false
+                }
                 let row = UnsafeBufferPointer(rebasing: px[(r * f)..<((r + 1) * f)])
                 for root in ensemble.roots {
-                    guard let leaf = ensemble.leaf(root, row) else { throw .execution(node: io.node, reason: "tree does not terminate") }
+                    guard let leaf = ensemble.leaf(root, row) else {
+                        throw .execution(node: io.node, reason: "tree does not terminate")
+                    }
                     let node = ensemble.nodes[leaf]
                     for k in node.weightStart..<(node.weightStart + node.weightCount) {
                         scores[ensemble.weightTargets[k]] += ensemble.weightValues[k]
@@ -119,7 +143,10 @@ struct TreeEnsembleClassifierOperator: Operator {
         func finalizeBinary(_ z: inout [Float], at out: Int, classes: Int) -> Int {
             var s = scores
             var h = has
-            if classes < 2 { s.append(0); h.append(false) }
+            if classes < 2 {
+                s.append(0)
+                h.append(false)
+            }
             var size = 2
             if baseValues.count == 2 {
                 if h[1] {
@@ -139,7 +166,11 @@ struct TreeEnsembleClassifierOperator: Operator {
             var add = -1
             var label: Int
             if binaryCase {
-                if weightsAllPositive { (add, label) = pos > 0.5 ? (0, 1) : (1, 0) } else { (add, label) = pos > 0 ? (2, 1) : (3, 0) }
+                if weightsAllPositive {
+                    (add, label) = pos > 0.5 ? (0, 1) : (1, 0)
+                } else {
+                    (add, label) = pos > 0 ? (2, 1) : (3, 0)
+                }
             } else {
                 label = pos > 0 ? 1 : 0
             }

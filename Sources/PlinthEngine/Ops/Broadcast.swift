@@ -48,7 +48,9 @@ enum Broadcast {
     }
 
     /// Applies `f` elementwise over two broadcast operands into `result`.
-    static func binary<T, R>(_ a: [T], _ sa: [Int], _ b: [T], _ sb: [Int], out: [Int], into result: inout [R], _ f: (T, T) -> R) {
+    static func binary<T, R>(
+        _ a: [T], _ sa: [Int], _ b: [T], _ sb: [Int], out: [Int], into result: inout [R], _ f: (T, T) -> R
+    ) {
         let n = result.count
         if sa == sb {
             a.withUnsafeBufferPointer { pa in
@@ -58,11 +60,17 @@ enum Broadcast {
             }
         } else if b.count == 1 {
             let v = b[0]
-            a.withUnsafeBufferPointer { pa in result.withUnsafeMutableBufferPointer { pr in for i in 0..<n { pr[i] = f(pa[i], v) } } }
+            a.withUnsafeBufferPointer { pa in
+                result.withUnsafeMutableBufferPointer { pr in for i in 0..<n { pr[i] = f(pa[i], v) } }
+            }
         } else if a.count == 1 {
             let v = a[0]
-            b.withUnsafeBufferPointer { pb in result.withUnsafeMutableBufferPointer { pr in for i in 0..<n { pr[i] = f(v, pb[i]) } } }
-        } else if sa == out, b.count > 0, sb.drop(while: { $0 == 1 }).elementsEqual(out.suffix(sb.drop(while: { $0 == 1 }).count)) {
+            b.withUnsafeBufferPointer { pb in
+                result.withUnsafeMutableBufferPointer { pr in for i in 0..<n { pr[i] = f(v, pb[i]) } }
+            }
+        } else if sa == out, b.count > 0,
+            sb.drop(while: { $0 == 1 }).elementsEqual(out.suffix(sb.drop(while: { $0 == 1 }).count))
+        {
             // b broadcast along leading dimensions only (bias add): repeat it.
             let m = b.count
             a.withUnsafeBufferPointer { pa in

@@ -27,9 +27,11 @@ struct Cast: Operator {
         case .float64: return .float64(d)
         case .int64:
             if case .int32(let v) = s { return .int64(v.map(Int64.init)) }
-            return .int64(d.map { $0.isFinite ? Int64(exactly: $0.rounded(.towardZero)) ?? ($0 < 0 ? .min : .max) : .min })
+            return .int64(
+                d.map { $0.isFinite ? Int64(exactly: $0.rounded(.towardZero)) ?? ($0 < 0 ? .min : .max) : .min })
         case .int32:
-            return .int32(d.map { $0.isFinite ? Int32(exactly: $0.rounded(.towardZero)) ?? ($0 < 0 ? .min : .max) : .min })
+            return .int32(
+                d.map { $0.isFinite ? Int32(exactly: $0.rounded(.towardZero)) ?? ($0 < 0 ? .min : .max) : .min })
         case .bool: return .bool(d.map { $0 != 0 })
         case .string:
             switch s {

@@ -1,6 +1,8 @@
 /// MatMul with numpy semantics (1-D promotion, batch broadcasting); a constant 2-D B is packed at load.
 struct MatMulOperator: Operator {
     let packed: PackedMatrix?
+    /// A following `Add` of a constant [N] vector, fused into the product (packed path only).
+    var bias: [Float]? = nil
 
     func run(_ frame: inout Frame, _ io: StepIO) throws(EngineError) {
         let (sa, a) = try frame.floatInput(io, 0)
@@ -8,15 +10,29 @@ struct MatMulOperator: Operator {
         if let packed {
             // A[..., K] · B[K, N]: all leading dimensions fold into M rows.
             let k = sa[sa.count - 1]
-            guard k == packed.k else { throw .execution(node: io.node, reason: "A's last dimension \(k) != B's \(packed.k)") }
+            guard k == packed.k else {
+                throw .execution(node: io.node, reason: "A's last dimension \(k) != B's \(packed.k)")
+            }
             let m = a.count / max(k, 1)
             var outShape = Array(sa.dropLast())
             outShape.append(packed.n)
             var c = try frame.floatBuffer(io, shape: outShape)
-            if k == 0 { c.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } } else if m > 0 && packed.n > 0 {
+            if k == 0 {
+                for i in 0..<c.count { c[i] = bias.map { $0[i % $0.count] } ?? 0 }
+            } else if m > 0 && packed.n > 0 {
                 a.withUnsafeBufferPointer { pa in
                     c.withUnsafeMutableBufferPointer { pc in
-                        KernelDispatch.sgemm(m: m, a: pa.baseAddress!, lda: k, packed: packed, c: pc.baseAddress!, ldc: packed.n, bias: nil)
+                        if let bias {
+                            bias.withUnsafeBufferPointer { pb in
+                                KernelDispatch.sgemm(
+                                    m: m, a: pa.baseAddress!, lda: k, packed: packed, c: pc.baseAddress!,
+                                    ldc: packed.n, bias: pb.baseAddress!)
+                            }
+                        } else {
+                            KernelDispatch.sgemm(
+                                m: m, a: pa.baseAddress!, lda: k, packed: packed, c: pc.baseAddress!, ldc: packed.n,
+                                bias: nil)
+                        }
                     }
                 }
             }
@@ -27,17 +43,21 @@ struct MatMulOperator: Operator {
         guard !sb.isEmpty else { throw .execution(node: io.node, reason: "MatMul of a scalar") }
         let aShape = sa.count == 1 ? [1, sa[0]] : sa
         let bShape = sb.count == 1 ? [sb[0], 1] : sb
-        let m = aShape[aShape.count - 2], k = aShape[aShape.count - 1]
-        let k2 = bShape[bShape.count - 2], n = bShape[bShape.count - 1]
+        let m = aShape[aShape.count - 2]
+        let k = aShape[aShape.count - 1]
+        let k2 = bShape[bShape.count - 2]
+        let n = bShape[bShape.count - 1]
         guard k == k2 else { throw .execution(node: io.node, reason: "shapes \(sa) and \(sb) do not multiply") }
-        let batchA = Array(aShape.dropLast(2)), batchB = Array(bShape.dropLast(2))
+        let batchA = Array(aShape.dropLast(2))
+        let batchB = Array(bShape.dropLast(2))
         guard let batch = Broadcast.shape([batchA, batchB]) else {
             throw .execution(node: io.node, reason: "batch dimensions \(batchA) and \(batchB) do not broadcast")
         }
         var full = batch + [m, n]
         var c = try frame.floatBuffer(io, shape: full, zeroed: true)
         let batches = batch.reduce(1, *)
-        let stA = Broadcast.strides(batchA, in: batch), stB = Broadcast.strides(batchB, in: batch)
+        let stA = Broadcast.strides(batchA, in: batch)
+        let stB = Broadcast.strides(batchB, in: batch)
         var offsets: [(Int, Int)] = []
         Broadcast.forEach(out: batch, strides: [stA, stB]) { _, o in offsets.append((o[0], o[1])) }
         if m > 0 && n > 0 && k > 0 {
@@ -45,9 +65,10 @@ struct MatMulOperator: Operator {
                 b.withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
                         for i in 0..<batches {
-                            KernelDispatch.sgemm(m: m, n: n, k: k, a: pa.baseAddress! + offsets[i].0 * m * k, lda: k,
-                                                 b: pb.baseAddress! + offsets[i].1 * k * n, ldb: n,
-                                                 c: pc.baseAddress! + i * m * n, ldc: n, accumulate: false, bias: nil)
+                            KernelDispatch.sgemm(
+                                m: m, n: n, k: k, a: pa.baseAddress! + offsets[i].0 * m * k, lda: k,
+                                b: pb.baseAddress! + offsets[i].1 * k * n, ldb: n,
+                                c: pc.baseAddress! + i * m * n, ldc: n, accumulate: false, bias: nil)
                         }
                     }
                 }
@@ -71,7 +92,8 @@ struct GemmOperator: Operator {
         let (sa, a0) = try frame.floatInput(io, 0)
         guard sa.count == 2 else { throw .execution(node: io.node, reason: "A must be 2-D, got \(sa)") }
         var a = a0
-        var m = sa[0], k = sa[1]
+        var m = sa[0]
+        var k = sa[1]
         if transA {
             swap(&m, &k)
             var t = frame.pool.floats(a0.count)
@@ -81,7 +103,9 @@ struct GemmOperator: Operator {
         let n: Int
         var bData: [Float] = []
         if let packed {
-            guard packed.k == k else { throw .execution(node: io.node, reason: "A's inner dimension \(k) != B's \(packed.k)") }
+            guard packed.k == k else {
+                throw .execution(node: io.node, reason: "A's inner dimension \(k) != B's \(packed.k)")
+            }
             n = packed.n
         } else {
             let (sb, b) = try frame.floatInput(io, 1)
@@ -123,26 +147,34 @@ struct GemmOperator: Operator {
                     if let packed, !accumulate {
                         if let bias {
                             bias.withUnsafeBufferPointer { pbias in
-                                KernelDispatch.sgemm(m: m, a: pa.baseAddress!, lda: k, packed: packed, c: pc.baseAddress!, ldc: n, bias: pbias.baseAddress!)
+                                KernelDispatch.sgemm(
+                                    m: m, a: pa.baseAddress!, lda: k, packed: packed, c: pc.baseAddress!, ldc: n,
+                                    bias: pbias.baseAddress!)
                             }
                         } else {
-                            KernelDispatch.sgemm(m: m, a: pa.baseAddress!, lda: k, packed: packed, c: pc.baseAddress!, ldc: n, bias: nil)
+                            KernelDispatch.sgemm(
+                                m: m, a: pa.baseAddress!, lda: k, packed: packed, c: pc.baseAddress!, ldc: n, bias: nil)
                         }
                     } else if let packed {
                         // Packed B with a general C: compute into a scratch product, then add.
                         var scratch = [Float](repeating: 0, count: m * n)
                         scratch.withUnsafeMutableBufferPointer { ps in
-                            KernelDispatch.sgemm(m: m, a: pa.baseAddress!, lda: k, packed: packed, c: ps.baseAddress!, ldc: n, bias: nil)
+                            KernelDispatch.sgemm(
+                                m: m, a: pa.baseAddress!, lda: k, packed: packed, c: ps.baseAddress!, ldc: n, bias: nil)
                             for i in 0..<(m * n) { pc[i] += ps[i] }
                         }
                     } else {
                         bData.withUnsafeBufferPointer { pb in
                             if let bias {
                                 bias.withUnsafeBufferPointer { pbias in
-                                    KernelDispatch.sgemm(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n, accumulate: false, bias: pbias.baseAddress!)
+                                    KernelDispatch.sgemm(
+                                        m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n,
+                                        c: pc.baseAddress!, ldc: n, accumulate: false, bias: pbias.baseAddress!)
                                 }
                             } else {
-                                KernelDispatch.sgemm(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n, accumulate: accumulate, bias: nil)
+                                KernelDispatch.sgemm(
+                                    m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n,
+                                    c: pc.baseAddress!, ldc: n, accumulate: accumulate, bias: nil)
                             }
                         }
                     }

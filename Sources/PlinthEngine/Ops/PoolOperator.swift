@@ -6,7 +6,9 @@ struct PoolOperator: Operator {
 
     func run(_ frame: inout Frame, _ io: StepIO) throws(EngineError) {
         let (xs, x) = try frame.floatInput(io, 0)
-        guard xs.count == 4 else { throw .execution(node: io.node, reason: "only 2-D pooling (4-D input) is supported, got \(xs)") }
+        guard xs.count == 4 else {
+            throw .execution(node: io.node, reason: "only 2-D pooling (4-D input) is supported, got \(xs)")
+        }
         let (n, c, h, w) = (xs[0], xs[1], xs[2], xs[3])
         let (oh, pt) = window.geometry(axis: 0, input: h)
         let (ow, pl) = window.geometry(axis: 1, input: w)
@@ -21,7 +23,8 @@ struct PoolOperator: Operator {
             let dst = plane * oh * ow
             for oy in 0..<oh {
                 for ox in 0..<ow {
-                    let y0 = oy * sh - pt, x0 = ox * sw - pl
+                    let y0 = oy * sh - pt
+                    let x0 = ox * sw - pl
                     if isMax {
                         var best = -Float.infinity
                         for ky in 0..<kh {
@@ -49,7 +52,8 @@ struct PoolOperator: Operator {
                         }
                         if countIncludePad {
                             // The window clipped to the padded extent (ceil_mode may run past it).
-                            let hEnd = min(y0 + (kh - 1) * dh + 1, h + pb), wEnd = min(x0 + (kw - 1) * dw + 1, w + pr)
+                            let hEnd = min(y0 + (kh - 1) * dh + 1, h + pb)
+                            let wEnd = min(x0 + (kw - 1) * dw + 1, w + pr)
                             count = ((hEnd - y0 + dh - 1) / dh) * ((wEnd - x0 + dw - 1) / dw)
                         }
                         y[dst + oy * ow + ox] = count > 0 ? sum / Float(count) : 0

@@ -1,6 +1,11 @@
 /// Output size and padding of a 2-D sliding window (Conv, MaxPool, AveragePool).
 struct Window: Sendable {
-    enum AutoPad: String, Sendable { case notSet = "NOTSET", sameUpper = "SAME_UPPER", sameLower = "SAME_LOWER", valid = "VALID" }
+    enum AutoPad: String, Sendable {
+        case notSet = "NOTSET"
+        case sameUpper = "SAME_UPPER"
+        case sameLower = "SAME_LOWER"
+        case valid = "VALID"
+    }
 
     /// kH, kW; empty for a Conv whose weights are only known at run time (see `with(kernel:)`).
     private(set) var kernel: [Int]

@@ -38,11 +38,16 @@ struct PlanBuilder {
             let domain = node.domain == "ai.onnx" ? "" : node.domain
             let opset = opsets[domain] ?? 0
             let item = UnsupportedOperator(name: node.opType, domain: node.domain, opset: opset)
-            if !OperatorRegistry.isSupported(opType: node.opType, domain: domain, opset: opset), !unsupported.contains(item) {
+            if !OperatorRegistry.isSupported(opType: node.opType, domain: domain, opset: opset),
+                !unsupported.contains(item)
+            {
                 unsupported.append(item)
             }
         }
-        if unsupported.count == 1 { throw .unsupportedOperator(name: unsupported[0].name, domain: unsupported[0].domain, opset: unsupported[0].opset) }
+        if unsupported.count == 1 {
+            throw .unsupportedOperator(
+                name: unsupported[0].name, domain: unsupported[0].domain, opset: unsupported[0].opset)
+        }
         if !unsupported.isEmpty { throw .unsupportedOperators(unsupported) }
 
         // 2. Slots: each name defined exactly once.
@@ -59,7 +64,7 @@ struct PlanBuilder {
             constants[try define(t.name)] = try decoder.tensor(t)
         }
         var inputSlots: [(TensorSignature, Int)] = []
-        for vi in graph.inputs where slotOf[vi.name] == nil || constants[slotOf[vi.name]!] == nil {
+        for vi in graph.inputs where slotOf[vi.name].map({ constants[$0] == nil }) ?? true {
             // Old exporters list initializers as inputs too; those stay constants.
             inputSlots.append((try signature(vi), try define(vi.name)))
         }
@@ -76,7 +81,9 @@ struct PlanBuilder {
         var consumers = [[Int]](repeating: [], count: graph.nodes.count)
         for (i, node) in graph.nodes.enumerated() {
             for inp in node.inputs where !inp.isEmpty {
-                guard slotOf[inp] != nil else { throw .malformed("input '\(inp)' of node '\(node.name)' (\(node.opType)) is not defined") }
+                guard slotOf[inp] != nil else {
+                    throw .malformed("input '\(inp)' of node '\(node.name)' (\(node.opType)) is not defined")
+                }
                 if let p = producer[inp] {
                     indegree[i] += 1
                     consumers[p].append(i)
@@ -96,7 +103,9 @@ struct PlanBuilder {
 
         // 4. Compile each node; run nodes whose inputs are all constant now (constant folding).
         var steps: [ExecutionPlan.Step] = []
-        for i in order {
+        let graphOutputNames = Set(graph.outputs.map(\.name))
+        var fusedAway = Set<Int>()
+        for i in order where !fusedAway.contains(i) {
             let node = graph.nodes[i]
             let domain = node.domain == "ai.onnx" ? "" : node.domain
             var constInputs: [Int: Tensor] = [:]
@@ -104,15 +113,36 @@ struct PlanBuilder {
                 if let s = slotOf[inp], let t = constants[s] { constInputs[k] = t }
             }
             let ctx = NodeContext(node: node, opset: opsets[domain] ?? 0, constantInputs: constInputs)
-            let outSlots = node.outputs.map { $0.isEmpty ? -1 : slotOf[$0]! }
+            // Every name was given a slot above (outputs) or checked to have one (inputs); -1 = absent.
+            let outSlots = node.outputs.map { $0.isEmpty ? -1 : slotOf[$0] ?? -1 }
             if node.opType == "Constant" && domain.isEmpty {
                 guard let s = outSlots.first, s >= 0 else { throw ctx.error("Constant without an output") }
                 constants[s] = try OperatorRegistry.constant(ctx, decoder: decoder)
                 continue
             }
-            let op = try OperatorRegistry.make(ctx)
-            let io = StepIO(inputs: node.inputs.map { $0.isEmpty ? -1 : slotOf[$0]! }, outputs: outSlots, node: ctx.name)
-            let allConstant = node.inputs.allSatisfy { $0.isEmpty || constants[slotOf[$0]!] != nil } && !node.inputs.isEmpty
+            var op = try OperatorRegistry.make(ctx)
+            var io = StepIO(
+                inputs: node.inputs.map { $0.isEmpty ? -1 : slotOf[$0] ?? -1 }, outputs: outSlots, node: ctx.name)
+            // MatMul(x, constant W) feeding only Add(·, constant [N]): one GEMM with the bias fused.
+            if var matmul = op as? MatMulOperator, let packed = matmul.packed, node.outputs.count == 1,
+                !graphOutputNames.contains(node.outputs[0]), consumers[i].count == 1
+            {
+                let j = consumers[i][0]
+                let add = graph.nodes[j]
+                if add.opType == "Add", add.domain.isEmpty || add.domain == "ai.onnx", add.inputs.count == 2,
+                    let other = add.inputs.first(where: { $0 != node.outputs[0] }),
+                    add.inputs.contains(node.outputs[0]), let s = slotOf[other], let bias = constants[s],
+                    bias.shape == [packed.n], let values = bias.floats, add.outputs.count == 1, !add.outputs[0].isEmpty
+                {
+                    matmul.bias = values
+                    op = matmul
+                    io = StepIO(inputs: io.inputs, outputs: [slotOf[add.outputs[0]] ?? -1], node: ctx.name + "+" + add.name)
+                    fusedAway.insert(j)
+                }
+            }
+            let allConstant =
+                node.inputs.allSatisfy { $0.isEmpty || slotOf[$0].map { constants[$0] != nil } ?? false }
+                && !node.inputs.isEmpty
             if allConstant {
                 var scratch = Frame(slotCount: slotOf.count, constants: constants.map { ($0.key, $0.value) })
                 try op.run(&scratch, io)
@@ -131,18 +161,21 @@ struct PlanBuilder {
             guard let s = slotOf[vi.name] else { throw .malformed("graph output '\(vi.name)' is not produced") }
             var sig = try signature(vi)
             if let p = producer[vi.name], graph.nodes[p].opType == "ZipMap" {
-                let ctx = NodeContext(node: graph.nodes[p], opset: opsets[OperatorRegistry.mlDomain] ?? 1, constantInputs: [:])
+                let ctx = NodeContext(
+                    node: graph.nodes[p], opset: opsets[OperatorRegistry.mlDomain] ?? 1, constantInputs: [:])
                 sig.labels = ClassLabels(ctx)?.descriptions
                 sig.type = .float32
                 sig.shape = [-1, sig.labels?.count ?? -1]
             }
             outputs.append((sig, s))
         }
-        let outputSet = Set(outputs.map(\.1)), inputSet = Set(inputSlots.map(\.1))
+        let outputSet = Set(outputs.map(\.1))
+        let inputSet = Set(inputSlots.map(\.1))
         let written = Set(steps.flatMap { $0.io.outputs.filter { $0 >= 0 } })
         return ExecutionPlan(
             steps: steps, slotCount: slotOf.count, constants: constants.map { ($0.key, $0.value) },
-            inputs: inputSlots.map { (signature: $0.0, slot: $0.1) }, outputs: outputs.map { (signature: $0.0, slot: $0.1) },
+            inputs: inputSlots.map { (signature: $0.0, slot: $0.1) },
+            outputs: outputs.map { (signature: $0.0, slot: $0.1) },
             intermediates: written.subtracting(outputSet).subtracting(inputSet).sorted(),
             computedOutputs: outputSet.intersection(written).sorted())
     }
@@ -150,8 +183,11 @@ struct PlanBuilder {
     private func signature(_ vi: ValueInfoProto) throws(EngineError) -> TensorSignature {
         switch vi.type {
         case .tensor(let elem, let shape):
-            guard let t = TensorType(onnxDataType: elem) else { throw .unsupportedFeature("value '\(vi.name)' has element type \(elem)") }
-            let dims = (shape ?? []).map { d -> Int in if case .fixed(let n) = d, n >= 0 { return n } else { return -1 } }
+            guard let t = TensorType(onnxDataType: elem) else {
+                throw .unsupportedFeature("value '\(vi.name)' has element type \(elem)")
+            }
+            let dims = (shape ?? []).map { d -> Int in if case .fixed(let n) = d, n >= 0 { return n } else { return -1 }
+            }
             var sig = TensorSignature(name: vi.name, type: t, shape: dims)
             sig.rankKnown = shape != nil
             return sig

@@ -70,7 +70,8 @@ extension Frame {
     /// A pooled float buffer for an output of `shape`, after checking the size limit.
     mutating func floatBuffer(_ io: StepIO, shape: [Int], zeroed: Bool = false) throws(EngineError) -> [Float] {
         guard let n = Tensor.count(of: shape) else {
-            throw .execution(node: io.node, reason: "output shape \(shape) is invalid or exceeds \(Limits.maxElements) elements")
+            throw .execution(
+                node: io.node, reason: "output shape \(shape) is invalid or exceeds \(Limits.maxElements) elements")
         }
         return pool.floats(n, zeroed: zeroed)
     }

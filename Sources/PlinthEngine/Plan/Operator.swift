@@ -24,7 +24,9 @@ struct NodeContext {
 
     func error(_ reason: String) -> EngineError { .malformed("node '\(name)' (\(node.opType)): \(reason)") }
 
-    func int(_ key: String, _ fallback: Int) -> Int { attributes[key].map { Int(truncatingIfNeeded: $0.i) } ?? fallback }
+    func int(_ key: String, _ fallback: Int) -> Int {
+        attributes[key].map { Int(truncatingIfNeeded: $0.i) } ?? fallback
+    }
     func float(_ key: String, _ fallback: Float) -> Float { attributes[key]?.f ?? fallback }
     func string(_ key: String, _ fallback: String) -> String {
         attributes[key].map { String(decoding: $0.s, as: UTF8.self) } ?? fallback
@@ -32,7 +34,9 @@ struct NodeContext {
     func ints(_ key: String) -> [Int]? { attributes[key].map { $0.ints.map { Int(truncatingIfNeeded: $0) } } }
     func int64s(_ key: String) -> [Int64] { attributes[key]?.ints ?? [] }
     func floats(_ key: String) -> [Float] { attributes[key]?.floats ?? [] }
-    func strings(_ key: String) -> [String] { (attributes[key]?.strings ?? []).map { String(decoding: $0, as: UTF8.self) } }
+    func strings(_ key: String) -> [String] {
+        (attributes[key]?.strings ?? []).map { String(decoding: $0, as: UTF8.self) }
+    }
     func has(_ key: String) -> Bool { attributes[key] != nil }
 
     var inputCount: Int { node.inputs.count }
@@ -53,7 +57,9 @@ struct NodeContext {
 enum Shapes {
     static func normalizeAxis(_ axis: Int, rank: Int, node: String) throws(EngineError) -> Int {
         let a = axis < 0 ? axis + rank : axis
-        guard a >= 0, a < rank else { throw .execution(node: node, reason: "axis \(axis) out of range for rank \(rank)") }
+        guard a >= 0, a < rank else {
+            throw .execution(node: node, reason: "axis \(axis) out of range for rank \(rank)")
+        }
         return a
     }
 

@@ -32,7 +32,9 @@ extension ModelProto {
 
 extension GraphProto {
     init(_ r: inout ProtoReader, depth: Int) throws(EngineError) {
-        guard depth <= Limits.maxNestingDepth else { throw .malformed("graphs nested deeper than \(Limits.maxNestingDepth)") }
+        guard depth <= Limits.maxNestingDepth else {
+            throw .malformed("graphs nested deeper than \(Limits.maxNestingDepth)")
+        }
         self.init()
         while let (field, wire) = try r.nextField() {
             switch (field, wire) {
@@ -112,7 +114,23 @@ extension AttributeProto {
             kind = Kind(rawValue: declared) ?? .undefined
         } else {
             // IR < 3 files may omit the type; infer it from the populated field.
-            if t != nil { kind = .tensor } else if g != nil { kind = .graph } else if !floats.isEmpty { kind = .floats } else if !ints.isEmpty { kind = .ints } else if !strings.isEmpty { kind = .strings } else if !s.isEmpty { kind = .string } else if f != 0 { kind = .float } else { kind = .int }
+            if t != nil {
+                kind = .tensor
+            } else if g != nil {
+                kind = .graph
+            } else if !floats.isEmpty {
+                kind = .floats
+            } else if !ints.isEmpty {
+                kind = .ints
+            } else if !strings.isEmpty {
+                kind = .strings
+            } else if !s.isEmpty {
+                kind = .string
+            } else if f != 0 {
+                kind = .float
+            } else {
+                kind = .int
+            }
         }
     }
 }
@@ -134,7 +152,8 @@ extension TensorProto {
             case (11, _): try r.appendInt64s(wire: wire, to: &uint64Data)
             case (13, 2):
                 var sub = try r.message()
-                var key = "", value = ""
+                var key = ""
+                var value = ""
                 while let (f, w) = try sub.nextField() {
                     switch (f, w) {
                     case (1, 2): key = try sub.string()
@@ -168,7 +187,9 @@ extension ValueInfoProto {
 
 extension ValueType {
     static func decode(_ r: inout ProtoReader, depth: Int) throws(EngineError) -> ValueType {
-        guard depth <= Limits.maxNestingDepth else { throw .malformed("types nested deeper than \(Limits.maxNestingDepth)") }
+        guard depth <= Limits.maxNestingDepth else {
+            throw .malformed("types nested deeper than \(Limits.maxNestingDepth)")
+        }
         var result = ValueType.other
         while let (field, wire) = try r.nextField() {
             switch (field, wire) {
@@ -183,8 +204,13 @@ extension ValueType {
                         var shapeReader = try sub.message()
                         var dims: [Dimension] = []
                         while let (sf, sw) = try shapeReader.nextField() {
-                            guard sf == 1, sw == 2 else { try shapeReader.skip(wire: sw); continue }
-                            guard dims.count < Limits.maxRank else { throw .malformed("declared rank above \(Limits.maxRank)") }
+                            guard sf == 1, sw == 2 else {
+                                try shapeReader.skip(wire: sw)
+                                continue
+                            }
+                            guard dims.count < Limits.maxRank else {
+                                throw .malformed("declared rank above \(Limits.maxRank)")
+                            }
                             var dimReader = try shapeReader.message()
                             var dim = Dimension.symbolic("?")
                             while let (df, dw) = try dimReader.nextField() {
@@ -208,7 +234,9 @@ extension ValueType {
                     if f == 1, w == 2 {
                         var inner = try sub.message()
                         elem = try decode(&inner, depth: depth + 1)
-                    } else { try sub.skip(wire: w) }
+                    } else {
+                        try sub.skip(wire: w)
+                    }
                 }
                 result = .sequence(elem)
             case (5, 2):

@@ -34,9 +34,21 @@ struct NodeProto: Sendable {
 
 struct AttributeProto: Sendable {
     enum Kind: Int, Sendable {
-        case undefined = 0, float = 1, int = 2, string = 3, tensor = 4, graph = 5
-        case floats = 6, ints = 7, strings = 8, tensors = 9, graphs = 10
-        case sparseTensor = 11, sparseTensors = 12, typeProto = 13, typeProtos = 14
+        case undefined = 0
+        case float = 1
+        case int = 2
+        case string = 3
+        case tensor = 4
+        case graph = 5
+        case floats = 6
+        case ints = 7
+        case strings = 8
+        case tensors = 9
+        case graphs = 10
+        case sparseTensor = 11
+        case sparseTensors = 12
+        case typeProto = 13
+        case typeProtos = 14
     }
     var name = ""
     var kind: Kind = .undefined

@@ -44,6 +44,7 @@ public struct Tensor: Sendable, Equatable {
         self.storage = storage
     }
 
+    /// Typed conveniences; as with `init(shape:storage:)`, the count must match the shape.
     public init(shape: [Int], floats: [Float]) { self.init(shape: shape, storage: .float32(floats)) }
     public init(shape: [Int], doubles: [Double]) { self.init(shape: shape, storage: .float64(doubles)) }
     public init(shape: [Int], int64s: [Int64]) { self.init(shape: shape, storage: .int64(int64s)) }
@@ -51,6 +52,7 @@ public struct Tensor: Sendable, Equatable {
     public init(shape: [Int], bools: [Bool]) { self.init(shape: shape, storage: .bool(bools)) }
     public init(shape: [Int], strings: [String]) { self.init(shape: shape, storage: .string(strings)) }
 
+    /// The elements when the tensor has that type, else nil.
     public var floats: [Float]? { if case .float32(let v) = storage { return v } else { return nil } }
     public var doubles: [Double]? { if case .float64(let v) = storage { return v } else { return nil } }
     public var int64s: [Int64]? { if case .int64(let v) = storage { return v } else { return nil } }

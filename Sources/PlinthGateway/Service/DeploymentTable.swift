@@ -1,3 +1,4 @@
+import PlinthHTTP
 import Synchronization
 
 /// Per-deployment gateway state (admission, balancers, traffic split), keyed by tenant and
@@ -5,9 +6,11 @@ import Synchronization
 final class DeploymentTable: Sendable {
     private let table = Mutex([String: DeploymentState]())
     private let ejectionNanos: UInt64
+    private let clients: ReplicaClients
 
-    init(ejection: Duration) {
+    init(ejection: Duration, clients: ReplicaClients) {
         self.ejectionNanos = GatewayClock.nanoseconds(ejection)
+        self.clients = clients
     }
 
     /// Tenants are part of the key: two tenants' deployments of the same name never share state.
@@ -19,7 +22,9 @@ final class DeploymentTable: Sendable {
         let key = DeploymentTable.key(tenantID, route.name)
         return table.withLock { table in
             if let existing = table[key], existing.generation == route.generation { return existing }
-            let state = DeploymentState(route: route, previous: table[key], ejectionNanos: ejectionNanos)
+            let state = DeploymentState(
+                route: route, previous: table[key], ejectionNanos: ejectionNanos,
+                clients: clients.clientSet(timeout: route.requestTimeout))
             table[key] = state
             return state
         }
@@ -34,9 +39,12 @@ final class DeploymentState: Sendable {
     let shadow: VersionBalancer?
     /// nil when no version has weight.
     let split: TrafficSplit?
+    /// Clients with this deployment's request timeout as read timeout.
+    let clients: [HTTPClient]
 
-    init(route: DeploymentRoute, previous: DeploymentState?, ejectionNanos: UInt64) {
+    init(route: DeploymentRoute, previous: DeploymentState?, ejectionNanos: UInt64, clients: [HTTPClient]) {
         generation = route.generation
+        self.clients = clients
         // Keep the controller (and what it has admitted) across route changes; only the caps move.
         if let previous {
             admission = previous.admission

@@ -5,10 +5,10 @@ extension Gateway {
     /// Sends `request` to the least-loaded ready replica of the version. A replica that refuses the
     /// connection is ejected at once and the request retried once on another replica: safe,
     /// because nothing reached the runtime. Any failure after that point is not retried.
-    func forward(_ request: HTTPClientRequest, to version: VersionBalancer, timeout: Duration) throws(HTTPError)
+    func forward(_ request: HTTPClientRequest, to version: VersionBalancer, clients: [HTTPClient]) throws(HTTPError)
         -> HTTPClientResponse
     {
-        let client = clients.client(timeout: timeout)
+        let client = ReplicaClients.pick(clients)
         var excluded: String?
         for attempt in 0..<2 {
             guard let replica = version.acquire(excluding: excluded) else {

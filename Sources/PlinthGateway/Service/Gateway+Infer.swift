@@ -72,7 +72,7 @@ extension Gateway {
         let forwarded = ForwardedRequest.make(from: request, modelName: version.modelName, body: request.body)
         series.inFlight.inc()
         defer { series.inFlight.dec() }
-        let upstream = try forward(forwarded, to: state.versions[versionIndex], timeout: route.requestTimeout)
+        let upstream = try forward(forwarded, to: state.versions[versionIndex], clients: state.clients)
         meter.absorbRuntimeHeaders(upstream.headers)
 
         if let shadow = route.shadow, let shadowBalancer = state.shadow {

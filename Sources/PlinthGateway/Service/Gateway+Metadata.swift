@@ -28,7 +28,7 @@ extension Gateway {
         headers.add("X-Request-Id", request.requestID)
         let upstream = try forward(
             HTTPClientRequest(method: .GET, path: ForwardedRequest.metadataPath(version.modelName), headers: headers),
-            to: state.versions[index], timeout: route.requestTimeout)
+            to: state.versions[index], clients: state.clients)
         guard upstream.status == 200,
             var object = (try? JSONSerialization.jsonObject(with: Data(upstream.body))) as? [String: Any]
         else {

@@ -39,7 +39,7 @@ public final class Gateway: Sendable {
         self.clients = ReplicaClients(
             connectTimeout: configuration.connectTimeout,
             maxIdleConnectionsPerEndpoint: configuration.maxIdleConnectionsPerReplica)
-        self.deployments = DeploymentTable(ejection: configuration.replicaEjection)
+        self.deployments = DeploymentTable(ejection: configuration.replicaEjection, clients: clients)
         self.rateLimiter = RateLimiter()
         self.shadows = ShadowMirror(
             capacity: configuration.shadowQueueCapacity, workers: configuration.shadowWorkers)

@@ -1,30 +1,60 @@
 import PlinthHTTP
 import Synchronization
 
-/// Keep-alive HTTP clients towards replicas, one per distinct request timeout (the client's read
-/// timeout is per client), each pooling connections per replica endpoint.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keep-alive HTTP clients towards replicas, one set per distinct request timeout (the client's
+/// read timeout is per client), each pooling connections per replica endpoint.
+///
+/// Each set holds a few clients and a handler thread always uses the same one (by thread
+/// identity): one client's pool lock, taken twice per request by every handler thread, was the
+/// gateway's most contended lock under load.
 final class ReplicaClients: Sendable {
-    private let clients = Mutex([Duration: HTTPClient]())
+    private let clients = Mutex([Duration: [HTTPClient]]())
     private let connectTimeout: Duration
     private let maxIdle: Int
+    private let shards: Int
 
-    init(connectTimeout: Duration, maxIdleConnectionsPerEndpoint: Int) {
+    init(connectTimeout: Duration, maxIdleConnectionsPerEndpoint: Int, shards: Int = 4) {
         self.connectTimeout = connectTimeout
-        self.maxIdle = maxIdleConnectionsPerEndpoint
+        self.shards = max(1, shards)
+        // The idle budget is per endpoint across all shards.
+        self.maxIdle = max(1, maxIdleConnectionsPerEndpoint / self.shards)
     }
 
-    /// The client whose read timeout is `timeout`.
+    /// The calling thread's client whose read timeout is `timeout`.
     func client(timeout: Duration) -> HTTPClient {
+        ReplicaClients.pick(clientSet(timeout: timeout))
+    }
+
+    /// The calling thread's client of a set (deployments keep their set: no lock per request).
+    static func pick(_ set: [HTTPClient]) -> HTTPClient {
+        set[threadShard(set.count)]
+    }
+
+    /// All clients whose read timeout is `timeout`.
+    func clientSet(timeout: Duration) -> [HTTPClient] {
         clients.withLock { table in
-            if let client = table[timeout] { return client }
+            if let set = table[timeout] { return set }
             var configuration = HTTPClientConfiguration()
             configuration.connectTimeout = connectTimeout
             configuration.readTimeout = timeout
             configuration.maxIdleConnectionsPerEndpoint = maxIdle
-            let client = HTTPClient(configuration: configuration)
-            table[timeout] = client
-            return client
+            let set = (0..<shards).map { _ in HTTPClient(configuration: configuration) }
+            table[timeout] = set
+            return set
         }
+    }
+
+    /// A stable index in 0..<count for the calling thread.
+    static func threadShard(_ count: Int) -> Int {
+        var hash = UInt64(UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))))
+        hash ^= hash >> 33
+        hash = hash &* 0xff51_afd7_ed55_8ccd
+        hash ^= hash >> 33
+        return Int(hash % UInt64(count))
     }
 }
 
