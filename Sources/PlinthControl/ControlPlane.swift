@@ -13,6 +13,8 @@ public final class ControlPlane: Sendable {
     let configuration: ControlPlaneConfiguration
     let authenticator: Authenticator
     let blobs: BlobStore
+    /// Workers, placements and desired states (see Workers/ and Scheduling/).
+    let cluster: Cluster
     let logger = Logger(component: "control")
     /// Bumped after every successful change; tags routing snapshots.
     private let generation: Atomic<Int64>
@@ -35,6 +37,7 @@ public final class ControlPlane: Sendable {
         let keyring = try JWTKeyring.loadOrCreate(path: data + "/jwt.key")
         authenticator = Authenticator(store: store, keyring: keyring, configuration: configuration)
         blobs = try BlobStore(root: data + "/blobs")
+        cluster = Cluster(settings: configuration.workers)
         generation = Atomic(Int64(Date().timeIntervalSince1970 * 1000))
         try bootstrapAdmin()
         try blobs.collectGarbage(store: store)
@@ -99,7 +102,7 @@ public final class ControlPlane: Sendable {
     /// The full route table (also the source of the OpenAPI document).
     func routeDefinitions() -> [RouteDefinition] {
         authRoutes() + tenantRoutes() + userRoutes() + keyRoutes() + modelRoutes() + versionRoutes()
-            + instanceClassRoutes() + deploymentRoutes() + auditRoutes() + usageRoutes() + metaRoutes()
+            + instanceClassRoutes() + deploymentRoutes() + auditRoutes() + usageRoutes() + metaRoutes() + workerRoutes()
     }
 
     /// Authenticates a request the way the /v1 API does (Basic, Bearer JWT, API key), for other

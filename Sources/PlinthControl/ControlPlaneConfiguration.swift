@@ -27,6 +27,8 @@ public struct ControlPlaneConfiguration: Sendable {
     /// and its description is returned to the client (422). The control plane must not import the
     /// engine, so `plinth serve` wires this. Nil: every upload is accepted as-is.
     public var artifactValidator: (@Sendable (_ path: String, _ format: String) throws -> ArtifactSignature)?
+    /// Heartbeat interval and missing-worker grace period.
+    public var workers = WorkerSettings()
     /// Where the one-time bootstrap password is printed; stdout by default.
     public var bootstrapOutput: @Sendable (String) -> Void
 

@@ -38,6 +38,7 @@ struct Command: Sendable {
 enum Commands {
     static let all: [Command] = [
         ServeCommand.command,
+        WorkerCommand.command,
         BackupCommand.command,
         RuntimeCommand.command,
         BenchCommand.command,

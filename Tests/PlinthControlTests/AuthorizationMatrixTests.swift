@@ -277,6 +277,34 @@ final class AuthorizationMatrixTests: XCTestCase {
             Row(method: .GET, pattern: "/v1/openapi.json", rule: .anonymous, success: 200) { _ in
                 ("/v1/openapi.json", "", nil, nil)
             },
+            // workers: node tokens and the admin view are admin routes; the worker protocol takes a
+            // node token only, so every tenant or admin credential gets 401 there.
+            Row(method: .GET, pattern: "/v1/workers/tokens", rule: .admin, success: 200) { _ in
+                ("/v1/workers/tokens", "", nil, nil)
+            },
+            Row(method: .POST, pattern: "/v1/workers/tokens", rule: .admin, success: 201) { h in
+                ("/v1/workers/tokens", "", ["name": h.unique("node")], nil)
+            },
+            Row(method: .DELETE, pattern: "/v1/workers/tokens/{token}", rule: .admin, success: 204) { h in
+                let token = h.expect(201, .POST, "/v1/workers/tokens", json: [:]).json["token"] as? String ?? ""
+                return ("/v1/workers/tokens/\(token.split(separator: "_").dropFirst().first ?? "")", "", nil, nil)
+            },
+            Row(method: .GET, pattern: "/v1/workers", rule: .admin, success: 200) { _ in ("/v1/workers", "", nil, nil) },
+            Row(method: .GET, pattern: "/v1/workers/{worker}", rule: .admin, success: 404) { _ in
+                ("/v1/workers/no-such-node", "", nil, nil)
+            },
+            Row(method: .DELETE, pattern: "/v1/workers/{worker}", rule: .admin, success: 404) { _ in
+                ("/v1/workers/no-such-node", "", nil, nil)
+            },
+            Row(method: .POST, pattern: "/v1/workers/register", rule: .anonymous, success: 401) { _ in
+                ("/v1/workers/register", "", ["nodeName": "n"], nil)
+            },
+            Row(method: .POST, pattern: "/v1/workers/{worker}/heartbeat", rule: .anonymous, success: 401) { _ in
+                ("/v1/workers/w_1/heartbeat", "", ["workerID": "w_1"], nil)
+            },
+            Row(method: .GET, pattern: "/v1/workers/artifacts/{sha256}", rule: .anonymous, success: 401) { _ in
+                ("/v1/workers/artifacts/\(String(repeating: "a", count: 64))", "", nil, nil)
+            },
         ]
     }
 

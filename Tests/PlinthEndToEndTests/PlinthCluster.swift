@@ -13,18 +13,21 @@ final class PlinthCluster: @unchecked Sendable {
     // Safe: used from the test's thread only, except `client`, which is thread-safe.
     static let adminPassword = "e2e-admin-password"
     let dataDirectory: String
+    /// Extra `plinth serve` flags.
+    let arguments: [String]
     private(set) var server: PlinthProcess
     private(set) var port: Int
     let client = HTTPClient()
 
-    init(dataDirectory: String) throws {
+    init(dataDirectory: String, arguments: [String] = []) throws {
         self.dataDirectory = dataDirectory
-        (server, port) = try Self.start(dataDirectory)
+        self.arguments = arguments
+        (server, port) = try Self.start(dataDirectory, arguments)
     }
 
-    private static func start(_ dataDirectory: String) throws -> (PlinthProcess, Int) {
+    private static func start(_ dataDirectory: String, _ arguments: [String]) throws -> (PlinthProcess, Int) {
         let server = try PlinthProcess(
-            ["serve", "--data", dataDirectory, "--listen", "127.0.0.1:0"],
+            ["serve", "--data", dataDirectory, "--listen", "127.0.0.1:0"] + arguments,
             environment: ["PLINTH_ADMIN_PASSWORD": adminPassword])
         guard server.waitForStderr(containing: "plinth serve listening", timeout: 60),
             let port = PlinthProcess.port(fromLog: server.stderrText)
@@ -37,7 +40,7 @@ final class PlinthCluster: @unchecked Sendable {
 
     /// Starts the server again on the same data directory (after a crash or stop).
     func restart() throws {
-        (server, port) = try Self.start(dataDirectory)
+        (server, port) = try Self.start(dataDirectory, arguments)
     }
 
     func stop() {

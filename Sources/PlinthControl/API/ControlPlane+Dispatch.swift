@@ -22,8 +22,11 @@ extension ControlPlane {
         }
         if route.isMutating {
             audit(route, context, status: response.status)
-            // A login changes nothing the identity index or routing snapshot hold.
-            if response.status < 400, route.operationID != "createToken" { bumpGeneration() }
+            // A login, node tokens and the worker protocol change nothing the identity index or
+            // routing snapshot hold.
+            if response.status < 400, route.operationID != "createToken", !route.pattern.hasPrefix("/v1/workers") {
+                bumpGeneration()
+            }
         }
         return response
     }

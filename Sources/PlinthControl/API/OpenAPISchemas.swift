@@ -141,13 +141,82 @@ enum OpenAPISchemas {
             ]),
             "OpenAPI": ["type": "object"],
         ]
+        for (name, schema) in workerSchemas { schemas[name] = schema }
         for (page, item) in [
             ("TenantPage", "Tenant"), ("UserPage", "User"), ("APIKeyPage", "APIKey"), ("ModelPage", "Model"),
             ("VersionPage", "Version"), ("InstanceClassPage", "InstanceClass"), ("DeploymentPage", "Deployment"),
-            ("RevisionPage", "Revision"), ("AuditPage", "AuditRecord"),
+            ("RevisionPage", "Revision"), ("AuditPage", "AuditRecord"), ("NodeTokenPage", "NodeToken"),
+            ("WorkerPage", "Worker"),
         ] {
             schemas[page] = Self.page(item)
         }
         return schemas
+    }
+
+    /// Node tokens, workers and the worker protocol (docs/worker.md).
+    static var workerSchemas: [String: Any] {
+        let gpu = object(["index": integer, "name": string, "memoryBytes": integer, "uuid": string])
+        let capacity = object(["cpuMillicores": integer, "memoryBytes": integer, "gpus": array(gpu)])
+        let isolation = object([
+            "runsAsRoot": boolean, "dedicatedUsers": boolean, "userNamespace": boolean, "pidNamespace": boolean,
+            "mountNamespace": boolean, "networkNamespace": boolean, "cgroup": string,
+            "cgroupControllers": array(string), "rlimits": boolean, "noNewPrivileges": boolean, "seccomp": boolean,
+        ])
+        let usage = object(["memoryBytesUsed": integer, "loadAverage1m": number])
+        let condition = object([
+            "reason": string, "message": string, "exitStatus": object(["code": integer, "signal": integer]),
+            "logTail": array(string),
+        ])
+        let nodeToken = object([
+            "id": string, "name": string, "createdBy": string, "createdAt": time, "revokedAt": time,
+            "lastUsedAt": time,
+        ])
+        return [
+            "NodeToken": nodeToken,
+            "CreateNodeTokenRequest": object(["name": string]),
+            "CreatedNodeToken": object(["token": string, "nodeToken": nodeToken], required: ["token"]),
+            "Worker": object([
+                "id": string, "name": string, "state": ["type": "string", "enum": ["ready", "missing"]],
+                "agentVersion": string, "capacity": capacity,
+                "allocated": object(["cpuMillicores": integer, "memoryBytes": integer, "gpus": integer]),
+                "isolation": isolation, "isolationGrade": string, "registeredAt": time, "lastHeartbeatAt": time,
+                "usage": usage, "generation": integer, "appliedGeneration": integer,
+                "replicas": array(
+                    object([
+                        "id": string, "tenant": string, "deployment": string, "model": string, "version": string,
+                        "phase": string, "restarts": integer, "endpoint": string, "reason": string,
+                        "message": string, "gpuIndices": array(integer),
+                    ])),
+            ]),
+            "RegisterRequest": object(
+                ["nodeName": string, "agentVersion": string, "capacity": capacity, "isolation": isolation],
+                required: ["nodeName", "agentVersion", "capacity", "isolation"]),
+            "RegisterResponse": object(["workerID": string, "heartbeatIntervalSeconds": number]),
+            "Heartbeat": object(
+                [
+                    "workerID": string, "sequence": integer, "appliedGeneration": integer, "usage": usage,
+                    "replicas": array(
+                        object([
+                            "id": string, "phase": string, "endpoint": string, "restarts": integer,
+                            "condition": condition, "memoryBytes": integer, "cpuMicros": integer,
+                        ])),
+                ], required: ["workerID", "sequence", "appliedGeneration", "usage", "replicas"]),
+            "DesiredState": object([
+                "generation": integer, "heartbeatIntervalSeconds": number,
+                "replicas": array(
+                    object([
+                        "id": string, "tenant": string, "deployment": string, "version": string, "format": string,
+                        "artifact": object([
+                            "sha256": string, "sizeBytes": integer, "downloadPath": string, "fileName": string,
+                        ]),
+                        "command": array(string),
+                        "limits": object([
+                            "instanceClass": string, "cpuMillicores": integer, "memoryBytes": integer,
+                            "gpus": integer, "maxProcesses": integer, "maxOpenFiles": integer,
+                        ]),
+                        "gpuIndices": array(integer), "environment": labels,
+                    ])),
+            ]),
+        ]
     }
 }

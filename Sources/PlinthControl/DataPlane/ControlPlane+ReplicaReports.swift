@@ -9,6 +9,14 @@ public struct InstanceClassLimits: Sendable, Equatable {
     public var memoryBytes: Int64
     public var gpuCount: Int
     public var gpuKind: String?
+
+    public init(name: String, vcpus: Double, memoryBytes: Int64, gpuCount: Int, gpuKind: String?) {
+        self.name = name
+        self.vcpus = vcpus
+        self.memoryBytes = memoryBytes
+        self.gpuCount = gpuCount
+        self.gpuKind = gpuKind
+    }
 }
 
 /// A replica's state as a worker reports it, stored for the deployment status API.

@@ -50,6 +50,10 @@ extension ControlPlane {
                     replicas: replicas))
         }
         let allReady = versions.allSatisfy { $0.readyReplicas >= $0.desiredReplicas }
+        // The scheduler's reason for a replica that fits nowhere (worker "").
+        let unplaced = replicaRows.lazy.compactMap { $0.optionalString("reason") }.first {
+            $0.hasPrefix("Unschedulable") || $0.hasPrefix("QuotaExceeded")
+        }
         let anyReady = versions.contains { !$0.shadow && $0.readyReplicas > 0 }
         let conditions = [
             DeploymentStatusView.Condition(
@@ -59,8 +63,9 @@ extension ControlPlane {
                     ? "at least one replica serves traffic"
                     : (minimum == 0 ? "replicas start on the first request" : "waiting for replicas")),
             DeploymentStatusView.Condition(
-                type: "Progressing", status: !allReady, reason: allReady ? "Complete" : "ReplicasPending",
-                message: allReady ? "every version has its desired replicas" : "replicas are being started"),
+                type: "Progressing", status: !allReady,
+                reason: allReady ? "Complete" : unplaced.map { String($0.prefix { $0 != ":" }) } ?? "ReplicasPending",
+                message: allReady ? "every version has its desired replicas" : unplaced ?? "replicas are being started"),
         ]
         let events = try eventRows.map { row in
             DeploymentStatusView.Event(

@@ -192,5 +192,28 @@ enum ControlSchema {
                     offset INTEGER NOT NULL
                 );
                 """),
+        Migration(
+            version: 6, name: "workers",
+            sql: """
+                CREATE TABLE node_tokens (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    secret_sha256 BLOB NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER,
+                    last_used_at INTEGER
+                );
+                CREATE TABLE workers (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    token_id TEXT,
+                    agent_version TEXT NOT NULL,
+                    capacity TEXT NOT NULL,
+                    isolation TEXT NOT NULL,
+                    registered_at INTEGER NOT NULL,
+                    last_heartbeat_at INTEGER
+                );
+                """),
 ]
 }

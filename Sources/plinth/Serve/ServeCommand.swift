@@ -14,12 +14,14 @@ enum ServeCommand {
     static let command = Command(
         name: "serve",
         summary: "Run Plinth on this machine: control plane, gateway and a local worker, SQLite in --data.",
-        usageLine: "serve [--data DIR] [--listen HOST:PORT] [--event-loops N] [--access-log]",
+        usageLine: "serve [--data DIR] [--listen HOST:PORT] [--event-loops N] [--access-log] [--heartbeat-interval S] [--worker-grace S]",
         flags: [
             FlagSpec("data", help: "data directory (default ./plinth-data)"),
             FlagSpec("listen", help: "address to listen on: HOST:PORT, [IPv6]:PORT or unix:PATH (default 127.0.0.1:8080)"),
             FlagSpec("event-loops", help: "event-loop threads (default: one per core)"),
             FlagSpec("access-log", value: false, help: "log one JSON line per request"),
+            FlagSpec("heartbeat-interval", help: "seconds between worker heartbeats (default 5)"),
+            FlagSpec("worker-grace", help: "seconds without a heartbeat before a worker's replicas move (default 30)"),
         ],
         run: { args in try run(args) })
 
@@ -54,17 +56,22 @@ enum ServeCommand {
         controlConfiguration.artifactValidator = { path, format in
             try EngineArtifactValidator.validate(path: path, format: format)
         }
+        controlConfiguration.workers = WorkerSettings(
+            heartbeatIntervalSeconds: Double(try args.int("heartbeat-interval", default: 5, range: 1...300)),
+            missingAfterSeconds: Double(try args.int("worker-grace", default: 30, range: 1...86_400)))
         let control = try ControlPlane(configuration: controlConfiguration)
         DataDirectory.restrictDatabaseFiles(absoluteData)
 
         let binary = ReplicaSandbox.ownExecutable()
         let sandbox = try ReplicaSandbox.forNode(
-            dataDirectory: absoluteData + "/worker", nodeName: LocalScheduler.workerName, plinthBinary: binary,
+            dataDirectory: absoluteData + "/worker", nodeName: LocalWorker.nodeName, plinthBinary: binary,
             logger: Logger(component: "worker"))
         let supervisor = ReplicaSupervisor(sandbox: sandbox)
         supervisor.start()
-        let scheduler = LocalScheduler(control: control, supervisor: supervisor, plinthBinary: binary)
-        scheduler.start()
+        let directory = ControlPlaneDirectory(control: control)
+        let localWorker = LocalWorker(
+            control: control, supervisor: supervisor, directory: directory, plinthBinary: binary)
+        localWorker.start()
 
         let journal = try UsageJournal(directory: absoluteData + "/usage")
         let usageFolder = UsageFolder(journal: journal, sink: UsageLedger(store: control.store))
@@ -72,7 +79,7 @@ enum ServeCommand {
         var gatewayConfiguration = GatewayConfiguration(serverVersion: PlinthVersion.current)
         gatewayConfiguration.maxPayloadBytes = 64 << 20
         let gateway = Gateway(
-            configuration: gatewayConfiguration, directory: ControlPlaneDirectory(control: control, scheduler: scheduler),
+            configuration: gatewayConfiguration, directory: directory,
             journal: journal, metrics: MetricsRegistry())
 
         let router = Router()
@@ -95,7 +102,7 @@ enum ServeCommand {
         }
         server.wait()
         gateway.shutdown()
-        scheduler.stop()
+        localWorker.stop()
         _ = supervisor.shutdown(timeoutSeconds: 10)
         usageFolder.stop()
         control.flush()

@@ -1,0 +1,274 @@
+import Foundation
+import PlinthControl
+import PlinthCore
+import PlinthCrypto
+import PlinthHTTP
+import XCTest
+
+/// Node tokens, the worker protocol routes and the control-plane side of scheduling, driven
+/// through the router (no sockets).
+final class WorkersRouteTests: XCTestCase {
+    func makeHarness(missingAfter: Double = 30) throws -> ControlHarness {
+        try ControlHarness {
+            $0.workers = WorkerSettings(heartbeatIntervalSeconds: 1, missingAfterSeconds: missingAfter)
+        }
+    }
+
+    func nodeToken(_ h: ControlHarness, name: String = "rack-1") throws -> String {
+        let reply = h.expect(201, .POST, "/v1/workers/tokens", json: ["name": name])
+        return try XCTUnwrap(reply.json["token"] as? String)
+    }
+
+    static func register(_ name: String, cpus: Int = 4, memoryGiB: UInt64 = 16) -> [String: Any] {
+        let request = RegisterRequest(
+            nodeName: name, agentVersion: "test",
+            capacity: NodeCapacity(cpuMillicores: cpus * 1000, memoryBytes: memoryGiB << 30),
+            isolation: .minimal(runsAsRoot: false))
+        return (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(request))) as? [String: Any] ?? [:]
+    }
+
+    static func beat(_ id: String, sequence: Int = 1, replicas: [PlinthCore.ReplicaReport] = []) -> [String: Any] {
+        let beat = Heartbeat(
+            workerID: id, sequence: sequence, appliedGeneration: 0, replicas: replicas,
+            usage: NodeUsage(memoryBytesUsed: 1, loadAverage1m: 0))
+        return (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(beat))) as? [String: Any] ?? [:]
+    }
+
+    func desired(_ reply: ControlHarness.Reply) throws -> DesiredState {
+        try JSONDecoder().decode(DesiredState.self, from: Data(reply.bytes))
+    }
+
+    /// A tenant with one uploaded version deployed with `minReplicas` replicas of `instanceClass`.
+    func deployment(_ h: ControlHarness, replicas: Int, instanceClass: String = "cpu-small") {
+        h.createTenant("acme")
+        h.createModel(tenant: "acme", name: "fraud")
+        h.upload(tenant: "acme", model: "fraud", version: "1")
+        h.expect(
+            201, .PUT, "/v1/tenants/acme/deployments/scorer",
+            json: [
+                "versions": [["model": "fraud", "version": "1"]], "instanceClass": instanceClass,
+                "minReplicas": replicas, "maxReplicas": replicas,
+            ])
+    }
+
+    func testNodeTokenIsShownOnceAndStoredOnlyAsItsHash() throws {
+        let h = try makeHarness()
+        let token = try nodeToken(h)
+        XCTAssertTrue(token.hasPrefix("pln_"))
+        // The id is hex; the secret (base64url) may itself contain '_'.
+        let rest = token.dropFirst(4)
+        let id = String(rest.prefix { $0 != "_" })
+        let secret = String(rest.dropFirst(id.count + 1))
+        let list = h.expect(200, .GET, "/v1/workers/tokens")
+        XCTAssertTrue(list.text.contains(id))
+        XCTAssertFalse(list.text.contains(secret))
+        let stored = try h.plane.store.read { db in
+            try db.queryOne("SELECT secret_sha256 FROM node_tokens WHERE id = ?", id)
+        }
+        XCTAssertEqual(try stored?.blob("secret_sha256"), SHA256.hash(secret))
+    }
+
+    func testWorkerRoutesRefuseEverythingButAValidNodeToken() throws {
+        let h = try makeHarness()
+        h.createTenant("acme")
+        let apiKey = try h.createKey(tenant: "acme", role: "owner")
+        let token = try nodeToken(h)
+        let revoked = try nodeToken(h, name: "old")
+        h.expect(204, .DELETE, "/v1/workers/tokens/\(revoked.dropFirst(4).prefix { $0 != "_" })")
+        var xAPIKey = HTTPHeaders()
+        xAPIKey.set("X-API-Key", apiKey)
+        let refused: [(String, HTTPHeaders)] = [
+            ("none", HTTPHeaders()), ("admin JWT", h.admin),
+            ("admin Basic", ControlHarness.basic("admin", h.adminPassword)),
+            ("API key", ControlHarness.bearer(apiKey)), ("X-API-Key", xAPIKey),
+            ("revoked", ControlHarness.bearer(revoked)),
+            ("wrong secret", ControlHarness.bearer(token + "x")), ("garbage", ControlHarness.bearer("pln_zz_top")),
+        ]
+        for (name, headers) in refused {
+            XCTAssertEqual(
+                h.send(.POST, "/v1/workers/register", headers: headers, json: Self.register("n1")).status, 401, name)
+            XCTAssertEqual(
+                h.send(.POST, "/v1/workers/w_x/heartbeat", headers: headers, json: Self.beat("w_x")).status, 401, name)
+            XCTAssertEqual(
+                h.send(.GET, "/v1/workers/artifacts/\(String(repeating: "a", count: 64))", headers: headers).status,
+                401, name)
+        }
+        // A node token opens no tenant or admin route.
+        for path in ["/v1/tenants", "/v1/workers", "/v1/workers/tokens", "/v1/auth/whoami", "/v1/tenants/acme/models"] {
+            XCTAssertEqual(h.send(.GET, path, headers: ControlHarness.bearer(token)).status, 401, path)
+        }
+        XCTAssertEqual(
+            h.send(.POST, "/v1/workers/register", headers: ControlHarness.bearer(token), json: Self.register("n1"))
+                .status, 200)
+        XCTAssertEqual(
+            h.send(
+                .POST, "/v1/workers/register", headers: ControlHarness.bearer(token), json: Self.register("Bad_Name")
+            ).status, 422)
+    }
+
+    func testRegisterHeartbeatPlacesReplicasAcrossWorkersAndServesTheirArtifacts() throws {
+        let h = try makeHarness()
+        deployment(h, replicas: 2)
+        let token = ControlHarness.bearer(try nodeToken(h))
+        let a = try XCTUnwrap(
+            h.expect(200, .POST, "/v1/workers/register", headers: token, json: Self.register("node-a")).json["workerID"]
+                as? String)
+        let b = try XCTUnwrap(
+            h.expect(200, .POST, "/v1/workers/register", headers: token, json: Self.register("node-b")).json["workerID"]
+                as? String)
+        XCTAssertEqual(
+            h.expect(200, .POST, "/v1/workers/register", headers: token, json: Self.register("node-a")).json["workerID"]
+                as? String, a)
+        let stateA = try desired(h.expect(200, .POST, "/v1/workers/\(a)/heartbeat", headers: token, json: Self.beat(a)))
+        let stateB = try desired(h.expect(200, .POST, "/v1/workers/\(b)/heartbeat", headers: token, json: Self.beat(b)))
+        XCTAssertEqual(stateA.replicas.count, 1, "two replicas spread over two workers")
+        XCTAssertEqual(stateB.replicas.count, 1)
+        XCTAssertNotEqual(stateA.replicas.first?.id, stateB.replicas.first?.id)
+        let replica = try XCTUnwrap(stateA.replicas.first)
+        XCTAssertEqual(replica.limits.cpuMillicores, 1000)
+        XCTAssertEqual(replica.artifact?.sizeBytes, UInt64("model-bytes".utf8.count))
+        XCTAssertEqual(replica.artifact?.fileName, "scorer.onnx")
+
+        let artifact = h.expect(200, .GET, try XCTUnwrap(replica.artifact?.downloadPath), headers: token)
+        XCTAssertEqual(artifact.status, 200)
+        XCTAssertEqual(
+            h.send(.GET, "/v1/workers/artifacts/\(String(repeating: "0", count: 64))", headers: token).status, 404)
+        // Another token's workers have nothing placed: the artifact is not theirs.
+        let other = ControlHarness.bearer(try nodeToken(h, name: "other"))
+        XCTAssertEqual(h.send(.GET, replica.artifact?.downloadPath ?? "", headers: other).status, 404)
+        XCTAssertEqual(h.send(.POST, "/v1/workers/\(a)/heartbeat", headers: other, json: Self.beat(a)).status, 403)
+        XCTAssertEqual(
+            h.send(.POST, "/v1/workers/w_unknown/heartbeat", headers: token, json: Self.beat("w_unknown")).status, 404)
+        XCTAssertEqual(h.send(.POST, "/v1/workers/register", headers: other, json: Self.register("node-a")).status, 409)
+
+        // Reports flow into the deployment status and the admin view.
+        let ready = PlinthCore.ReplicaReport(
+            id: replica.id, phase: .ready, endpoint: "unix:/tmp/r.sock", restarts: 2, condition: nil)
+        let again = try desired(
+            h.expect(
+                200, .POST, "/v1/workers/\(a)/heartbeat", headers: token,
+                json: Self.beat(a, sequence: 2, replicas: [ready])))
+        XCTAssertEqual(again.generation, stateA.generation, "nothing changed, same generation")
+        let endpoints = h.plane.readyReplicaEndpoints()
+        XCTAssertEqual(endpoints.map(\.replica), [replica.id])
+        XCTAssertEqual(endpoints.first?.endpoint, "unix:/tmp/r.sock")
+        let status = h.expect(200, .GET, "/v1/tenants/acme/deployments/scorer/status")
+        XCTAssertTrue(status.text.contains("\"readyReplicas\":1"), status.text)
+        let worker = h.expect(200, .GET, "/v1/workers/node-a").json
+        XCTAssertEqual(worker["state"] as? String, "ready")
+        let replicas = try XCTUnwrap(worker["replicas"] as? [[String: Any]])
+        XCTAssertEqual(replicas.first?["phase"] as? String, "ready")
+        XCTAssertEqual(replicas.first?["restarts"] as? Int, 2)
+        XCTAssertEqual((worker["capacity"] as? [String: Any])?["cpuMillicores"] as? Int, 4000)
+        let list = h.expect(200, .GET, "/v1/workers").json
+        XCTAssertEqual((list["items"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["node-a", "node-b"])
+        XCTAssertEqual(
+            h.send(.GET, "/v1/workers", headers: ControlHarness.bearer(try h.createKey(tenant: "acme", role: "owner")))
+                .status, 403)
+    }
+
+    func testReplicasOfAWorkerThatMissedHeartbeatsArePlacedElsewhere() throws {
+        let h = try makeHarness(missingAfter: 2)
+        deployment(h, replicas: 2)
+        let start = Date()
+        let a = try h.plane.registerWorker(
+            try JSONDecoder().decode(
+                RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("node-a"))),
+            tokenID: nil, now: start)
+        let b = try h.plane.registerWorker(
+            try JSONDecoder().decode(
+                RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("node-b"))),
+            tokenID: nil, now: start)
+        func beat(_ id: String, at time: Date) throws -> DesiredState {
+            try h.plane.acceptHeartbeat(
+                Heartbeat(
+                    workerID: id, sequence: 1, appliedGeneration: 0, replicas: [],
+                    usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
+                tokenID: nil, now: time)
+        }
+        XCTAssertEqual(try beat(a.workerID, at: start).replicas.count, 1)
+        XCTAssertEqual(try beat(b.workerID, at: start).replicas.count, 1)
+        // b keeps beating, a falls silent past the grace period.
+        let later = start.addingTimeInterval(5)
+        let moved = try beat(b.workerID, at: later)
+        XCTAssertEqual(moved.replicas.count, 2)
+        XCTAssertEqual(h.plane.readyReplicaEndpoints(now: later), [])
+        let status = h.expect(200, .GET, "/v1/tenants/acme/deployments/scorer/status")
+        XCTAssertTrue(status.text.contains("Rescheduled"), status.text)
+        // a comes back: it is told to run nothing (its replicas live on b now).
+        XCTAssertEqual(try beat(a.workerID, at: later).replicas.count, 0)
+
+        // Forgetting b moves its replicas to a; b's next heartbeat is refused as unknown.
+        h.expect(204, .DELETE, "/v1/workers/node-b")
+        XCTAssertEqual(try beat(a.workerID, at: later).replicas.count, 2)
+        XCTAssertThrowsError(try beat(b.workerID, at: later))
+        h.expect(404, .GET, "/v1/workers/node-b")
+    }
+
+    func testAnUnschedulableReplicaIsExplainedInTheDeploymentStatus() throws {
+        let h = try makeHarness()
+        deployment(h, replicas: 1, instanceClass: "cpu-large")
+        let small = try h.plane.registerWorker(
+            try JSONDecoder().decode(
+                RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("tiny", cpus: 2))),
+            tokenID: nil)
+        let state = try h.plane.acceptHeartbeat(
+            Heartbeat(
+                workerID: small.workerID, sequence: 1, appliedGeneration: 0, replicas: [],
+                usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
+            tokenID: nil)
+        XCTAssertEqual(state.replicas, [])
+        let status = h.expect(200, .GET, "/v1/tenants/acme/deployments/scorer/status").text
+        XCTAssertTrue(status.contains("Unschedulable: no worker has 4 vCPU free"), status)
+        let conditions =
+            (try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any])?["conditions"]
+            as? [[String: Any]]
+        let progressing = conditions?.first { $0["type"] as? String == "Progressing" }
+        XCTAssertEqual(progressing?["reason"] as? String, "Unschedulable")
+        XCTAssertEqual(progressing?["message"] as? String, "Unschedulable: no worker has 4 vCPU free")
+        XCTAssertTrue(status.contains("\"Warning\""), status)
+    }
+    func testARolloutKeepsTheOldReplicaUntilItsReplacementIsReady() throws {
+        let h = try makeHarness()
+        deployment(h, replicas: 1)
+        h.upload(tenant: "acme", model: "fraud", version: "2", bytes: Array("model-bytes-2".utf8))
+        let node = try h.plane.registerWorker(
+            try JSONDecoder().decode(
+                RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("node-a"))),
+            tokenID: nil)
+        func beat(_ reports: [PlinthCore.ReplicaReport]) throws -> [String] {
+            try h.plane.acceptHeartbeat(
+                Heartbeat(
+                    workerID: node.workerID, sequence: 1, appliedGeneration: 0, replicas: reports,
+                    usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
+                tokenID: nil
+            ).replicas.map(\.id)
+        }
+        func ready(_ id: String) -> PlinthCore.ReplicaReport {
+            PlinthCore.ReplicaReport(
+                id: id, phase: .ready, endpoint: "unix:/tmp/\(id).sock", restarts: 0, condition: nil)
+        }
+        let old = try XCTUnwrap(try beat([]).first)
+        XCTAssertEqual(try beat([ready(old)]), [old])
+
+        h.expect(
+            200, .PUT, "/v1/tenants/acme/deployments/scorer",
+            json: [
+                "versions": [["model": "fraud", "version": "2"]], "instanceClass": "cpu-small", "minReplicas": 1,
+                "maxReplicas": 1,
+            ])
+        let both = try beat([ready(old)])
+        XCTAssertEqual(both.count, 2, "the new replica starts next to the old one")
+        let new = try XCTUnwrap(both.first { $0 != old })
+        XCTAssertEqual(h.plane.readyReplicaEndpoints().map(\.replica), [old])
+        XCTAssertEqual(h.plane.readyReplicaEndpoints().first?.retiring, true)
+        XCTAssertEqual(
+            try beat([
+                ready(old),
+                PlinthCore.ReplicaReport(id: new, phase: .starting, endpoint: nil, restarts: 0, condition: nil),
+            ]).count, 2)
+        // Once the new one is ready the old one leaves the desired set.
+        XCTAssertEqual(try beat([ready(old), ready(new)]), [new])
+        XCTAssertEqual(h.plane.readyReplicaEndpoints().map(\.replica), [new])
+    }
+}
