@@ -164,3 +164,36 @@ final class AsyncRouteTests: XCTestCase {
 final class Remotes: Sendable {
     let set = Mutex<Set<String>>([])
 }
+
+extension AsyncRouteTests {
+    /// A Unix listener that never accepts: its backlog fills and further connects get EAGAIN.
+    /// Those requests must wait (and time out), never be reported as a refused connection.
+    func testFullBacklogWaitsInsteadOfFailingTheConnect() throws {
+        let path = NSTemporaryDirectory() + "plinth-backlog-\(getpid()).sock"
+        unlink(path)
+        defer { unlink(path) }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() { raw[i] = b }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        XCTAssertEqual(bound, 0)
+        XCTAssertEqual(listen(fd, 0), 0)
+        let s = try makeFront(backend: .unix(path: path), timeout: .milliseconds(300))
+        defer { s.stop() }
+        let clients = try (0..<6).map { _ in try RawHTTPClient(port: s.port) }
+        for c in clients { try c.send("POST /proxy/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n") }
+        for c in clients {
+            let r = try c.readResponse()
+            XCTAssertEqual(r.text, "timedOut")
+        }
+    }
+}

@@ -24,6 +24,23 @@ public final class UpstreamClient: @unchecked Sendable {
     private var connections: [Int32: UpstreamConnection] = [:]
     private var idle: [HTTPEndpoint: [UpstreamConnection]] = [:]
     private var addresses: [HTTPEndpoint: (family: Int32, storage: sockaddr_storage, length: socklen_t)] = [:]
+    /// Requests waiting for a socket because the endpoint's accept backlog was full (a Unix
+    /// listener answers EAGAIN): served as soon as one of its sockets is free, or retried on the
+    /// timer tick. A busy server is not a dead one; refusing would eject a live replica.
+    private var waiting: [HTTPEndpoint: [Waiter]] = [:]
+
+    private struct Waiter {
+        var bytes: [UInt8]
+        var method: HTTPMethod
+        var deadline: UInt64
+        var replay: Bool
+        var completion: Completion
+    }
+
+    private enum ConnectFailure: Error {
+        case failed(HTTPClientError)
+        case backlogFull
+    }
 
     init(epfd: Int32, tag: UInt64) {
         self.epfd = epfd
@@ -70,8 +87,12 @@ public final class UpstreamClient: @unchecked Sendable {
         } else {
             switch connect(endpoint, deadline: deadline) {
             case .success(let c): conn = c
-            case .failure(let error):
+            case .failure(.failed(let error)):
                 completion(.failure(error))
+                return
+            case .failure(.backlogFull):
+                waiting[endpoint, default: []].append(
+                    Waiter(bytes: bytes, method: method, deadline: deadline, replay: replay, completion: completion))
                 return
             }
         }
@@ -84,7 +105,7 @@ public final class UpstreamClient: @unchecked Sendable {
         if conn.state == .writing { write(conn) }
     }
 
-    private func connect(_ endpoint: HTTPEndpoint, deadline: UInt64) -> Result<UpstreamConnection, HTTPClientError> {
+    private func connect(_ endpoint: HTTPEndpoint, deadline: UInt64) -> Result<UpstreamConnection, ConnectFailure> {
         let target: (family: Int32, storage: sockaddr_storage, length: socklen_t)
         if let known = addresses[endpoint] {
             target = known
@@ -92,26 +113,29 @@ public final class UpstreamClient: @unchecked Sendable {
             switch endpoint {
             case .tcp(let host, let port):
                 guard let first = SocketAddress.resolve(host: host, port: port, passive: false).first else {
-                    return .failure(.connectFailed("cannot resolve \(host)"))
+                    return .failure(.failed(.connectFailed("cannot resolve \(host)")))
                 }
                 target = first
             case .unix(let path):
-                guard let t = SocketAddress.unix(path) else { return .failure(.connectFailed("invalid socket path")) }
+                guard let t = SocketAddress.unix(path) else {
+                    return .failure(.failed(.connectFailed("invalid socket path")))
+                }
                 target = (AF_UNIX, t.storage, t.length)
             }
             addresses[endpoint] = target
         }
         let fd = socket(target.family, Int32(SOCK_STREAM.rawValue) | plinth_sock_nonblock | plinth_sock_cloexec, 0)
-        if fd < 0 { return .failure(.connectFailed("\(endpoint): \(String(cString: strerror(errno)))")) }
+        if fd < 0 { return .failure(.failed(.connectFailed("\(endpoint): \(String(cString: strerror(errno)))"))) }
         var storage = target.storage
         let r = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, target.length) }
         }
         // A Unix socket answers at once; EAGAIN there means the listener's backlog is full.
         if r != 0 && errno != EINPROGRESS {
-            let why = String(cString: strerror(errno))
+            let code = errno
             close(fd)
-            return .failure(.connectFailed("\(endpoint): \(why)"))
+            if code == EAGAIN { return .failure(.backlogFull) }
+            return .failure(.failed(.connectFailed("\(endpoint): \(String(cString: strerror(code)))")))
         }
         if target.family != AF_UNIX { Sys.setOption(fd, Int32(IPPROTO_TCP), plinth_tcp_nodelay, 1) }
         var ev = epoll_event()
@@ -119,7 +143,7 @@ public final class UpstreamClient: @unchecked Sendable {
         ev.data.u64 = tag | UInt64(UInt32(bitPattern: fd))
         if epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0 {
             close(fd)
-            return .failure(.connectFailed("epoll_ctl failed"))
+            return .failure(.failed(.connectFailed("epoll_ctl failed")))
         }
         let conn = UpstreamConnection(fd: fd, endpoint: endpoint)
         conn.state = r == 0 ? .writing : .connecting
@@ -232,6 +256,18 @@ public final class UpstreamClient: @unchecked Sendable {
             discard(conn)
         }
         completion?(.success(response))
+        serveWaiters(conn.endpoint)
+    }
+
+    /// Hands free sockets of `endpoint` to requests that found its backlog full.
+    private func serveWaiters(_ endpoint: HTTPEndpoint) {
+        while let list = waiting[endpoint], !list.isEmpty, let free = idle[endpoint], !free.isEmpty {
+            var rest = list
+            let next = rest.removeFirst()
+            waiting[endpoint] = rest.isEmpty ? nil : rest
+            start(next.bytes, method: next.method, endpoint: endpoint, deadline: next.deadline, replay: next.replay,
+                completion: next.completion)
+        }
     }
 
     private func fail(_ conn: UpstreamConnection, _ error: HTTPClientError) {
@@ -254,6 +290,21 @@ public final class UpstreamClient: @unchecked Sendable {
 
     /// Fails requests past their deadline (called from the loop's timer tick).
     func sweep(now: UInt64) {
+        if !waiting.isEmpty {
+            let all = waiting
+            waiting.removeAll()
+            for (endpoint, list) in all {
+                for w in list {
+                    if now >= w.deadline {
+                        w.completion(.failure(.timedOut))
+                    } else {
+                        // Connects again (or waits again if the backlog is still full).
+                        start(w.bytes, method: w.method, endpoint: endpoint, deadline: w.deadline, replay: w.replay,
+                            completion: w.completion)
+                    }
+                }
+            }
+        }
         for conn in Array(connections.values) where conn.state != .idle {
             if conn.state == .connecting && now >= conn.connectDeadline {
                 fail(conn, .timedOut)
@@ -267,6 +318,9 @@ public final class UpstreamClient: @unchecked Sendable {
     func closeAll() {
         for conn in Array(connections.values) { fail(conn, .connectionClosed) }
         idle.removeAll()
+        let all = waiting
+        waiting.removeAll()
+        for list in all.values { for w in list { w.completion(.failure(.connectionClosed)) } }
     }
 
     /// Request line, Host (unless given), the caller's headers and Content-Length, then the body.
