@@ -25,7 +25,8 @@ final class AsyncRouteTests: XCTestCase {
         router.add(.GET, "/pool") { _ in .text("pool") }
         router.addAsync(.POST, "/proxy/{path}") { request, responder in
             guard let loop = request.eventLoop else { throw HTTPError(500, "no loop") }
-            let forwarded = HTTPClientRequest(method: .POST, path: "/" + (request.pathParameters["path"] ?? ""),
+            let forwarded = HTTPClientRequest(
+                method: .POST, path: "/" + (request.pathParameters["path"] ?? ""),
                 body: request.body)
             loop.upstream.send(forwarded, to: backend, timeout: timeout) { result in
                 XCTAssertTrue(loop.inEventLoop)
@@ -54,15 +55,19 @@ final class AsyncRouteTests: XCTestCase {
             return .text("slow")
         }
         router.add(.POST, "/cut") { _ in
-            HTTPResponse(status: 200, body: .stream(length: 100) { writer in
-                try writer.write(Array("abc".utf8))
-                throw HTTPError(500, "cut off")
-            })
+            HTTPResponse(
+                status: 200,
+                body: .stream(length: 100) { writer in
+                    try writer.write(Array("abc".utf8))
+                    throw HTTPError(500, "cut off")
+                })
         }
         router.add(.POST, "/chunked") { _ in
-            HTTPResponse(status: 201, body: .stream(length: nil) { writer in
-                for i in 0..<3 { try writer.write(Array("c\(i)".utf8)) }
-            })
+            HTTPResponse(
+                status: 201,
+                body: .stream(length: nil) { writer in
+                    for i in 0..<3 { try writer.write(Array("c\(i)".utf8)) }
+                })
         }
         return (try TestHTTPServer(router: router, extraListen: extraListen), remotes)
     }

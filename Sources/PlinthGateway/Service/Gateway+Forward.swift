@@ -52,9 +52,11 @@ extension Gateway {
     ) {
         guard let replica = version.acquire(excluding: excluded) else {
             if excluded == nil {
-                completion(.failure(HTTPError(
-                    503, "no ready replica for this deployment, retry later",
-                    headers: ["Retry-After": String(configuration.overloadRetryAfterSeconds)])))
+                completion(
+                    .failure(
+                        HTTPError(
+                            503, "no ready replica for this deployment, retry later",
+                            headers: ["Retry-After": String(configuration.overloadRetryAfterSeconds)])))
             } else {
                 completion(.failure(HTTPError(502, "the model replica could not be reached")))
             }
@@ -71,7 +73,8 @@ extension Gateway {
                 logger.warning(
                     "replica refused connection, ejected", ["replica": .string(replica.id), "error": .string(why)])
                 if excluded == nil {
-                    forward(request, to: version, loop: loop, timeout: timeout, excluding: replica.id,
+                    forward(
+                        request, to: version, loop: loop, timeout: timeout, excluding: replica.id,
                         completion: completion)
                 } else {
                     completion(.failure(HTTPError(502, "the model replica could not be reached")))

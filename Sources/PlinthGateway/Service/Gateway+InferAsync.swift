@@ -60,8 +60,11 @@ extension Gateway {
             forward(call, permit)
         case .rejected(let retryAfter):
             queueGauge.dec()
-            call.finish(self, Gateway.response(overloaded(route, call.series, retryAfter: retryAfter),
-                requestID: request.requestID))
+            call.finish(
+                self,
+                Gateway.response(
+                    overloaded(route, call.series, retryAfter: retryAfter),
+                    requestID: request.requestID))
         case .queued: break
         }
     }

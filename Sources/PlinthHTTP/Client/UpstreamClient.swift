@@ -67,7 +67,8 @@ public final class UpstreamClient: @unchecked Sendable {
             return
         }
         let now = Sys.monotonicNanos()
-        start(bytes, method: request.method, endpoint: endpoint, deadline: now + Sys.nanoseconds(timeout),
+        start(
+            bytes, method: request.method, endpoint: endpoint, deadline: now + Sys.nanoseconds(timeout),
             replay: true, completion: completion)
     }
 
@@ -265,7 +266,8 @@ public final class UpstreamClient: @unchecked Sendable {
             var rest = list
             let next = rest.removeFirst()
             waiting[endpoint] = rest.isEmpty ? nil : rest
-            start(next.bytes, method: next.method, endpoint: endpoint, deadline: next.deadline, replay: next.replay,
+            start(
+                next.bytes, method: next.method, endpoint: endpoint, deadline: next.deadline, replay: next.replay,
                 completion: next.completion)
         }
     }
@@ -299,7 +301,8 @@ public final class UpstreamClient: @unchecked Sendable {
                         w.completion(.failure(.timedOut))
                     } else {
                         // Connects again (or waits again if the backlog is still full).
-                        start(w.bytes, method: w.method, endpoint: endpoint, deadline: w.deadline, replay: w.replay,
+                        start(
+                            w.bytes, method: w.method, endpoint: endpoint, deadline: w.deadline, replay: w.replay,
                             completion: w.completion)
                     }
                 }

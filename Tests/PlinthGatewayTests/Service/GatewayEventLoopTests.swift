@@ -44,6 +44,7 @@ final class GatewayEventLoopTests: XCTestCase {
         let threads = harness.directory.basicThreads
         XCTAssertEqual(threads.count, 1, "later calls come from the principal cache")
         let wrong = "Basic " + Data("alice:nope".utf8).base64EncodedString()
-        XCTAssertEqual(harness.post("/v2/models/basic/infer", key: nil, headers: [("Authorization", wrong)]).status, 401)
+        XCTAssertEqual(
+            harness.post("/v2/models/basic/infer", key: nil, headers: [("Authorization", wrong)]).status, 401)
     }
 }
