@@ -58,7 +58,21 @@ final class RuntimeServerEndToEndTests: XCTestCase {
         XCTAssertEqual(try send(.GET, "/v2/health/ready").status, 200)
         let metadata = try Self.jsonObject(try send(.GET, "/v2/models/mlp").body)
         XCTAssertEqual((metadata["inputs"] as? [[String: Any]])?.first?["shape"] as? [Int], [-1, 784])
+        let all = try inferRowsConcurrently(vector)
+        XCTAssertGreaterThan(all.values.map(\.batch).max() ?? 0, 1, "concurrent requests were not batched")
+    }
 
+    /// With no batching delay an idle batcher's request is computed on the event loop itself;
+    /// concurrent ones fall back to the pool. Every row must still get its own right answer.
+    func testMLPWithoutBatchDelayComputesOnTheLoopOrThePoolAndMatchesOnnxruntime() throws {
+        let vector = try EngineVector.load("mlp_784_256_128_10")
+        try start(vector, name: "mlp", maxDelayMicros: 0)
+        for _ in 0..<3 { _ = try inferRowsConcurrently(vector) }
+    }
+
+    /// Sends each row of the vector's input as its own request, all at once; checks each answer.
+    @discardableResult
+    func inferRowsConcurrently(_ vector: EngineVector) throws -> [Int: (status: Int, batch: Int, output: [Double])] {
         let input = vector.inputs[0].floats
         let expected = vector.outputs[0].floats
         let rows = vector.inputs[0].shape[0]
@@ -86,7 +100,7 @@ final class RuntimeServerEndToEndTests: XCTestCase {
             XCTAssertEqual(result.status, 200)
             Self.assertClose(result.output, Array(expected[row * classes..<(row + 1) * classes]), "row \(row)")
         }
-        XCTAssertGreaterThan(all.values.map(\.batch).max() ?? 0, 1, "concurrent requests were not batched")
+        return all
     }
 
     func testMLPOverBinaryTensorsMatchesOnnxruntime() throws {

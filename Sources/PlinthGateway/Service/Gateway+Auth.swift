@@ -6,6 +6,15 @@ extension Gateway {
 
     /// The caller's principal, or an `HTTPError` carrying the answer (401/403/429).
     func authenticate(_ request: HTTPRequest) throws(HTTPError) -> GatewayPrincipal {
+        guard let principal = try authenticate(request, mayBlock: true) else {
+            throw HTTPError(401, "invalid credentials", headers: Gateway.challenge)
+        }
+        return principal
+    }
+
+    /// Like `authenticate(_:)`; with `mayBlock: false` (on an event loop) a cache miss that would
+    /// need a password hash (HTTP Basic, PBKDF2) returns nil instead: redo it where blocking is fine.
+    func authenticate(_ request: HTTPRequest, mayBlock: Bool) throws(HTTPError) -> GatewayPrincipal? {
         guard let raw = GatewayCredential.rawValue(request.headers) else {
             throw Gateway.authError(.missing)
         }
@@ -14,6 +23,7 @@ extension Gateway {
         if let cached = principals.lookup(key, now: now) { return cached }
         do {
             guard let credential = try GatewayCredential.parse(request.headers) else { throw GatewayAuthError.missing }
+            if !mayBlock, case .basic = credential { return nil }
             let principal = try directory.authenticate(credential, remoteAddress: request.remoteAddress)
             principals.store(principal, for: key, now: now)
             return principal

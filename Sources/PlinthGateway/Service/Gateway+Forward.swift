@@ -40,3 +40,52 @@ extension Gateway {
         throw HTTPError(502, "the model replica could not be reached")
     }
 }
+
+extension Gateway {
+    /// `forward` on an event loop through its non-blocking upstream client; `completion` runs on
+    /// that loop. Same policy: a refused connection ejects the replica and retries once on another
+    /// (the client itself replays once when a pooled socket dies before any answer byte); a
+    /// timeout is 504; any other failure after the request went out is 502, not retried.
+    func forward(
+        _ request: HTTPClientRequest, to version: VersionBalancer, loop: HTTPEventLoop, timeout: Duration,
+        excluding excluded: String? = nil, completion: @escaping (Result<HTTPClientResponse, HTTPError>) -> Void
+    ) {
+        guard let replica = version.acquire(excluding: excluded) else {
+            if excluded == nil {
+                completion(
+                    .failure(
+                        HTTPError(
+                            503, "no ready replica for this deployment, retry later",
+                            headers: ["Retry-After": String(configuration.overloadRetryAfterSeconds)])))
+            } else {
+                completion(.failure(HTTPError(502, "the model replica could not be reached")))
+            }
+            return
+        }
+        loop.upstream.send(request, to: replica.endpoint, timeout: timeout) { [self] result in
+            switch result {
+            case .success(let response):
+                version.finish(replica.id, refused: false)
+                completion(.success(response))
+            case .failure(.connectFailed(let why)):
+                version.finish(replica.id, refused: true)
+                metrics.replicaEjected()
+                logger.warning(
+                    "replica refused connection, ejected", ["replica": .string(replica.id), "error": .string(why)])
+                if excluded == nil {
+                    forward(
+                        request, to: version, loop: loop, timeout: timeout, excluding: replica.id,
+                        completion: completion)
+                } else {
+                    completion(.failure(HTTPError(502, "the model replica could not be reached")))
+                }
+            case .failure(.timedOut):
+                version.finish(replica.id, refused: false)
+                completion(.failure(HTTPError(504, "the model did not answer within the deployment's request timeout")))
+            case .failure:
+                version.finish(replica.id, refused: false)
+                completion(.failure(HTTPError(502, "the model replica failed to answer")))
+            }
+        }
+    }
+}

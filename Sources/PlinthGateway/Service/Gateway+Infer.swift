@@ -32,11 +32,46 @@ extension Gateway {
         return finish(response, series, &meter)
     }
 
+    /// The version that serves a routed request, after rate limits and payload checks.
+    struct InferPlan {
+        let state: DeploymentState
+        let versionIndex: Int
+        let version: VersionRoute
+    }
+
     /// Everything after routing; throws the error answer, which is still metered.
     private func serve(
         _ request: HTTPRequest, _ principal: GatewayPrincipal, _ route: DeploymentRoute,
         _ series: GatewayMetrics.DeploymentSeries, _ meter: inout UsageMeter
     ) throws(HTTPError) -> HTTPResponse {
+        let plan = try self.plan(request, principal, route, series, &meter)
+        let state = plan.state
+
+        // Admission: the deployment's concurrency cap, then its bounded queue.
+        let deadline = meter.start + GatewayClock.nanoseconds(route.requestTimeout)
+        let admission = BlockingAdmission.admit(state.admission, deadline: deadline, queueGauge: series.queueDepth)
+        let permit: AdmissionPermit
+        switch admission {
+        case .overloaded(let retryAfter):
+            throw overloaded(route, series, retryAfter: retryAfter)
+        case .admitted(let p):
+            permit = p
+        }
+        defer { state.admission.release(permit) }
+        meter.gatewayQueueMicros = Int64(permit.queuedNanos / 1_000)
+
+        let forwarded = ForwardedRequest.make(from: request, modelName: plan.version.modelName, body: request.body)
+        series.inFlight.inc()
+        defer { series.inFlight.dec() }
+        let upstream = try forward(forwarded, to: state.versions[plan.versionIndex], clients: state.clients)
+        return answer(upstream, request, principal, route, plan, &meter)
+    }
+
+    /// Rate limits, payload checks and the version choice (weighted, or the one named in the path).
+    func plan(
+        _ request: HTTPRequest, _ principal: GatewayPrincipal, _ route: DeploymentRoute,
+        _ series: GatewayMetrics.DeploymentSeries, _ meter: inout UsageMeter
+    ) throws(HTTPError) -> InferPlan {
         try checkRateLimits(principal, series)
         try checkPayload(request, limit: route.maxPayloadBytes)
 
@@ -52,30 +87,26 @@ extension Gateway {
         }
         let version = route.versions[versionIndex]
         meter.version = version.version
+        return InferPlan(state: state, versionIndex: versionIndex, version: version)
+    }
 
-        // Admission: the deployment's concurrency cap, then its bounded queue.
-        let deadline = meter.start + GatewayClock.nanoseconds(route.requestTimeout)
-        let admission = BlockingAdmission.admit(state.admission, deadline: deadline, queueGauge: series.queueDepth)
-        let permit: AdmissionPermit
-        switch admission {
-        case .overloaded(let retryAfter):
-            series.overloaded.inc()
-            throw HTTPError(
-                503, "deployment '\(route.name)' is overloaded, retry later",
-                headers: ["Retry-After": String(retryAfter)])
-        case .admitted(let p):
-            permit = p
-        }
-        defer { state.admission.release(permit) }
-        meter.gatewayQueueMicros = Int64(permit.queuedNanos / 1_000)
+    /// The 503 for a full queue or a queue wait past the deadline.
+    func overloaded(_ route: DeploymentRoute, _ series: GatewayMetrics.DeploymentSeries, retryAfter: Int)
+        -> HTTPError
+    {
+        series.overloaded.inc()
+        return HTTPError(
+            503, "deployment '\(route.name)' is overloaded, retry later", headers: ["Retry-After": String(retryAfter)])
+    }
 
-        let forwarded = ForwardedRequest.make(from: request, modelName: version.modelName, body: request.body)
-        series.inFlight.inc()
-        defer { series.inFlight.dec() }
-        let upstream = try forward(forwarded, to: state.versions[versionIndex], clients: state.clients)
+    /// The runtime answered: take its usage headers, mirror to the shadow (off this path), and
+    /// build the caller's response.
+    func answer(
+        _ upstream: HTTPClientResponse, _ request: HTTPRequest, _ principal: GatewayPrincipal,
+        _ route: DeploymentRoute, _ plan: InferPlan, _ meter: inout UsageMeter
+    ) -> HTTPResponse {
         meter.absorbRuntimeHeaders(upstream.headers)
-
-        if let shadow = route.shadow, let shadowBalancer = state.shadow {
+        if let shadow = route.shadow, let shadowBalancer = plan.state.shadow {
             let accepted = shadows.offer(
                 ShadowJob(
                     request: ForwardedRequest.make(from: request, modelName: shadow.modelName, body: request.body),
@@ -85,7 +116,7 @@ extension Gateway {
                     requestID: request.requestID, bytesIn: request.body.count))
             if !accepted { metrics.shadow("dropped") }
         }
-        return Gateway.callerResponse(upstream, version: version.version)
+        return Gateway.callerResponse(upstream, version: plan.version.version)
     }
 
     /// The runtime's answer as the caller gets it: status and body untouched, only the content

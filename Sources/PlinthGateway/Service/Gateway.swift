@@ -60,9 +60,12 @@ public final class Gateway: Sendable {
             try modelReady($0)
         }
         let inferOptions = RouteOptions(maxBodyBytes: configuration.maxPayloadBytes)
-        router.add(.POST, "/v2/models/{deployment}/infer", options: inferOptions) { [self] in infer($0) }
-        router.add(.POST, "/v2/models/{deployment}/versions/{version}/infer", options: inferOptions) { [self] in
-            infer($0)
+        // On the event loop: forwarded without a thread hop (see `inferAsync`).
+        router.addAsync(.POST, "/v2/models/{deployment}/infer", options: inferOptions) { [self] in
+            inferAsync($0, $1)
+        }
+        router.addAsync(.POST, "/v2/models/{deployment}/versions/{version}/infer", options: inferOptions) { [self] in
+            inferAsync($0, $1)
         }
         router.add(.GET, "/metrics", options: small) { [self] in try metricsPage($0) }
     }

@@ -18,6 +18,8 @@ public struct HTTPRequest: Sendable {
     public var requestID: String
     /// "1.2.3.4:5678", "[::1]:5678" or "unix".
     public var remoteAddress: String
+    /// The event loop the request arrived on; nil through `Router.handle` (no sockets).
+    public var eventLoop: HTTPEventLoop?
 
     public init(method: HTTPMethod, path: String, query: String = "", headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.method = method
@@ -29,6 +31,7 @@ public struct HTTPRequest: Sendable {
         self.pathParameters = [:]
         self.requestID = ""
         self.remoteAddress = "local"
+        self.eventLoop = nil
     }
 
     /// The first value of query parameter `name`, percent-decoded with '+' as space.

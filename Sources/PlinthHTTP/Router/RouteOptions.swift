@@ -22,7 +22,14 @@ struct Route: Sendable {
     let parameterNames: [String]
     let options: RouteOptions
     let handler: HTTPHandler
+    /// Set for routes added with `addAsync`: run on the event loop, answered through a responder.
+    /// `handler` then wraps it and waits for the answer (pool threads and `Router.handle`).
+    var asyncHandler: HTTPAsyncHandler? = nil
 }
 
 /// Handler signature: runs on a handler thread (or the event loop for `runsOnEventLoop` routes).
 public typealias HTTPHandler = @Sendable (HTTPRequest) throws -> HTTPResponse
+
+/// Asynchronous handler: runs on the event loop and must not block; answers through `responder`
+/// exactly once, inline or later from any thread. A thrown error is answered like a sync handler's.
+public typealias HTTPAsyncHandler = @Sendable (HTTPRequest, HTTPResponder) throws -> Void

@@ -23,16 +23,28 @@ public final class Router: Sendable {
         _ method: HTTPMethod, _ pattern: String, options: RouteOptions = RouteOptions(),
         _ handler: @escaping HTTPHandler
     ) {
+        let names = Router.parameterNames(pattern)
+        insert(Route(method: method, pattern: pattern, parameterNames: names, options: options, handler: handler))
+    }
+
+    /// Parameter names of a pattern; a malformed pattern is a programming error.
+    static func parameterNames(_ pattern: String) -> [String] {
         precondition(pattern.first == "/", "route pattern must start with '/': \(pattern)")
-        let segments = pattern.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         var names: [String] = []
-        for segment in segments where segment.contains("{") || segment.contains("}") {
+        for segment in pattern.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        where segment.contains("{") || segment.contains("}") {
             precondition(
                 segment.first == "{" && segment.last == "}" && segment.count > 2,
                 "a parameter must be a whole segment: \(pattern)")
             names.append(String(segment.dropFirst().dropLast()))
         }
-        let route = Route(method: method, pattern: pattern, parameterNames: names, options: options, handler: handler)
+        return names
+    }
+
+    func insert(_ route: Route) {
+        let segments = route.pattern.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        let method = route.method
+        let pattern = route.pattern
         state.withLock { s in
             s.trie.insert(route, segments: segments)
             s.list.append((method, pattern))
@@ -85,6 +97,19 @@ public final class Router: Sendable {
 
     /// Calls the handler with path parameters filled in and maps thrown errors to responses.
     func run(_ route: Route, _ values: [Substring], _ request: HTTPRequest) -> HTTPResponse {
+        let request = Router.withParameters(route, values, request)
+        var response: HTTPResponse
+        do {
+            response = try route.handler(request)
+        } catch {
+            response = errorResponse(error, route: route, request: request)
+        }
+        response.headers.set("X-Request-Id", request.requestID)
+        return response
+    }
+
+    /// `request` with the route's path parameters filled in (percent-decoded).
+    static func withParameters(_ route: Route, _ values: [Substring], _ request: HTTPRequest) -> HTTPRequest {
         var request = request
         if !route.parameterNames.isEmpty {
             var params: [String: String] = [:]
@@ -94,15 +119,19 @@ public final class Router: Sendable {
             }
             request.pathParameters = params
         }
+        return request
+    }
+
+    /// A thrown handler error as the answer: `HTTPError` as given, body errors mapped, else 500 + a log line.
+    func errorResponse(_ error: any Error, route: Route, request: HTTPRequest) -> HTTPResponse {
         var response: HTTPResponse
-        do {
-            response = try route.handler(request)
-        } catch let error as HTTPError {
+        switch error {
+        case let error as HTTPError:
             response = HTTPResponse.error(error.status, error.message, fields: error.fields)
             for (name, value) in error.headers { response.headers.add(name, value) }
-        } catch let error as HTTPBodyError {
+        case let error as HTTPBodyError:
             response = Router.bodyErrorResponse(error)
-        } catch {
+        default:
             logger.error(
                 "handler failed",
                 [
@@ -111,7 +140,6 @@ public final class Router: Sendable {
                 ])
             response = HTTPResponse.error(500, "internal error", fields: ["request_id": request.requestID])
         }
-        response.headers.set("X-Request-Id", request.requestID)
         return response
     }
 

@@ -36,6 +36,9 @@ final class Connection {
     /// A pool job waiting for earlier responses to be flushed (responses go out in order).
     var deferredJob: (@Sendable () -> Void)?
     var closed = false
+    /// An async handler is being called right now: an inline answer is only queued, the caller
+    /// flushes and goes on parsing.
+    var inDispatch = false
     /// epoll reported RDHUP/HUP/ERR: read to EOF instead of stopping at a short read.
     var hangupSeen = false
     /// The socket may hold unread bytes (readiness seen while not reading, or the last read filled
@@ -56,5 +59,7 @@ final class Connection {
 /// Messages handler threads and the server post to a loop.
 enum LoopMessage: Sendable {
     case handlerDone(fd: Int32, id: UInt64, output: [UInt8], leftover: [UInt8]?, close: Bool)
+    case asyncDone(fd: Int32, id: UInt64, response: HTTPResponse, head: RequestHead, info: AccessInfo)
+    case run(@Sendable () -> Void)
     case shutdown
 }

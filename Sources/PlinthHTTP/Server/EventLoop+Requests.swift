@@ -145,6 +145,7 @@ extension EventLoop {
             method: head.method, path: head.path, query: head.query, headers: head.headers, body: body)
         request.requestID = requestID
         request.remoteAddress = conn.remote
+        request.eventLoop = HTTPEventLoop(loop: self)
         return request
     }
 
@@ -152,6 +153,10 @@ extension EventLoop {
         _ conn: Connection, _ route: Route, _ values: [Substring], _ request: HTTPRequest, _ head: RequestHead,
         _ info: AccessInfo
     ) {
+        if let handler = route.asyncHandler {
+            dispatchAsync(conn, route, handler, values, request, head, info)
+            return
+        }
         if route.options.runsOnEventLoop {
             let response = ctx.router.run(route, values, request)
             if case .bytes = response.body {
@@ -190,7 +195,7 @@ extension EventLoop {
     }
 
     /// Hands the connection to a handler thread, after earlier responses are flushed.
-    private func enterHandler(_ conn: Connection, _ job: @escaping @Sendable () -> Void) {
+    func enterHandler(_ conn: Connection, _ job: @escaping @Sendable () -> Void) {
         conn.phase = .handler
         flush(conn)
         if conn.closed { return }

@@ -14,6 +14,7 @@ import Synchronization
 final class EventLoop: @unchecked Sendable {
     static let listenerTag: UInt64 = 1 << 32
     static let wakeTag: UInt64 = 2 << 32
+    static let upstreamTag: UInt64 = 4 << 32
     static let readBufferSize = 64 * 1024
     static let maxPendingOutput = 256 * 1024
 
@@ -34,6 +35,10 @@ final class EventLoop: @unchecked Sendable {
     private let tickMs: Int32
     /// This loop's copy of the route table, refreshed when the router's generation moves.
     private var routes: (trie: RouteTrie, generation: Int) = (RouteTrie(), -1)
+    /// The loop thread's pthread id (0 before `run`), for `isCurrentThread`.
+    private let threadID = Atomic<UInt>(0)
+    /// Non-blocking client whose sockets live on this loop's epoll.
+    let upstream: UpstreamClient
 
     init(ctx: ServerContext, index: Int, listeners: [(fd: Int32, owned: Bool, shared: Bool)]) throws(HTTPServerError) {
         self.ctx = ctx
@@ -42,6 +47,7 @@ final class EventLoop: @unchecked Sendable {
         wakeFd = try Sys.check("eventfd") { eventfd(0, plinth_efd_nonblock | plinth_efd_cloexec) }
         readBuffer = UnsafeMutableRawPointer.allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
         self.listeners = listeners
+        upstream = UpstreamClient(epfd: epfd, tag: EventLoop.upstreamTag)
         let shortest = min(ctx.config.headerTimeout, ctx.config.bodyTimeout, ctx.config.idleTimeout)
         tickMs = Int32(clamping: max(10, min(500, Int(Sys.milliseconds(shortest)) / 4)))
         try add(wakeFd, tag: EventLoop.wakeTag, events: plinth_epollin)
@@ -81,6 +87,11 @@ final class EventLoop: @unchecked Sendable {
 
     func join() { exited.wait() }
 
+    /// True on the loop's own thread.
+    var isCurrentThread: Bool {
+        threadID.load(ordering: .relaxed) == UInt(bitPattern: Int(bitPattern: UInt(pthread_self())))
+    }
+
     /// Route lookup without taking the router's lock on the hot path.
     func matchRoute(_ method: HTTPMethod, _ path: Substring) -> RouteTrie.Match {
         if ctx.router.generation.load(ordering: .acquiring) != routes.generation {
@@ -92,7 +103,9 @@ final class EventLoop: @unchecked Sendable {
     func run() {
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        threadID.store(UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))), ordering: .relaxed)
         defer {
+            upstream.closeAll()
             events.deallocate()
             exited.signal()
         }
@@ -104,7 +117,9 @@ final class EventLoop: @unchecked Sendable {
                 for i in 0..<Int(n) {
                     let ev = events[i]
                     let tag = ev.data.u64
-                    if tag >= EventLoop.wakeTag {
+                    if tag >= EventLoop.upstreamTag {
+                        upstream.onEvent(Int32(truncatingIfNeeded: tag & 0xFFFF_FFFF), ev.events, now: now)
+                    } else if tag >= EventLoop.wakeTag {
                         drainMailbox()
                     } else if tag >= EventLoop.listenerTag {
                         acceptAll(listeners[Int(tag & 0xFFFF_FFFF)].fd)
@@ -116,6 +131,7 @@ final class EventLoop: @unchecked Sendable {
             if now >= nextSweep {
                 if acceptPaused && !stopping { resumeAccepting() }
                 sweepTimeouts()
+                upstream.sweep(now: now)
                 nextSweep = now + UInt64(tickMs) * 1_000_000
             }
             if stopping {
@@ -287,6 +303,10 @@ final class EventLoop: @unchecked Sendable {
             case .handlerDone(let fd, let id, let output, let leftover, let close):
                 guard let conn = connections[fd], conn.id == id else { continue }
                 handlerDone(conn, output: output, leftover: leftover, close: close)
+            case .asyncDone(let fd, let id, let response, let head, let info):
+                finishAsync(fd: fd, id: id, response: response, head: head, info: info)
+            case .run(let job):
+                job()
             case .shutdown:
                 beginShutdown()
             }
@@ -315,7 +335,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Processes requests already sitting in `conn.input` (pipelined behind a handler or backed-up output).
-    private func processBuffered(_ conn: Connection) {
+    func processBuffered(_ conn: Connection) {
         guard !conn.input.isEmpty, conn.phase != .handler, conn.deferredJob == nil else { return }
         let used = process(conn, conn.input.readable)
         if conn.closed { return }

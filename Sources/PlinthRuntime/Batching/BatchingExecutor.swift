@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Runs a `ServedModel` behind the `BatchScheduler`: callers block in `infer` while worker
 /// threads run merged batches (a caller whose batch can start at once runs it itself). The
@@ -42,6 +43,11 @@ final class BatchingExecutor: @unchecked Sendable {
     private var stopping = false
     private var workersRunning = 0
     private let batching: Bool
+    /// Compute time of the latest batch in µs, so callers can keep slow models off an event loop.
+    private let latestCompute = Atomic<UInt64>(0)
+
+    /// Compute time of the latest batch, µs (0 before the first).
+    var latestComputeMicros: UInt64 { latestCompute.load(ordering: .relaxed) }
 
     init(model: any ServedModel, maxBatch: Int, maxDelayMicros: Int, concurrency: Int, maxQueued: Int = 4096) {
         self.model = model
@@ -63,12 +69,29 @@ final class BatchingExecutor: @unchecked Sendable {
     /// Runs `inputs` (checked against the model's signature), batched with concurrent requests.
     /// Blocks until done.
     func infer(_ inputs: [String: WireTensor]) throws(InferenceError) -> Outcome {
+        guard let outcome = try infer(inputs, onlyIfIdle: false) else { throw .unavailable }
+        return outcome
+    }
+
+    /// With `onlyIfIdle`: runs `inputs` on this thread only when nothing is queued, a slot is free
+    /// and batches start without delay — so it never waits for others; otherwise returns nil
+    /// without submitting anything. For an event loop that may compute a small model inline.
+    func infer(_ inputs: [String: WireTensor], onlyIfIdle: Bool) throws(InferenceError) -> Outcome? {
         let (key, rows) = batchKey(inputs)
         let ticket = Ticket(inputs: inputs, rows: rows, arrivalMicros: Self.nowMicros())
         condition.lock()
         guard !stopping else {
             condition.unlock()
             throw .unavailable
+        }
+        if onlyIfIdle {
+            let config = scheduler.configuration
+            guard scheduler.queue.isEmpty, ready.isEmpty, scheduler.running < config.maxConcurrentBatches,
+                config.maxDelayMicros == 0
+            else {
+                condition.unlock()
+                return nil
+            }
         }
         nextID += 1
         let id = nextID
@@ -207,6 +230,7 @@ final class BatchingExecutor: @unchecked Sendable {
             }
         }
         let compute = Self.nowMicros() - start
+        latestCompute.store(compute, ordering: .relaxed)
         for (ticket, result) in zip(tickets, results) {
             ticket.outcome = result.map {
                 Outcome(

@@ -24,10 +24,34 @@ final class InferenceService: Sendable {
     }
 
     func infer(body: [UInt8], jsonLength: Int?) throws(InferenceError) -> Answer {
+        guard let answer = try infer(body: body, jsonLength: jsonLength, onlyIfIdle: false) else {
+            throw .unavailable
+        }
+        return answer
+    }
+
+    /// A decoded, checked request, ready to run (possibly on another thread).
+    struct Prepared: Sendable {
+        var id: String?
+        var inputs: [String: WireTensor]
+        var wanted: [(TensorSpec, Bool)]
+    }
+
+    /// Decodes and checks a request body.
+    func prepare(body: [UInt8], jsonLength: Int?) throws(InferenceError) -> Prepared {
         let request = try InferenceRequestDecoder.decode(body, jsonLength: jsonLength)
-        let inputs = try checkInputs(request.inputs)
-        let wanted = try selectOutputs(request)
-        let outcome = try executor.infer(inputs)
+        return Prepared(id: request.id, inputs: try checkInputs(request.inputs), wanted: try selectOutputs(request))
+    }
+
+    func infer(body: [UInt8], jsonLength: Int?, onlyIfIdle: Bool) throws(InferenceError) -> Answer? {
+        try run(try prepare(body: body, jsonLength: jsonLength), onlyIfIdle: onlyIfIdle)
+    }
+
+    /// Runs a prepared request. With `onlyIfIdle`: nil when the batcher could not run it at once
+    /// on this thread; see `BatchingExecutor.infer(_:onlyIfIdle:)`.
+    func run(_ prepared: Prepared, onlyIfIdle: Bool) throws(InferenceError) -> Answer? {
+        let (inputs, wanted) = (prepared.inputs, prepared.wanted)
+        guard let outcome = try executor.infer(inputs, onlyIfIdle: onlyIfIdle) else { return nil }
         var outputs: [ResponseOutput] = []
         for (spec, binary) in wanted {
             guard let tensor = outcome.outputs[spec.name] else {
@@ -36,7 +60,7 @@ final class InferenceService: Sendable {
             outputs.append(ResponseOutput(tensor: tensor, binary: binary, labels: spec.labels))
         }
         let response = InferenceResponse(
-            modelName: name, modelVersion: version, id: request.id,
+            modelName: name, modelVersion: version, id: prepared.id,
             parameters: [
                 ("plinth_queue_us", .int(Int64(outcome.queueMicros))),
                 ("plinth_compute_us", .int(Int64(outcome.computeMicros))),

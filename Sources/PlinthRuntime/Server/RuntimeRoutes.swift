@@ -35,15 +35,39 @@ enum RuntimeRoutes {
             try check(request, service)
             return .jsonBytes(metadata)
         }
-        let infer: HTTPHandler = { request in
+        // On the event loop: a small request to a fast model whose batcher is idle is computed
+        // right there (no hop to a handler thread and back); anything else is decoded there and
+        // run on the pool, where waiting for the batcher is fine.
+        let infer: HTTPAsyncHandler = { request, responder in
             try check(request, service)
-            return inferResponse(request, service)
+            guard let loop = request.eventLoop, loop.inEventLoop, request.body.count <= inlineMaxBodyBytes else {
+                responder.complete(inferResponse(request, service))
+                return
+            }
+            let prepared: InferenceService.Prepared
+            do throws(InferenceError) {
+                prepared = try service.prepare(body: request.body, jsonLength: try jsonLength(request))
+            } catch {
+                responder.complete(.error(error.status, error.description))
+                return
+            }
+            if service.executor.latestComputeMicros <= inlineMaxComputeMicros,
+                let response = respond { () throws(InferenceError) in try service.run(prepared, onlyIfIdle: true) }
+            {
+                responder.complete(response)
+                return
+            }
+            loop.offload {
+                responder.complete(
+                    respond { () throws(InferenceError) in try service.run(prepared, onlyIfIdle: false) }
+                        ?? .error(503, "unavailable"))
+            }
         }
         let inferOptions = RouteOptions(maxBodyBytes: maxBodyBytes)
         for prefix in ["/v2/models/{model}", "/v2/models/{model}/versions/{version}"] {
             router.add(.GET, prefix, options: light, modelMetadata)
             router.add(.GET, prefix + "/ready", options: light, modelReady)
-            router.add(.POST, prefix + "/infer", options: inferOptions, infer)
+            router.addAsync(.POST, prefix + "/infer", options: inferOptions, infer)
         }
     }
 
@@ -60,16 +84,28 @@ enum RuntimeRoutes {
         }
     }
 
-    private static func inferResponse(_ request: HTTPRequest, _ service: InferenceService) -> HTTPResponse {
-        var jsonLength: Int?
-        if let text = request.headers["Inference-Header-Content-Length"] {
-            guard let value = Int(text), value >= 0 else {
-                return .error(400, "invalid Inference-Header-Content-Length '\(text)'")
-            }
-            jsonLength = value
+    /// Largest body decoded on the event loop, and slowest model run there (µs, latest batch).
+    static let inlineMaxBodyBytes = 64 << 10
+    static let inlineMaxComputeMicros: UInt64 = 500
+
+    private static func jsonLength(_ request: HTTPRequest) throws(InferenceError) -> Int? {
+        guard let text = request.headers["Inference-Header-Content-Length"] else { return nil }
+        guard let value = Int(text), value >= 0 else {
+            throw .invalidRequest("invalid Inference-Header-Content-Length '\(text)'")
         }
+        return value
+    }
+
+    private static func inferResponse(_ request: HTTPRequest, _ service: InferenceService) -> HTTPResponse {
+        respond { () throws(InferenceError) in
+            try service.infer(body: request.body, jsonLength: try jsonLength(request), onlyIfIdle: false)
+        } ?? .error(503, "unavailable")
+    }
+
+    /// The answer as a response (errors as JSON); nil when `run` gave none.
+    private static func respond(_ run: () throws(InferenceError) -> InferenceService.Answer?) -> HTTPResponse? {
         do {
-            let answer = try service.infer(body: request.body, jsonLength: jsonLength)
+            guard let answer = try run() else { return nil }
             var headers = HTTPHeaders()
             if let length = answer.encoded.jsonLength {
                 headers.set("Content-Type", "application/octet-stream")

@@ -1,6 +1,7 @@
 import Foundation
 import PlinthCore
 import PlinthHTTP
+import PlinthTestSupport
 import XCTest
 
 @testable import PlinthGateway
@@ -25,9 +26,19 @@ final class GatewayHarness: @unchecked Sendable {
     let journalDirectory: String
     let journal: UsageJournal
     let gateway: Gateway
+    /// Set when `post` goes over a real server (the event-loop path of `infer`) instead of
+    /// `Router.handle` (the blocking path). `PLINTH_GATEWAY_TESTS_OVER_LOOP=1` makes it the default.
+    let server: TestHTTPServer?
+    private let client = HTTPClient()
     private var cleanups: [() -> Void] = []
 
-    init(configure: (inout GatewayConfiguration) -> Void = { _ in }) throws {
+    static var overLoopByDefault: Bool {
+        ProcessInfo.processInfo.environment["PLINTH_GATEWAY_TESTS_OVER_LOOP"] == "1"
+    }
+
+    init(overLoop: Bool = GatewayHarness.overLoopByDefault, configure: (inout GatewayConfiguration) -> Void = { _ in })
+        throws
+    {
         journalDirectory = NSTemporaryDirectory() + "plinth-gw-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true)
         journal = try UsageJournal(directory: journalDirectory)
@@ -37,6 +48,7 @@ final class GatewayHarness: @unchecked Sendable {
         gateway.register(on: router)
         directory.addKey(id: "aaaa0001", secret: "secretA", GatewayHarness.tenantA)
         directory.addKey(id: "bbbb0002", secret: "secretB", GatewayHarness.tenantB)
+        server = overLoop ? try TestHTTPServer(router: router) : nil
     }
 
     /// Starts a runtime stand-in that is stopped with the harness.
@@ -70,6 +82,13 @@ final class GatewayHarness: @unchecked Sendable {
         headers.add("Content-Type", "application/json")
         if let key { headers.add("Authorization", "Bearer " + key) }
         for (name, value) in extra { headers.add(name, value) }
+        if let server {
+            let request = HTTPClientRequest(method: .POST, path: path, headers: headers, body: body)
+            guard let answer = try? client.send(request, to: server.endpoint) else {
+                return HTTPResponse.error(599, "harness: no answer from the server")
+            }
+            return HTTPResponse(status: answer.status, headers: answer.headers, body: .bytes(answer.body))
+        }
         return router.handle(HTTPRequest(method: .POST, path: path, headers: headers, body: body))
     }
 
@@ -86,6 +105,7 @@ final class GatewayHarness: @unchecked Sendable {
     }
 
     func stop() {
+        server?.stop()
         gateway.shutdown()
         for cleanup in cleanups.reversed() { cleanup() }
         journal.close()

@@ -29,10 +29,13 @@ final class GatewayLimitsTests: XCTestCase {
         let runtime = try harness.runtime("small")
         harness.deploy("small", versions: [("v1", 100, [runtime])]) { $0.maxPayloadBytes = 100 }
         XCTAssertEqual(harness.post("/v2/models/small/infer", body: [UInt8](repeating: 0x20, count: 101)).status, 413)
-        // A Content-Length claiming more than the limit is refused on the header alone.
-        XCTAssertEqual(
-            harness.post("/v2/models/small/infer", body: [0x7B, 0x7D], headers: [("Content-Length", "5000")]).status,
-            413)
+        // A Content-Length claiming more than the limit is refused on the header alone (only
+        // expressible through `Router.handle`: a real client sends the true length).
+        if harness.server == nil {
+            XCTAssertEqual(
+                harness.post("/v2/models/small/infer", body: [0x7B, 0x7D], headers: [("Content-Length", "5000")])
+                    .status, 413)
+        }
         XCTAssertEqual(harness.post("/v2/models/small/infer", body: [UInt8](repeating: 0x20, count: 100)).status, 200)
         XCTAssertEqual(runtime.servedCount, 1)
     }

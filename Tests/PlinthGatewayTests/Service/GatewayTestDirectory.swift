@@ -1,3 +1,4 @@
+import Foundation
 import PlinthGateway
 import PlinthHTTP
 import Synchronization
@@ -11,6 +12,8 @@ final class GatewayTestDirectory: GatewayDirectory {
         var tokens: [String: GatewayPrincipal] = [:]
         var routes: [String: DeploymentRoute] = [:]
         var authCalls = 0
+        var users: [String: (password: String, principal: GatewayPrincipal)] = [:]
+        var basicThreads: [String] = []
     }
 
     private let state = Mutex(State())
@@ -32,6 +35,14 @@ final class GatewayTestDirectory: GatewayDirectory {
         state.withLock { $0.routes[tenantID + "/" + route.name] = route }
     }
 
+    /// A Basic-auth user (the real directory hashes the password: a blocking call).
+    func addUser(_ name: String, password: String, _ principal: GatewayPrincipal) {
+        state.withLock { $0.users[name] = (password, principal) }
+    }
+
+    /// Names of the threads Basic credentials were checked on.
+    var basicThreads: [String] { state.withLock { $0.basicThreads } }
+
     var authCalls: Int { state.withLock { $0.authCalls } }
 
     func authenticate(_ credential: GatewayCredential, remoteAddress: String) throws -> GatewayPrincipal {
@@ -45,8 +56,10 @@ final class GatewayTestDirectory: GatewayDirectory {
             case .bearer(let token):
                 guard let principal = s.tokens[token] else { throw GatewayAuthError.invalid }
                 return principal
-            case .basic:
-                throw GatewayAuthError.invalid
+            case .basic(let user, let password):
+                s.basicThreads.append(Thread.current.name ?? "")
+                guard let entry = s.users[user], entry.password == password else { throw GatewayAuthError.invalid }
+                return entry.principal
             }
         }
     }
