@@ -50,32 +50,4 @@ public struct UsageLedger: UsageSink, Sendable {
                 [journal, Int64(batch.cursor.segment), batch.cursor.offset])
         }
     }
-
-    /// Sum of the stored per-minute rows of `tenant` (all deployments), for the usage API and tests.
-    public func totals(tenant: String, fromMinute: Int64 = 0, toMinute: Int64 = Int64.max) throws -> UsageTotals {
-        try store.read { db in
-            var totals = UsageTotals()
-            let rows = try db.query(
-                """
-                SELECT COALESCE(SUM(requests),0) r, COALESCE(SUM(succeeded),0) s, COALESCE(SUM(client_errors),0) c,
-                       COALESCE(SUM(server_errors),0) e, COALESCE(SUM(latency_us),0) l, COALESCE(SUM(queue_us),0) q,
-                       COALESCE(SUM(compute_us),0) cu, COALESCE(SUM(bytes_in),0) bi, COALESCE(SUM(bytes_out),0) bo,
-                       COALESCE(SUM(batch_rows),0) br
-                FROM usage_minutes WHERE tenant = ? AND minute >= ? AND minute <= ? AND shadow = 0
-                """, tenant, fromMinute, toMinute)
-            if let row = rows.first {
-                totals.requests = try row.int64("r")
-                totals.succeeded = try row.int64("s")
-                totals.clientErrors = try row.int64("c")
-                totals.serverErrors = try row.int64("e")
-                totals.latencyMicros = try row.int64("l")
-                totals.queueMicros = try row.int64("q")
-                totals.computeMicros = try row.int64("cu")
-                totals.bytesIn = try row.int64("bi")
-                totals.bytesOut = try row.int64("bo")
-                totals.examples = try row.int64("br")
-            }
-            return totals
-        }
-    }
 }
