@@ -97,19 +97,17 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(versions.compactMap { $0["readyReplicas"] as? Int }, [0, 0, 0])
         XCTAssertEqual(versions.compactMap { $0["shadow"] as? Bool }, [false, false, true])
         XCTAssertEqual(((status["events"] as? [[String: Any]])?.first)?["reason"] as? String, "RevisionCreated")
-        // What a worker reports once a replica is up.
-        XCTAssertTrue(
-            try h.plane.reportReplica(
-                ReplicaReport(
-                    tenant: "acme", deployment: "d", replica: "r1", model: "m", version: "1", worker: "node-a",
-                    state: "ready")))
-        XCTAssertFalse(
-            try h.plane.reportReplica(
-                ReplicaReport(
-                    tenant: "acme", deployment: "gone", replica: "r1", model: "m", version: "1", worker: "node-a",
-                    state: "ready")))
-        try h.plane.recordDeploymentEvent(
-            tenant: "acme", deployment: "d", type: "Normal", reason: "ReplicaReady", message: "r1 on node-a")
+        // What a worker reports once a replica is up; a late report for a deleted deployment is dropped.
+        try h.plane.recordReplicaReports(
+            [
+                ReplicaStatusRecord(
+                    tenant: "acme", deployment: "d", replica: "r1", model: "m", version: "1", state: "ready", reason: nil),
+                ReplicaStatusRecord(
+                    tenant: "acme", deployment: "gone", replica: "r1", model: "m", version: "1", state: "ready",
+                    reason: nil),
+            ], worker: "node-a")
+        XCTAssertEqual(
+            try h.plane.store.read { db in try db.query("SELECT * FROM replica_status WHERE deployment = 'gone'") }.count, 0)
         status = h.expect(200, .GET, "/v1/tenants/acme/deployments/d/status").json
         versions = status["versions"] as? [[String: Any]] ?? []
         XCTAssertEqual(versions.first?["readyReplicas"] as? Int, 1)

@@ -86,14 +86,11 @@ extension ControlPlane {
                 let before = previous[record.tenant + "/" + record.deployment + "/" + record.replica]
                 guard before != record.state, record.state == "failed" || record.state == "ready" else { continue }
                 let failed = record.state == "failed"
-                try db.execute(
-                    "INSERT INTO deployment_events (tenant, deployment, time, type, reason, message) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        record.tenant, record.deployment, now, failed ? "Warning" : "Normal",
-                        failed ? "ReplicaFailed" : "ReplicaReady",
-                        "replica \(record.replica) (\(record.model)/\(record.version)) on \(worker): "
-                            + (failed ? (record.reason ?? "failed") : "ready"),
-                    ] as [any SQLBindable])
+                try Self.appendDeploymentEvent(
+                    db, tenant: record.tenant, deployment: record.deployment, type: failed ? "Warning" : "Normal",
+                    reason: failed ? "ReplicaFailed" : "ReplicaReady",
+                    message: "replica \(record.replica) (\(record.model)/\(record.version)) on \(worker): "
+                        + (failed ? (record.reason ?? "failed") : "ready"))
             }
         }
     }
