@@ -85,13 +85,11 @@ enum ForwardedRequest {
 
     /// Percent-encodes everything but RFC 3986 unreserved characters.
     static func percentEncode(_ s: String) -> String {
+        if s.utf8.allSatisfy(isUnreserved) { return s }  // the usual name: nothing to encode
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for b in s.utf8 {
-            let unreserved =
-                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-                || b == 0x2D || b == 0x2E || b == 0x5F || b == 0x7E
-            if unreserved {
+            if isUnreserved(b) {
                 out.unicodeScalars.append(Unicode.Scalar(b))
             } else {
                 let hex = Array("0123456789ABCDEF".utf8)
@@ -101,5 +99,11 @@ enum ForwardedRequest {
             }
         }
         return out
+    }
+
+    /// RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~".
+    static func isUnreserved(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+            || b == 0x2D || b == 0x2E || b == 0x5F || b == 0x7E
     }
 }

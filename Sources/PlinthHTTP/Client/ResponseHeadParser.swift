@@ -27,6 +27,7 @@ struct ResponseHeadParser {
             status = status * 10 + Int(c - 0x30)
         }
         var headers = HTTPHeaders()
+        headers.fields.reserveCapacity(8)
         var contentLength: Int?
         var chunked = false
         var close = http10
@@ -34,15 +35,19 @@ struct ResponseHeadParser {
             let line: Range<Int>?
             do { line = try lines.next() } catch { throw HTTPClientError.malformedResponse(error.message) }
             guard let line, !line.isEmpty else { break }
-            guard let colon = (line.lowerBound..<line.upperBound).first(where: { buf[$0] == 0x3A }),
-                colon > line.lowerBound
-            else { throw HTTPClientError.malformedResponse("header line") }
-            let name = String(decoding: UnsafeRawBufferPointer(rebasing: buf[line.lowerBound..<colon]), as: UTF8.self)
-            let value = String(
-                decoding: UnsafeRawBufferPointer(rebasing: buf[(colon + 1)..<line.upperBound]), as: UTF8.self
-            )
-            .trimmingCharacters()
-            if HTTPHeaders.equalsIgnoringCase(name, "Content-Length") {
+            // Byte-level: name checks and OWS trimming before any String exists.
+            var colon = line.lowerBound
+            while colon < line.upperBound && buf[colon] != 0x3A { colon += 1 }
+            guard colon < line.upperBound, colon > line.lowerBound else {
+                throw HTTPClientError.malformedResponse("header line")
+            }
+            let name = UnsafeRawBufferPointer(rebasing: buf[line.lowerBound..<colon])
+            var valueStart = colon + 1
+            var valueEnd = line.upperBound
+            while valueStart < valueEnd && (buf[valueStart] == 0x20 || buf[valueStart] == 0x09) { valueStart += 1 }
+            while valueEnd > valueStart && (buf[valueEnd - 1] == 0x20 || buf[valueEnd - 1] == 0x09) { valueEnd -= 1 }
+            let value = String(decoding: UnsafeRawBufferPointer(rebasing: buf[valueStart..<valueEnd]), as: UTF8.self)
+            if HTTPSyntax.equalsLowercase(name, "content-length") {
                 let n: Int
                 do { n = try HTTPSyntax.parseContentLength(value) } catch {
                     throw HTTPClientError.malformedResponse("Content-Length")
@@ -51,14 +56,14 @@ struct ResponseHeadParser {
                     throw HTTPClientError.malformedResponse("conflicting Content-Length")
                 }
                 contentLength = n
-            } else if HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding") {
+            } else if HTTPSyntax.equalsLowercase(name, "transfer-encoding") {
                 chunked = value.lowercased().hasSuffix("chunked")
                 if !chunked { close = true }
-            } else if HTTPHeaders.equalsIgnoringCase(name, "Connection") {
+            } else if HTTPSyntax.equalsLowercase(name, "connection") {
                 let v = value.lowercased()
                 if v.contains("close") { close = true } else if v.contains("keep-alive") && http10 { close = false }
             }
-            headers.add(name, value)
+            headers.add(String(decoding: name, as: UTF8.self), value)
         }
         if chunked && contentLength != nil {
             throw HTTPClientError.malformedResponse("both Content-Length and chunked")
@@ -76,11 +81,5 @@ struct ResponseHeadParser {
             close = true
         }
         return Head(status: status, headers: headers, framing: framing, untilClose: untilClose, keepAlive: !close)
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        String(self[...].trimmingWhitespace())
     }
 }

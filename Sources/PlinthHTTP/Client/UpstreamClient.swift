@@ -332,7 +332,11 @@ public final class UpstreamClient: @unchecked Sendable {
     {
         var out: [UInt8] = []
         out.reserveCapacity(256 + body.count)
-        out += "\(request.method) \(request.path.isEmpty ? "/" : request.path) HTTP/1.1\r\n".utf8
+        // Appended piecewise: string interpolation built a String per line first.
+        out += request.method.description.utf8
+        out.append(0x20)
+        if request.path.isEmpty { out.append(UInt8(ascii: "/")) } else { out += request.path.utf8 }
+        out += " HTTP/1.1\r\n".utf8
         if !request.headers.contains("Host") {
             switch endpoint {
             case .tcp(let host, let port): out += "Host: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n".utf8
@@ -350,10 +354,18 @@ public final class UpstreamClient: @unchecked Sendable {
             else {
                 throw .malformedResponse("request header contains CR or LF: \(name)")
             }
-            out += "\(name): \(value)\r\n".utf8
+            out += name.utf8
+            out.append(0x3A)
+            out.append(0x20)
+            out += value.utf8
+            out.append(13)
+            out.append(10)
         }
-        if !body.isEmpty || [.POST, .PUT, .PATCH].contains(request.method) {
-            out += "Content-Length: \(body.count)\r\n".utf8
+        if !body.isEmpty || request.method == .POST || request.method == .PUT || request.method == .PATCH {
+            out += "Content-Length: ".utf8
+            out += String(body.count).utf8
+            out.append(13)
+            out.append(10)
         }
         out += [13, 10]
         out += body

@@ -11,6 +11,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         for (name, value) in elements { fields.append((name: name, value: value)) }
     }
 
+    /// Room for `count` fields without regrowing (a hot path that knows how many it adds).
+    public mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
+
     /// Number of fields (a name given twice counts twice).
     public var count: Int { fields.count }
     public var isEmpty: Bool { fields.isEmpty }
@@ -61,11 +64,12 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// ASCII case-insensitive comparison without allocating.
     static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
+        // Lengths first (O(1) for native strings): most comparisons in a lookup fail there.
+        guard a.utf8.count == b.utf8.count else { return false }
         var a = a
         var b = b
         return a.withUTF8 { ua in
             b.withUTF8 { ub in
-                guard ua.count == ub.count else { return false }
                 for i in 0..<ua.count where ua[i] != ub[i] {
                     if ua[i] | 0x20 != ub[i] | 0x20 { return false }
                     let lower = ua[i] | 0x20

@@ -47,7 +47,7 @@ struct RouteTrie: Sendable {
         guard path.first == "/" else { return .notFound }
         var values: [Substring] = []
         var pathOnly: Node?
-        if let route = search(root, path.dropFirst(), method, &values, &pathOnly) {
+        if let route = search(root, path[path.utf8.index(after: path.startIndex)...], method, &values, &pathOnly) {
             return .found(route, parameterValues: values)
         }
         if let node = pathOnly {
@@ -71,9 +71,11 @@ struct RouteTrie: Sendable {
         }
         let segment: Substring
         let next: Substring?
-        if let slash = rest.firstIndex(of: "/") {
+        // Bytes, not Characters: a Character search over a Substring was ~10 % of a proxied request.
+        let utf8 = rest.utf8
+        if let slash = utf8.firstIndex(of: UInt8(ascii: "/")) {
             segment = rest[..<slash]
-            next = rest[rest.index(after: slash)...]
+            next = rest[utf8.index(after: slash)...]
         } else {
             segment = rest
             next = nil

@@ -35,6 +35,11 @@ final class EventLoop: @unchecked Sendable {
     private let tickMs: Int32
     /// This loop's copy of the route table, refreshed when the router's generation moves.
     private var routes: (trie: RouteTrie, generation: Int) = (RouteTrie(), -1)
+    /// Latest found routes by method and path (a few, replaced in turn): a client repeating one
+    /// path, as prediction callers do, skips the trie walk. Cleared with the route snapshot.
+    private var recentMatches: [(method: HTTPMethod, path: Substring, match: RouteTrie.Match)] = []
+    private var nextRecentSlot = 0
+    private static let recentMatchSlots = 8
     /// The loop thread's pthread id (0 before `run`), for `isCurrentThread`.
     private let threadID = Atomic<UInt>(0)
     /// Non-blocking client whose sockets live on this loop's epoll.
@@ -96,8 +101,22 @@ final class EventLoop: @unchecked Sendable {
     func matchRoute(_ method: HTTPMethod, _ path: Substring) -> RouteTrie.Match {
         if ctx.router.generation.load(ordering: .acquiring) != routes.generation {
             routes = ctx.router.snapshot()
+            recentMatches.removeAll(keepingCapacity: true)
         }
-        return routes.trie.match(method: method, path: path)
+        for recent in recentMatches where recent.method == method && recent.path == path {
+            return recent.match
+        }
+        let match = routes.trie.match(method: method, path: path)
+        if case .found = match {
+            let entry = (method: method, path: path, match: match)
+            if recentMatches.count < Self.recentMatchSlots {
+                recentMatches.append(entry)
+            } else {
+                recentMatches[nextRecentSlot] = entry
+                nextRecentSlot = (nextRecentSlot + 1) % Self.recentMatchSlots
+            }
+        }
+        return match
     }
 
     func run() {

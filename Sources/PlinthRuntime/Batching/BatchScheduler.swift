@@ -53,6 +53,14 @@ struct BatchScheduler<Key: Hashable & Sendable>: Sendable {
         return schedule(nowMicros: nowMicros)
     }
 
+    /// Claims a slot for a request run at once outside the queue (end it with `batchFinished`):
+    /// only when nothing is queued, so it never overtakes a waiting request.
+    mutating func startAlone() -> Bool {
+        guard queue.isEmpty, running < configuration.maxConcurrentBatches else { return false }
+        running += 1
+        return true
+    }
+
     mutating func timerFired(nowMicros: UInt64) -> [Action] {
         schedule(nowMicros: nowMicros)
     }

@@ -16,20 +16,32 @@ final class BatchingExecutor: @unchecked Sendable {
         var batchRows: Int
     }
 
-    /// A waiting request: its inputs, and where the worker leaves the outcome.
+    /// A waiting request: its inputs, and where the worker leaves the outcome — a semaphore the
+    /// caller blocks on, or a completion called by whichever thread ran the batch.
     // @unchecked Sendable: `outcome` is written by one worker before `done.signal()` and read
     // by the caller only after `done.wait()`, which orders the two.
     private final class Ticket: @unchecked Sendable {
         let inputs: [String: WireTensor]
         let rows: Int
         let arrivalMicros: UInt64
-        let done = DispatchSemaphore(value: 0)
+        let done: DispatchSemaphore?
+        let completion: (@Sendable (Result<Outcome, InferenceError>) -> Void)?
         var outcome: Result<Outcome, InferenceError> = .failure(.unavailable)
 
-        init(inputs: [String: WireTensor], rows: Int, arrivalMicros: UInt64) {
+        init(
+            inputs: [String: WireTensor], rows: Int, arrivalMicros: UInt64,
+            completion: (@Sendable (Result<Outcome, InferenceError>) -> Void)? = nil
+        ) {
             self.inputs = inputs
             self.rows = rows
             self.arrivalMicros = arrivalMicros
+            self.completion = completion
+            done = completion == nil ? DispatchSemaphore(value: 0) : nil
+        }
+
+        /// Hands the outcome over; called once, outside the executor's lock.
+        func deliver() {
+            if let completion { completion(outcome) } else { done?.signal() }
         }
     }
 
@@ -77,21 +89,13 @@ final class BatchingExecutor: @unchecked Sendable {
     /// and batches start without delay — so it never waits for others; otherwise returns nil
     /// without submitting anything. For an event loop that may compute a small model inline.
     func infer(_ inputs: [String: WireTensor], onlyIfIdle: Bool) throws(InferenceError) -> Outcome? {
+        if onlyIfIdle { return try inferIfIdle(inputs) }
         let (key, rows) = batchKey(inputs)
         let ticket = Ticket(inputs: inputs, rows: rows, arrivalMicros: Self.nowMicros())
         condition.lock()
         guard !stopping else {
             condition.unlock()
             throw .unavailable
-        }
-        if onlyIfIdle {
-            let config = scheduler.configuration
-            guard scheduler.queue.isEmpty, ready.isEmpty, scheduler.running < config.maxConcurrentBatches,
-                config.maxDelayMicros == 0
-            else {
-                condition.unlock()
-                return nil
-            }
         }
         nextID += 1
         let id = nextID
@@ -109,16 +113,75 @@ final class BatchingExecutor: @unchecked Sendable {
             }
             condition.unlock()
             run(batch)
-            condition.lock()
-            apply(scheduler.batchFinished(nowMicros: Self.nowMicros()))
-            condition.broadcast()  // a stopping worker may be waiting for the last batch
-            condition.unlock()
+            finishBatch()
             return try ticket.outcome.get()  // set by `run` on this thread
         }
-        condition.broadcast()
+        // Wake the workers only when there is something for them: a batch to run or a timer. A
+        // request queued behind a running batch is started by that batch's end (`finishBatch`);
+        // waking an idle worker for nothing costs a futex wake and two context switches.
+        if !ready.isEmpty || actions.contains(where: { if case .wake = $0 { true } else { false } }) {
+            condition.broadcast()
+        }
         condition.unlock()
-        ticket.done.wait()
+        ticket.done?.wait()
         return try ticket.outcome.get()
+    }
+
+    /// Queues `inputs` and returns at once: `completion` gets the outcome on the thread that ran
+    /// its batch (a worker, or a blocked caller whose batch it joined). For an event loop whose request could not run inline: no thread
+    /// blocks waiting, so the answer costs one worker wake-up and one post back to the loop.
+    func submit(
+        _ inputs: [String: WireTensor], completion: @escaping @Sendable (Result<Outcome, InferenceError>) -> Void
+    ) {
+        let (key, rows) = batchKey(inputs)
+        let ticket = Ticket(inputs: inputs, rows: rows, arrivalMicros: Self.nowMicros(), completion: completion)
+        condition.lock()
+        guard !stopping else {
+            condition.unlock()
+            completion(.failure(.unavailable))
+            return
+        }
+        nextID += 1
+        let id = nextID
+        pending[id] = ticket
+        apply(  // wakes a worker when this starts a batch or a timer
+            scheduler.submit(
+                .init(id: id, key: key, rows: rows, arrivalMicros: ticket.arrivalMicros),
+                nowMicros: ticket.arrivalMicros))
+        condition.unlock()
+    }
+
+    /// The event loop's path: when nothing is queued and a slot is free (and batches start without
+    /// delay), claims the slot and runs `inputs` on this thread — no ticket, batch key or
+    /// semaphore; otherwise nil without submitting anything.
+    private func inferIfIdle(_ inputs: [String: WireTensor]) throws(InferenceError) -> Outcome? {
+        let arrival = Self.nowMicros()
+        condition.lock()
+        guard !stopping else {
+            condition.unlock()
+            throw .unavailable
+        }
+        guard ready.isEmpty, scheduler.configuration.maxDelayMicros == 0, scheduler.startAlone() else {
+            condition.unlock()
+            return nil
+        }
+        condition.unlock()
+        let start = Self.nowMicros()
+        let result = runOne(inputs)
+        let compute = Self.nowMicros() - start
+        latestCompute.store(compute, ordering: .relaxed)
+        finishBatch()
+        return Outcome(
+            outputs: try result.get(), queueMicros: start - min(start, arrival), computeMicros: compute,
+            batchRows: rowCount(inputs))
+    }
+
+    /// A batch run outside a worker ended: start what waited for its slot.
+    private func finishBatch() {
+        condition.lock()
+        apply(scheduler.batchFinished(nowMicros: Self.nowMicros()))  // wakes workers for new batches
+        if stopping { condition.broadcast() }  // a stopping worker may be waiting for the last batch
+        condition.unlock()
     }
 
     /// Stops taking requests; queued ones still run. Returns once the workers have exited.
@@ -138,11 +201,26 @@ final class BatchingExecutor: @unchecked Sendable {
             return ("unbatched-\(UInt64.random(in: 0...UInt64.max))", max(rows, 1))
         }
         var key = ""
-        for name in inputs.keys.sorted() {
+        for name in inputs.count == 1 ? Array(inputs.keys) : inputs.keys.sorted() {
             let tensor = inputs[name]!
-            key += "\(name.utf8.count):\(name)|\(tensor.datatype.rawValue)|\(tensor.shape.dropFirst())|"
+            key += String(name.utf8.count)
+            key += ":"
+            key += name
+            key += "|"
+            key += tensor.datatype.rawValue
+            for dim in tensor.shape.dropFirst() {
+                key += ","
+                key += String(dim)
+            }
+            key += "|"
         }
         return (key, rows)
+    }
+
+    /// Rows of a request as `batchKey` counts them.
+    private func rowCount(_ inputs: [String: WireTensor]) -> Int {
+        let rows = inputs.values.first?.shape.first ?? 1
+        return batching && inputs.values.allSatisfy({ $0.shape.first == rows }) ? rows : max(rows, 1)
     }
 
     /// Applies scheduler actions; `condition` is held.
@@ -158,7 +236,12 @@ final class BatchingExecutor: @unchecked Sendable {
             case .reject(let id):
                 if let ticket = pending.removeValue(forKey: id) {
                     ticket.outcome = .failure(.overloaded)
-                    ticket.done.signal()
+                    if ticket.completion != nil {
+                        // Not under this lock: a completion encodes and posts an answer.
+                        DispatchQueue.global().async { ticket.deliver() }
+                    } else {
+                        ticket.deliver()
+                    }
                 }
             }
         }
@@ -204,6 +287,16 @@ final class BatchingExecutor: @unchecked Sendable {
         condition.unlock()
     }
 
+    private func runOne(_ inputs: [String: WireTensor]) -> Result<[String: WireTensor], InferenceError> {
+        do {
+            return .success(try model.run(inputs))
+        } catch let error as InferenceError {
+            return .failure(error)
+        } catch {
+            return .failure(.executionFailed("\(error)"))
+        }
+    }
+
     /// Runs one batch outside the lock and hands each ticket its outcome.
     private func run(_ tickets: [Ticket]) {
         let start = Self.nowMicros()
@@ -219,15 +312,7 @@ final class BatchingExecutor: @unchecked Sendable {
         } else {
             // One request, or a batch that failed or could not be split: each on its own, so
             // one bad request cannot fail the others.
-            results = tickets.map { ticket in
-                do {
-                    return .success(try model.run(ticket.inputs))
-                } catch let error as InferenceError {
-                    return .failure(error)
-                } catch {
-                    return .failure(.executionFailed("\(error)"))
-                }
-            }
+            results = tickets.map { runOne($0.inputs) }
         }
         let compute = Self.nowMicros() - start
         latestCompute.store(compute, ordering: .relaxed)
@@ -237,7 +322,7 @@ final class BatchingExecutor: @unchecked Sendable {
                     outputs: $0, queueMicros: start - min(start, ticket.arrivalMicros), computeMicros: compute,
                     batchRows: batched ? rows : ticket.rows)
             }
-            ticket.done.signal()
+            ticket.deliver()
         }
     }
 }

@@ -45,9 +45,9 @@ public enum InferenceRequestDecoder {
         }
         var request = InferenceRequest(inputs: [])
         var pending: [PendingInput] = []
-        var seen = Set<String>()
+        var seen = MemberNames()
         try reader.readObject { (r, key) throws(InferenceError) in
-            guard seen.insert(key).inserted else { throw r.error("duplicate member '\(key)'") }
+            guard seen.insert(key) else { throw r.error("duplicate member '\(key)'") }
             switch key {
             case "id":
                 guard r.peek() == UInt8(ascii: "\"") else { throw r.error("'id' must be a string") }
@@ -67,10 +67,10 @@ public enum InferenceRequestDecoder {
         guard !pending.isEmpty else { throw .invalidRequest("'inputs' is empty") }
 
         var binaryOffset = 0
-        var names = Set<String>()
+        var names = MemberNames()
         for var input in pending {
             guard let name = input.name else { throw .invalidRequest("an input has no 'name'") }
-            guard names.insert(name).inserted else { throw .invalidRequest("input '\(name)' appears twice") }
+            guard names.insert(name) else { throw .invalidRequest("input '\(name)' appears twice") }
             guard let shape = input.shape else { throw .invalidRequest("input '\(name)' has no 'shape'") }
             guard let datatype = input.datatype else { throw .invalidRequest("input '\(name)' has no 'datatype'") }
             let count = try elementCount(shape, name)
@@ -115,10 +115,10 @@ public enum InferenceRequestDecoder {
 
     private static func readInput(_ r: inout JSONReader) throws(InferenceError) -> PendingInput {
         var input = PendingInput()
-        var seen = Set<String>()
+        var seen = MemberNames()
         guard r.peek() == UInt8(ascii: "{") else { throw r.error("each input must be an object") }
         try r.readObject { (r, key) throws(InferenceError) in
-            guard seen.insert(key).inserted else { throw r.error("duplicate member '\(key)'") }
+            guard seen.insert(key) else { throw r.error("duplicate member '\(key)'") }
             switch key {
             case "name":
                 guard r.peek() == UInt8(ascii: "\"") else { throw r.error("'name' must be a string") }

@@ -171,6 +171,22 @@ struct JSONReader {
     }
 
     mutating func readString() throws(InferenceError) -> String {
+        // Fast path: ASCII without escapes becomes a String straight from the buffer (a short key
+        // needs no allocation at all); anything else takes the checked path below.
+        skipWhitespace()
+        if position < end, base[position] == UInt8(ascii: "\"") {
+            var i = position + 1
+            while i < end {
+                let c = base[i]
+                if c == UInt8(ascii: "\"") {
+                    let text = String(decoding: UnsafeBufferPointer(start: base + position + 1, count: i - position - 1), as: UTF8.self)
+                    position = i + 1
+                    return text
+                }
+                if c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80 { break }
+                i += 1
+            }
+        }
         let bytes = try readStringBytes()
         return String(decoding: bytes, as: UTF8.self)  // validated in readStringBytes
     }
@@ -238,4 +254,26 @@ struct JSONReader {
         default: _ = try scanNumber()
         }
     }
+}
+
+/// Member names seen in one object, for duplicate detection: a short list (objects on this path
+/// have a handful of members; hashing each name cost more than comparing) that becomes a Set past
+/// 16 names, so a hostile object with thousands of members stays linear.
+struct MemberNames {
+    private var few: [String] = []
+    private var many: Set<String>?
+
+    mutating func insert(_ name: String) -> Bool {
+        if many != nil { return many!.insert(name).inserted }
+        if few.contains(name) { return false }
+        if few.count == 16 {
+            many = Set(few + [name])
+            few = []
+        } else {
+            few.append(name)
+        }
+        return true
+    }
+
+    func contains(_ name: String) -> Bool { many?.contains(name) ?? few.contains(name) }
 }

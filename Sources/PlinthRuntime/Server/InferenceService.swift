@@ -50,10 +50,27 @@ final class InferenceService: Sendable {
     /// Runs a prepared request. With `onlyIfIdle`: nil when the batcher could not run it at once
     /// on this thread; see `BatchingExecutor.infer(_:onlyIfIdle:)`.
     func run(_ prepared: Prepared, onlyIfIdle: Bool) throws(InferenceError) -> Answer? {
-        let (inputs, wanted) = (prepared.inputs, prepared.wanted)
-        guard let outcome = try executor.infer(inputs, onlyIfIdle: onlyIfIdle) else { return nil }
+        guard let outcome = try executor.infer(prepared.inputs, onlyIfIdle: onlyIfIdle) else { return nil }
+        return try answer(prepared, outcome)
+    }
+
+    /// Queues a prepared request without blocking; `completion` runs on the thread that ran its
+    /// batch (see `BatchingExecutor.submit`).
+    func submit(_ prepared: Prepared, completion: @escaping @Sendable (Result<Answer, InferenceError>) -> Void) {
+        executor.submit(prepared.inputs) { [self] result in
+            completion(
+                result.flatMap { outcome in
+                    do throws(InferenceError) { return .success(try answer(prepared, outcome)) } catch {
+                        return .failure(error)
+                    }
+                })
+        }
+    }
+
+    /// The encoded response for a run's outcome.
+    private func answer(_ prepared: Prepared, _ outcome: BatchingExecutor.Outcome) throws(InferenceError) -> Answer {
         var outputs: [ResponseOutput] = []
-        for (spec, binary) in wanted {
+        for (spec, binary) in prepared.wanted {
             guard let tensor = outcome.outputs[spec.name] else {
                 throw .executionFailed("the model produced no output '\(spec.name)'")
             }

@@ -37,7 +37,7 @@ enum RuntimeRoutes {
         }
         // On the event loop: a small request to a fast model whose batcher is idle is computed
         // right there (no hop to a handler thread and back); anything else is decoded there and
-        // run on the pool, where waiting for the batcher is fine.
+        // queued for the batcher, whose worker answers it.
         let infer: HTTPAsyncHandler = { request, responder in
             try check(request, service)
             guard let loop = request.eventLoop, loop.inEventLoop, request.body.count <= inlineMaxBodyBytes else {
@@ -57,10 +57,10 @@ enum RuntimeRoutes {
                 responder.complete(response)
                 return
             }
-            loop.offload {
-                responder.complete(
-                    respond { () throws(InferenceError) in try service.run(prepared, onlyIfIdle: false) }
-                        ?? .error(503, "unavailable"))
+            // Busy or slow: queue it for the batcher without parking a pool thread on it; the
+            // batch's thread answers (the responder posts the response back to this loop).
+            service.submit(prepared) { result in
+                responder.complete(respond { () throws(InferenceError) in try result.get() } ?? .error(503, "unavailable"))
             }
         }
         let inferOptions = RouteOptions(maxBodyBytes: maxBodyBytes)
@@ -107,15 +107,16 @@ enum RuntimeRoutes {
         do {
             guard let answer = try run() else { return nil }
             var headers = HTTPHeaders()
+            headers.reserveCapacity(8)  // these, X-Request-Id and what the server adds
             if let length = answer.encoded.jsonLength {
-                headers.set("Content-Type", "application/octet-stream")
-                headers.set("Inference-Header-Content-Length", String(length))
+                headers.add("Content-Type", "application/octet-stream")
+                headers.add("Inference-Header-Content-Length", String(length))
             } else {
-                headers.set("Content-Type", "application/json")
+                headers.add("Content-Type", "application/json")
             }
-            headers.set("Plinth-Queue-Us", String(answer.queueMicros))
-            headers.set("Plinth-Compute-Us", String(answer.computeMicros))
-            headers.set("Plinth-Batch-Size", String(answer.batchRows))
+            headers.add("Plinth-Queue-Us", String(answer.queueMicros))
+            headers.add("Plinth-Compute-Us", String(answer.computeMicros))
+            headers.add("Plinth-Batch-Size", String(answer.batchRows))
             return HTTPResponse(status: 200, headers: headers, body: .bytes(answer.encoded.body))
         } catch {
             return .error(error.status, error.description)
