@@ -19,11 +19,15 @@ public struct RuntimeConfiguration: Sendable {
     public var threads: Int
     /// Largest inference request body (JSON plus binary tensors).
     public var maxBodyBytes: Int
+    /// HTTP event-loop threads; nil: one per core.
+    public var eventLoops: Int?
 
     public init(
         modelPath: String, name: String? = nil, version: String = "1", listen: ListenAddress,
-        maxBatch: Int = 64, maxDelayMicros: Int = 0, threads: Int = 1, maxBodyBytes: Int = 64 << 20
+        maxBatch: Int = 64, maxDelayMicros: Int = 0, threads: Int = 1, maxBodyBytes: Int = 64 << 20,
+        eventLoops: Int? = nil
     ) {
+        self.eventLoops = eventLoops.map { max(1, $0) }
         self.modelPath = modelPath
         self.name = name ?? Self.defaultName(forModelAt: modelPath)
         self.version = version

@@ -54,6 +54,23 @@ final class BalancingAndSplitTests: XCTestCase {
         XCTAssertEqual(Double(keyed["v2"] ?? 0) / Double(n), 0.10, accuracy: 0.01)
     }
 
+    /// The default source (`pick(routingKey:)` without a generator): weights still hold, and a
+    /// split where one version has all the weight always answers it, keyed or not.
+    func testDefaultRandomSourceFollowsWeightsAndSoleVersionTakesAll() throws {
+        let split = try TrafficSplit([.init(version: "v1", weight: 3), .init(version: "v2", weight: 1)])
+        var counts: [String: Int] = [:]
+        let n = 40_000
+        for _ in 0..<n { counts[split.pick(routingKey: nil), default: 0] += 1 }
+        XCTAssertEqual(Double(counts["v2"] ?? 0) / Double(n), 0.25, accuracy: 0.015)
+        let sole = try TrafficSplit([.init(version: "old", weight: 0), .init(version: "new", weight: 5)])
+        for i in 0..<100 {
+            XCTAssertEqual(sole.pick(routingKey: nil), "new")
+            XCTAssertEqual(sole.pick(routingKey: "k\(i)"), "new")
+        }
+        var rng = SplitMix(seed: 9)
+        XCTAssertEqual(sole.pick(routingKey: nil, using: &rng), "new")
+    }
+
     func testABNSplitAndZeroWeights() throws {
         let split = try TrafficSplit([
             .init(version: "a", weight: 1), .init(version: "b", weight: 0), .init(version: "c", weight: 1),

@@ -244,4 +244,32 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(try u.readResponse().status, 200)
         XCTAssertEqual(try u.readResponse().text, "hello u")
     }
+
+    /// The loop remembers recent route matches by method and path: repeated and interleaved
+    /// paths, more distinct paths than it remembers, other methods on a known path and routes
+    /// added while serving must all still route exactly as the trie does.
+    func testRepeatedPathsRouteLikeTheTrieAcrossMethodsAndNewRoutes() throws {
+        let router = makeRouter()
+        router.add(.POST, "/pool/{name}") { .text("posted \($0.pathParameters["name"] ?? "")") }
+        let s = try TestHTTPServer(router: router) { $0.eventLoopCount = 1 }
+        defer { s.stop() }
+        let c = try RawHTTPClient(port: s.port)
+        for round in 0..<3 {
+            for i in 0..<12 {  // more distinct paths than remembered slots
+                try c.send("GET /pool/n\(i) HTTP/1.1\r\nHost: x\r\n\r\n")
+                XCTAssertEqual(try c.readResponse().text, "hello n\(i)", "round \(round)")
+                try c.send("POST /pool/n\(i) HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+                XCTAssertEqual(try c.readResponse().text, "posted n\(i)", "round \(round)")
+            }
+            try c.send("DELETE /pool/n1 HTTP/1.1\r\nHost: x\r\n\r\n")
+            XCTAssertEqual(try c.readResponse().status, 405)
+        }
+        try c.send("GET /late HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(try c.readResponse().status, 404)
+        router.add(.GET, "/late", options: RouteOptions(runsOnEventLoop: true)) { _ in .text("late") }
+        try c.send("GET /late HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(try c.readResponse().text, "late")
+        try c.send("GET /pool/again HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(try c.readResponse().text, "hello again")
+    }
 }

@@ -8,7 +8,8 @@
 # usage: bench/gateway/instructions.sh [runtime|gateway]...   (default: both)
 # env:   PLINTH_BIN (.build/release/plinth, built unless SKIP_BUILD=1), MODELS ("mlp logreg"),
 #        CONNECTIONS ("1 64"), DURATION (wrk -d per measurement, 10s), KEEP=1 keeps callgrind.out files,
-#        NATIVE=1 (no valgrind)
+#        NATIVE=1 (no valgrind), SERVE_FLAGS (extra `plinth serve` flags), PER_THREAD=1 (native: per
+#        thread), STRACE=1 (native: syscalls per request, strace -c; slows the server)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -45,22 +46,46 @@ wait_for() {
   for _ in $(seq 1 1200); do curl -sf -o /dev/null "$@" "$url" && return 0; sleep 0.1; done
   return 1
 }
-# Sum over the threads of a process of a /proc/PID/task/*/status or stat field.
+# Per-process counters summed over its threads (/proc); CPU time in clock ticks.
+per_thread() {  # tid total-context-switches name
+  for t in /proc/"$1"/task/*; do
+    echo "${t##*/} $(awk '/ctxt_switches/ {s += $2} END {print s + 0}' "$t/status" 2>/dev/null) $(tr ' ' _ <"$t/comm" 2>/dev/null)"
+  done
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ctx_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s+0}'; }
 syscalls() { cat /proc/"$1"/task/*/io 2>/dev/null | awk '/^syscr|^syscw/ {s += $2} END {print s+0}'; }
 grind() {  # label pid url key body conns: zero counters, run wrk, dump, print Ir/request
   local label=$1 pid=$2 url=$3 key=$4 body=$5 c=$6 out requests ir cs0 cs1 sc0 sc1 threads=1
   BODY_FILE="$body" API_KEY="$key" wrk -t1 -c"$c" -d2s -s bench/gateway/infer.lua "$url" >/dev/null  # warm-up
   [[ "$NATIVE" == 1 ]] || callgrind_control -z "$pid" >/dev/null
-  cs0=$(ctx_switches "$pid"); sc0=$(syscalls "$pid")
+  [[ -n "${PER_THREAD:-}" ]] && per_thread "$pid" >"$TMP/threads.before"
+  cs0=$(ctx_switches "$pid"); sc0=$(syscalls "$pid"); t0=$(cpu_ticks "$pid")
+  local tracer=""
+  if [[ -n "${STRACE:-}" ]]; then  # native: syscall counts of the measured run
+    strace -c -f -p "$pid" -o "$TMP/strace.txt" 2>/dev/null &
+    tracer=$!
+    sleep 1
+  fi
   out=$(BODY_FILE="$body" API_KEY="$key" wrk -t$threads -c"$c" -d"$DURATION" -s bench/gateway/infer.lua "$url")
-  cs1=$(ctx_switches "$pid"); sc1=$(syscalls "$pid")
+  if [[ -n "$tracer" ]]; then
+    kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true
+    awk -v n="$(awk '/requests in/ {print $1}' <<<"$out")" '$4 ~ /^[0-9]+$/ && NF >= 5 { printf "  %-16s calls/req %6.2f\n", $NF, $4 / n }' \
+      "$TMP/strace.txt" | sort -k3 -nr | head -12
+  fi
+  cs1=$(ctx_switches "$pid"); sc1=$(syscalls "$pid"); t1=$(cpu_ticks "$pid")
+  if [[ -n "${PER_THREAD:-}" ]]; then  # context switches per request by thread name
+    per_thread "$pid" | awk -v n="$(awk '/requests in/ {print $1}' <<<"$out")" 'NR == FNR { b[$1] = $2; next }
+      { d[$3 "#" $1] += $2 - b[$1] } END { for (k in d) if (d[k] > 0) printf "  %-24s ctx-switches/req %5.2f\n", k, d[k] / n }' \
+      "$TMP/threads.before" -
+  fi
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
   local non2xx; non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
   if [[ "$NATIVE" == 1 ]]; then
     awk -v l="$label" -v c="$c" -v n="$requests" -v cs=$((cs1 - cs0)) -v sc=$((sc1 - sc0)) -v e="${non2xx:-0}" \
-      'BEGIN { printf "%-16s conns %-3s requests %7d  ctx-switches/req %5.2f  read+write syscalls/req %5.2f  non2xx %s\n",
-        l, c, n, cs / n, sc / n, e }'
+      -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
+      'BEGIN { printf "%-16s conns %-3s requests %7d  cpu_us/req %6.1f  ctx-switches/req %5.2f  read+write syscalls/req %5.2f  non2xx %s\n",
+        l, c, n, t / hz * 1e6 / n, cs / n, sc / n, e }'
     return
   fi
   callgrind_control -d "$label-c$c" "$pid" >/dev/null
@@ -106,7 +131,7 @@ for target in "${TARGETS[@]}"; do
     PW="bench-$(date +%s)-pw"
     port=$(free_port); S="http://127.0.0.1:$port"
     mkdir -p "$TMP/data"
-    (cd "$TMP" && PLINTH_ADMIN_PASSWORD="$PW" exec $(launcher "--collect-atstart=no --toggle-collect=*EventLoopC3runyyF") "$PLINTH_BIN" serve --data "$TMP/data" --listen "127.0.0.1:$port") >"$TMP/serve.log" 2>&1 &
+    (cd "$TMP" && PLINTH_ADMIN_PASSWORD="$PW" exec $(launcher "--collect-atstart=no --toggle-collect=*EventLoopC3runyyF") "$PLINTH_BIN" serve --data "$TMP/data" --listen "127.0.0.1:$port" ${SERVE_FLAGS:-}) >"$TMP/serve.log" 2>&1 &
     pid=$!; PIDS+=($pid)
     wait_for "$S/healthz" || { tail -30 "$TMP/serve.log" >&2; exit 1; }
     TOKEN=$(curl -sf -u "admin:$PW" -X POST "$S/v1/auth/token" | json_field '["token"]')

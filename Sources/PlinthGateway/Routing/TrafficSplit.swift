@@ -1,3 +1,5 @@
+import Synchronization
+
 /// How a deployment's traffic is divided among its versions: weighted (canary, A/B/N), sticky
 /// when the caller sends a routing key, plus an optional shadow copy to another version.
 public struct TrafficSplit: Sendable, Equatable {
@@ -36,6 +38,8 @@ public struct TrafficSplit: Sendable, Equatable {
     public let targets: [Target]
     public let shadow: Shadow?
     private let total: UInt64
+    /// The one version with weight, when only one has.
+    private let sole: String?
 
     /// - Throws: `SplitError` when no version has weight, a weight is negative, or a version repeats.
     public init(_ targets: [Target], shadow: Shadow? = nil) throws(SplitError) {
@@ -50,12 +54,15 @@ public struct TrafficSplit: Sendable, Equatable {
         self.targets = targets
         self.shadow = shadow
         self.total = total
+        let receiving = targets.filter { $0.weight > 0 }
+        sole = receiving.count == 1 ? receiving[0].version : nil
     }
 
     /// The version for a request. With a routing key the answer depends only on the key and the
     /// weights (same key, same version, across gateway restarts); without one it is random.
     public func pick(routingKey: String?) -> String {
-        var rng = SystemRandomNumberGenerator()
+        if let sole { return sole }  // one version takes all traffic: nothing to draw
+        var rng = SplitRandom()
         return pick(routingKey: routingKey, using: &rng)
     }
 
@@ -82,7 +89,7 @@ public struct TrafficSplit: Sendable, Equatable {
 
     /// The shadow version with the system random source.
     public func shadowVersion(routingKey: String?) -> String? {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SplitRandom()
         return shadowVersion(routingKey: routingKey, using: &rng)
     }
 
@@ -94,5 +101,22 @@ public struct TrafficSplit: Sendable, Equatable {
         h = (h ^ (h >> 30)) &* 0xbf58_476d_1ce4_e5b9
         h = (h ^ (h >> 27)) &* 0x94d0_49bb_1331_11eb
         return h ^ (h >> 31)
+    }
+}
+
+/// Random numbers for traffic splits: SplitMix64 over one shared atomic counter, seeded once from
+/// the system. Not for secrets — a split only needs uniform draws, and the system generator cost
+/// a `getrandom` syscall per request.
+struct SplitRandom: RandomNumberGenerator {
+    private static let state: Atomic<UInt64> = {
+        var system = SystemRandomNumberGenerator()
+        return Atomic(system.next())
+    }()
+
+    mutating func next() -> UInt64 {
+        var z = Self.state.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

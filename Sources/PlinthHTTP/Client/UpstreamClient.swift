@@ -196,8 +196,9 @@ public final class UpstreamClient: @unchecked Sendable {
                 return
             }
         }
+        // No read now: the answer cannot be there yet, so it would only say EAGAIN (one wasted
+        // recv per request); the socket's edge-triggered EPOLLIN reports the answer.
         conn.state = .reading
-        read(conn)
     }
 
     private func read(_ conn: UpstreamConnection) {

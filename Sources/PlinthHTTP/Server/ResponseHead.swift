@@ -17,12 +17,8 @@ enum ResponseHead {
         out.append(0x20)
         out.append(contentsOf: reason(status).utf8)
         out.append(contentsOf: "\r\n".utf8)
-        for (name, value) in headers {
-            if isFramingHeader(name) || !isSafe(name) || !isSafe(value) { continue }
-            out.append(contentsOf: name.utf8)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: value.utf8)
-            out.append(contentsOf: "\r\n".utf8)
+        for (name, value) in headers where !isFramingHeader(name) {
+            appendField(name, value, to: &out)
         }
         DateHeader.append(to: &out)
         if let contentLength {
@@ -78,8 +74,27 @@ enum ResponseHead {
         }
     }
 
-    private static func isSafe(_ s: String) -> Bool {
-        !s.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }
+    /// `name: value` CRLF, unless either holds CR, LF or NUL. Over the contiguous UTF-8 (one
+    /// check-and-copy per field instead of byte-by-byte string iteration).
+    private static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
+        var name = name
+        var value = value
+        name.withUTF8 { n in
+            value.withUTF8 { v in
+                guard isSafe(n), isSafe(v) else { return }
+                out.append(contentsOf: n)
+                out.append(0x3A)
+                out.append(0x20)
+                out.append(contentsOf: v)
+                out.append(0x0D)
+                out.append(0x0A)
+            }
+        }
+    }
+
+    private static func isSafe(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for b in bytes where b <= 0x0D && (b == 0x0D || b == 0x0A || b == 0) { return false }
+        return true
     }
 
     static func reason(_ status: Int) -> String {

@@ -52,7 +52,7 @@ enum RuntimeRoutes {
                 return
             }
             if service.executor.latestComputeMicros <= inlineMaxComputeMicros,
-                let response = respond { () throws(InferenceError) in try service.run(prepared, onlyIfIdle: true) }
+                let response = respond({ () throws(InferenceError) in try service.run(prepared, onlyIfIdle: true) })
             {
                 responder.complete(response)
                 return
@@ -60,7 +60,8 @@ enum RuntimeRoutes {
             // Busy or slow: queue it for the batcher without parking a pool thread on it; the
             // batch's thread answers (the responder posts the response back to this loop).
             service.submit(prepared) { result in
-                responder.complete(respond { () throws(InferenceError) in try result.get() } ?? .error(503, "unavailable"))
+                responder.complete(
+                    respond { () throws(InferenceError) in try result.get() } ?? .error(503, "unavailable"))
             }
         }
         let inferOptions = RouteOptions(maxBodyBytes: maxBodyBytes)
