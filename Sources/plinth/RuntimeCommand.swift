@@ -37,7 +37,8 @@ enum RuntimeCommand {
                 maxDelayMicros: try args.int("max-delay-us", default: 0, range: 0...10_000_000),
                 threads: try args.int("threads", default: 1, range: 1...256),
                 maxBodyBytes: try args.int("max-body-bytes", default: 64 << 20, range: 1024...(1 << 34)),
-                eventLoops: args.value("event-loops") == nil ? nil : try args.int("event-loops", default: 1, range: 1...256))
+                eventLoops: args.value("event-loops") == nil
+                    ? nil : try args.int("event-loops", default: 1, range: 1...256))
             return try RuntimeMain.run(configuration)
         })
 }

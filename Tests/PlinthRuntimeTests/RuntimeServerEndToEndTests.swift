@@ -175,4 +175,30 @@ final class RuntimeServerEndToEndTests: XCTestCase {
         XCTAssertEqual(response.status, 400)
         XCTAssertTrue(String(decoding: response.body, as: UTF8.self).contains("the model expects [-1, 30]"))
     }
+
+    /// A body over the inline limit (64 KiB) is decoded and run off the event loop; it gets the
+    /// same answer as a small one, and small requests are served meanwhile.
+    func testLargeBodyIsServedOffTheLoopWithTheSameAnswer() throws {
+        let vector = try EngineVector.load("mlp_784_256_128_10")
+        try start(vector, name: "mlp", maxDelayMicros: 0)
+        let values = vector.inputs[0].floats[0..<784].map { "\($0)" }.joined(separator: ",")
+        let small = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,784],\"datatype\":\"FP32\",\"data\":[\(values)]}]}"
+        // The same request padded with JSON whitespace past the limit.
+        let large = small.replacingOccurrences(of: ",", with: ", " + String(repeating: " ", count: 100))
+        XCTAssertGreaterThan(large.utf8.count, RuntimeRoutes.inlineMaxBodyBytes)
+        let expected = Array(vector.outputs[0].floats[0..<10])
+        let bodies = Mutex<[Int: [Double]]>([:])
+        let (client, socketPath) = (self.client, self.socketPath)
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let response = try? client.send(
+                HTTPClientRequest(
+                    method: .POST, path: "/v2/models/mlp/infer", body: Array((i % 2 == 0 ? large : small).utf8)),
+                to: .unix(path: socketPath))
+            let object = response.flatMap { try? Self.jsonObject($0.body) }
+            let output = (object?["outputs"] as? [[String: Any]])?.first?["data"] as? [Double] ?? []
+            bodies.withLock { $0[i] = output }
+        }
+        for (i, output) in bodies.withLock({ $0 }) { Self.assertClose(output, expected, "request \(i)") }
+        XCTAssertEqual(bodies.withLock { $0.count }, 8)
+    }
 }

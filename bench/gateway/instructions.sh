@@ -136,15 +136,18 @@ for target in "${TARGETS[@]}"; do
     wait_for "$S/healthz" || { tail -30 "$TMP/serve.log" >&2; exit 1; }
     TOKEN=$(curl -sf -u "admin:$PW" -X POST "$S/v1/auth/token" | json_field '["token"]')
     api() { curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
-    api -X POST "$S/v1/tenants" -d '{"name":"bench"}' >/dev/null
+    # A tenant name of its own: replica ids (and their cgroups) derive from the names, and another
+    # `plinth serve` on this host using the same ones would clean up (SIGKILL) our replicas.
+    T="instr$$"
+    api -X POST "$S/v1/tenants" -d "{\"name\":\"$T\"}" >/dev/null
     for name in $MODELS; do
-      api -X POST "$S/v1/tenants/bench/models" -d "{\"name\":\"$name\",\"format\":\"onnx\"}" >/dev/null
+      api -X POST "$S/v1/tenants/$T/models" -d "{\"name\":\"$name\",\"format\":\"onnx\"}" >/dev/null
       curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/octet-stream' -T "${FILE[$name]}" \
-        "$S/v1/tenants/bench/models/$name/versions/1/artifact" >/dev/null
-      api -X PUT "$S/v1/tenants/bench/deployments/$name" \
+        "$S/v1/tenants/$T/models/$name/versions/1/artifact" >/dev/null
+      api -X PUT "$S/v1/tenants/$T/deployments/$name" \
         -d "{\"versions\":[{\"model\":\"$name\",\"version\":\"1\",\"weight\":1}],\"instanceClass\":\"cpu-small\",\"minReplicas\":1,\"maxReplicas\":1}" >/dev/null
     done
-    KEY=$(api -X POST "$S/v1/tenants/bench/keys" -d '{"role":"invoker","name":"bench"}' | json_field '["key"]')
+    KEY=$(api -X POST "$S/v1/tenants/$T/keys" -d '{"role":"invoker","name":"bench"}' | json_field '["key"]')
     for name in $MODELS; do
       wait_for "$S/v2/models/$name/ready" -H "Authorization: Bearer $KEY" || { tail -30 "$TMP/serve.log" >&2; exit 1; }
       for c in $CONNECTIONS; do

@@ -128,8 +128,9 @@ final class BatchingExecutor: @unchecked Sendable {
     }
 
     /// Queues `inputs` and returns at once: `completion` gets the outcome on the thread that ran
-    /// its batch (a worker, or a blocked caller whose batch it joined). For an event loop whose request could not run inline: no thread
-    /// blocks waiting, so the answer costs one worker wake-up and one post back to the loop.
+    /// its batch (a worker, or a blocked caller whose batch it joined). For an event loop whose
+    /// request could not run inline: no thread blocks waiting, so the answer costs one worker
+    /// wake-up and one post back to the loop.
     func submit(
         _ inputs: [String: WireTensor], completion: @escaping @Sendable (Result<Outcome, InferenceError>) -> Void
     ) {

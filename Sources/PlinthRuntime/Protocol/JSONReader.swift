@@ -179,7 +179,8 @@ struct JSONReader {
             while i < end {
                 let c = base[i]
                 if c == UInt8(ascii: "\"") {
-                    let text = String(decoding: UnsafeBufferPointer(start: base + position + 1, count: i - position - 1), as: UTF8.self)
+                    let bytes = UnsafeBufferPointer(start: base + position + 1, count: i - position - 1)
+                    let text = String(decoding: bytes, as: UTF8.self)
                     position = i + 1
                     return text
                 }

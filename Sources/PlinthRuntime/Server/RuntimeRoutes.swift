@@ -40,8 +40,13 @@ enum RuntimeRoutes {
         // queued for the batcher, whose worker answers it.
         let infer: HTTPAsyncHandler = { request, responder in
             try check(request, service)
-            guard let loop = request.eventLoop, loop.inEventLoop, request.body.count <= inlineMaxBodyBytes else {
+            guard let loop = request.eventLoop, loop.inEventLoop else {
                 responder.complete(inferResponse(request, service))
+                return
+            }
+            guard request.body.count <= inlineMaxBodyBytes else {
+                // Decoding a large body (and waiting for the batcher) must not hold the loop.
+                loop.offload { responder.complete(inferResponse(request, service)) }
                 return
             }
             let prepared: InferenceService.Prepared

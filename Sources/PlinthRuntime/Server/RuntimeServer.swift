@@ -25,7 +25,8 @@ public final class RuntimeServer: Sendable {
         let router = Router()
         var httpConfiguration = HTTPServerConfiguration(listen: [configuration.listen])
         if let loops = configuration.eventLoops { httpConfiguration.eventLoopCount = loops }
-        // Each request in flight holds a handler thread while it waits for its batch.
+        // A request with a body over the inline limit holds a handler thread while it waits for
+        // its batch (smaller ones are queued from the loop without a thread).
         httpConfiguration.handlerThreadCount = max(32, min(512, configuration.maxBatch * configuration.threads * 2))
         http = HTTPServer(configuration: httpConfiguration, router: router)
         RuntimeRoutes.install(
