@@ -170,14 +170,23 @@ public final class UpstreamClient: @unchecked Sendable {
             } else if events & plinth_epollout != 0 {
                 conn.state = .writing
                 write(conn)
+                readAfterDeferredWrite(conn)
             } else if trouble {
                 fail(conn, .connectFailed("\(conn.endpoint): connection refused"))
             }
         case .writing:
             write(conn)
+            readAfterDeferredWrite(conn)
         case .reading:
             read(conn)
         }
+    }
+
+    /// A write that needed EPOLLOUT just finished: an answer or hangup that came while it was
+    /// still writing (an early error reply to a large upload) has spent its edge, so read now.
+    /// (Only this rare path pays the recv that may say EAGAIN.)
+    private func readAfterDeferredWrite(_ conn: UpstreamConnection) {
+        if conn.state == .reading { read(conn) }
     }
 
     private func write(_ conn: UpstreamConnection) {
