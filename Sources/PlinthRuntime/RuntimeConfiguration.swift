@@ -19,6 +19,8 @@ public struct RuntimeConfiguration: Sendable {
     public var threads: Int
     /// Largest inference request body (JSON plus binary tensors).
     public var maxBodyBytes: Int
+    /// One JSON line per request (with the caller's `X-Request-Id`) on stderr.
+    public var accessLog = false
 
     public init(
         modelPath: String, name: String? = nil, version: String = "1", listen: ListenAddress,

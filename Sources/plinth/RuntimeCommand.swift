@@ -8,7 +8,7 @@ enum RuntimeCommand {
         name: "runtime",
         summary: "Serve one ONNX model over the Open Inference Protocol v2 (the native engine).",
         usageLine:
-            "runtime --model FILE --listen unix:PATH|HOST:PORT [--name N] [--version V] [--max-batch B] [--max-delay-us U] [--threads T]",
+            "runtime --model FILE --listen unix:PATH|HOST:PORT [--name N] [--version V] [--max-batch B] [--max-delay-us U] [--threads T] [--access-log]",
         flags: [
             FlagSpec("model", help: "ONNX model file (default: $PLINTH_MODEL)"),
             FlagSpec("listen", help: "unix:PATH or HOST:PORT (default: $PLINTH_LISTEN)"),
@@ -18,6 +18,7 @@ enum RuntimeCommand {
             FlagSpec("max-delay-us", help: "longest wait to fill a batch, microseconds (default 0)"),
             FlagSpec("threads", help: "compute threads (default 1)"),
             FlagSpec("max-body-bytes", help: "largest request body (default 64 MiB)"),
+            FlagSpec("access-log", value: false, help: "log one JSON line per request (with its request id)"),
         ],
         run: { args in
             guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
@@ -30,12 +31,13 @@ enum RuntimeCommand {
             }
             let listen: ListenAddress
             do { listen = try ListenAddress.parse(listenText) } catch { throw UsageError("--listen: \(error)") }
-            let configuration = RuntimeConfiguration(
+            var configuration = RuntimeConfiguration(
                 modelPath: model, name: args.value("name"), version: args.value("version") ?? "1", listen: listen,
                 maxBatch: try args.int("max-batch", default: 64, range: 1...65536),
                 maxDelayMicros: try args.int("max-delay-us", default: 0, range: 0...10_000_000),
                 threads: try args.int("threads", default: 1, range: 1...256),
                 maxBodyBytes: try args.int("max-body-bytes", default: 64 << 20, range: 1024...(1 << 34)))
+            configuration.accessLog = args.has("access-log")
             return try RuntimeMain.run(configuration)
         })
 }

@@ -30,7 +30,11 @@ enum OpenAPISchemas {
             ["model": string, "version": string, "weight": integer], required: ["model", "version"])
         let spec = object(
             [
-                "versions": array(versionRef), "shadow": object(["model": string, "version": string]),
+                "versions": array(versionRef),
+                "shadow": object(["model": string, "version": string, "percent": number]),
+                "payloadLogging": object(
+                    ["sampleRate": number, "retentionHours": integer, "maxMegabytes": integer],
+                    required: ["sampleRate"]),
                 "instanceClass": string, "minReplicas": integer, "maxReplicas": integer,
                 "batching": object(["maxBatchSize": integer, "maxQueueDelayMicros": integer]),
                 "requestTimeoutMillis": integer, "maxPayloadBytes": integer,
@@ -138,6 +142,18 @@ enum OpenAPISchemas {
                     "latencyMicros": integer, "queueMicros": integer, "computeMicros": integer, "bytesIn": integer,
                     "bytesOut": integer, "batchRows": integer,
                 ])),
+            ]),
+            "PayloadRecords": object(
+                [
+                    "items": array(
+                        object([
+                            "request_id": string, "tenant": string, "deployment": string, "version": string,
+                            "timestamp": time, "status": integer,
+                            "request": ref("PayloadBody"), "response": ref("PayloadBody"),
+                        ]))
+                ], required: ["items"]),
+            "PayloadBody": object([
+                "content_type": string, "bytes": integer, "body": string, "body_base64": string, "omitted": boolean,
             ]),
             "OpenAPI": ["type": "object"],
         ]

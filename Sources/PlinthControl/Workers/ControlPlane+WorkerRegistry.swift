@@ -89,11 +89,15 @@ extension ControlPlane {
     public func acceptHeartbeat(_ beat: Heartbeat, tokenID: String?, now: Date = Date()) throws -> DesiredState {
         loadWorkersIfNeeded()
         var persist: Int64?
+        var coldStarts: [ReplicaColdStart] = []
         try cluster.state.withLock { state in
             guard var entry = state.workers[beat.workerID] else { throw ControlError.notFound("unknown worker") }
             guard entry.tokenID == tokenID else {
                 throw ControlError.forbidden("worker \(entry.name) is registered with another node token")
             }
+            coldStarts = Self.coldStarts(
+                previous: entry.reports, beat: beat, baseline: entry.sequence == 0, worker: entry.name,
+                wanted: state.wanted)
             entry.lastHeartbeat = now
             entry.sequence = beat.sequence
             entry.appliedGeneration = beat.appliedGeneration
@@ -104,6 +108,9 @@ extension ControlPlane {
                 persist = Int64(now.timeIntervalSince1970)
             }
             state.workers[beat.workerID] = entry
+        }
+        if let observe = configuration.replicaColdStartObserver {
+            for start in coldStarts { observe(start) }
         }
         if let persist {
             try? store.write { db in

@@ -28,10 +28,13 @@ public struct ReplicaReport: Codable, Sendable, Equatable {
     public var condition: ReplicaCondition?
     public var memoryBytes: UInt64?
     public var cpuMicros: UInt64?
+    /// Milliseconds from the current process's start to its first ready probe (its cold start);
+    /// nil until ready. Absent from older agents.
+    public var startupMillis: Int?
 
     public init(
         id: String, phase: ReplicaPhase, endpoint: String?, restarts: Int, condition: ReplicaCondition?,
-        memoryBytes: UInt64? = nil, cpuMicros: UInt64? = nil
+        memoryBytes: UInt64? = nil, cpuMicros: UInt64? = nil, startupMillis: Int? = nil
     ) {
         self.id = id
         self.phase = phase
@@ -40,6 +43,7 @@ public struct ReplicaReport: Codable, Sendable, Equatable {
         self.condition = condition
         self.memoryBytes = memoryBytes
         self.cpuMicros = cpuMicros
+        self.startupMillis = startupMillis
     }
 }
 

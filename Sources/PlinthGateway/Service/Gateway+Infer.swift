@@ -106,7 +106,9 @@ extension Gateway {
         _ route: DeploymentRoute, _ plan: InferPlan, _ meter: inout UsageMeter
     ) -> HTTPResponse {
         meter.absorbRuntimeHeaders(upstream.headers)
-        if let shadow = route.shadow, let shadowBalancer = plan.state.shadow {
+        if let shadow = route.shadow, let shadowBalancer = plan.state.shadow,
+            RequestSample.keeps(request.requestID, fraction: route.shadowPercent / 100, salt: RequestSample.shadowSalt)
+        {
             let accepted = shadows.offer(
                 ShadowJob(
                     request: ForwardedRequest.make(from: request, modelName: shadow.modelName, body: request.body),
@@ -115,6 +117,18 @@ extension Gateway {
                     primaryStatus: upstream.status,
                     requestID: request.requestID, bytesIn: request.body.count))
             if !accepted { metrics.shadow("dropped") }
+        }
+        if let policy = route.payloadLogging, let payloads,
+            RequestSample.keeps(request.requestID, fraction: policy.sampleRate, salt: RequestSample.payloadSalt)
+        {
+            payloads.offer(
+                PayloadRecord(
+                    requestID: request.requestID, tenant: principal.tenantName, deployment: route.name,
+                    version: plan.version.version, timestampMicros: GatewayClock.wallMicros(), status: upstream.status,
+                    requestBody: request.body, requestContentType: request.headers["Content-Type"],
+                    requestIsBinary: request.headers["Inference-Header-Content-Length"] != nil,
+                    responseBody: upstream.body, responseContentType: upstream.headers["Content-Type"],
+                    responseIsBinary: upstream.headers["Inference-Header-Content-Length"] != nil, policy: policy))
         }
         return Gateway.callerResponse(upstream, version: plan.version.version)
     }

@@ -24,6 +24,7 @@ public final class RuntimeServer: Sendable {
             executor: executor)
         let router = Router()
         var httpConfiguration = HTTPServerConfiguration(listen: [configuration.listen])
+        httpConfiguration.accessLog = configuration.accessLog
         // Each request in flight holds a handler thread while it waits for its batch.
         httpConfiguration.handlerThreadCount = max(32, min(512, configuration.maxBatch * configuration.threads * 2))
         http = HTTPServer(configuration: httpConfiguration, router: router)

@@ -203,7 +203,8 @@ final class SupervisorLoop {
                 id: id, phase: entry.lifecycle.phase, restarts: entry.lifecycle.restarts,
                 condition: entry.lifecycle.condition, endpoint: entry.running.map { "unix:" + $0.socketPath },
                 pid: entry.running?.pid, memoryBytes: entry.lastUsage.memory, cpuMicros: entry.lastUsage.cpu,
-                logTail: entry.log.lines)
+                logTail: entry.log.lines,
+                startupMillis: entry.lifecycle.startupSeconds.map { Int(($0 * 1000).rounded()) })
         }
         supervisor.shared.withLock { $0.snapshots = snapshots }
     }

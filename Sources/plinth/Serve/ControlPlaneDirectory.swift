@@ -113,7 +113,8 @@ final class ControlPlaneDirectory: GatewayDirectory {
                     name: deployment.name, versions: versions, shadow: shadow,
                     requestTimeout: .milliseconds(max(1, deployment.requestTimeoutMillis)),
                     maxPayloadBytes: deployment.maxPayloadBytes, maxConcurrency: concurrency,
-                    maxQueue: concurrency * 4)
+                    maxQueue: concurrency * 4, shadowPercent: deployment.shadowPercent ?? 100,
+                    payloadLogging: deployment.payloadLogging)
                 fingerprints[key] =
                     "\(snapshot.version)|"
                     + (versions + (shadow.map { [$0] } ?? [])).map {

@@ -19,6 +19,8 @@ final class LocalWorker: Sendable {
     let plinthBinary: String
     let capacity: NodeCapacity
     let interval: Duration
+    /// Passes `--access-log` to built-in runtimes (with `plinth serve --access-log`).
+    let runtimeAccessLog: Bool
     private let logger = Logger(component: "worker")
     private let state = Mutex(State())
 
@@ -32,7 +34,7 @@ final class LocalWorker: Sendable {
 
     init(
         control: ControlPlane, supervisor: ReplicaSupervisor, directory: ControlPlaneDirectory, plinthBinary: String,
-        interval: Duration = .milliseconds(200)
+        interval: Duration = .milliseconds(200), runtimeAccessLog: Bool = false
     ) {
         self.control = control
         self.supervisor = supervisor
@@ -40,6 +42,7 @@ final class LocalWorker: Sendable {
         self.plinthBinary = plinthBinary
         self.capacity = NodeResources.capacity(gpus: GPUInventory.detect())
         self.interval = interval
+        self.runtimeAccessLog = runtimeAccessLog
     }
 
     /// Starts the worker's thread.
@@ -136,6 +139,7 @@ final class LocalWorker: Sendable {
                 "--max-body-bytes", String(max(1024, deployment.maxPayloadBytes)),
             ]
         }
+        if runtimeAccessLog { command.append("--access-log") }
         let planner = ReplicaPlanner(runtimeCommand: command, replicasDirectory: supervisor.sandbox.replicasDirectory)
         return try planner.launch(
             for: replica, artifactPath: replica.artifact.map { control.artifactPath(sha256: $0.sha256) })
