@@ -3,6 +3,7 @@ import PlinthControl
 import PlinthCore
 import PlinthCrypto
 import PlinthHTTP
+import Synchronization
 import XCTest
 
 /// Node tokens, the worker protocol routes and the control-plane side of scheduling, driven
@@ -271,4 +272,72 @@ final class WorkersRouteTests: XCTestCase {
         XCTAssertEqual(try beat([ready(old), ready(new)]), [new])
         XCTAssertEqual(h.plane.readyReplicaEndpoints().map(\.replica), [new])
     }
+
+    func testReplicaCensusAndColdStartsFollowHeartbeats() throws {
+        let starts = ColdStartLog()
+        let h = try ControlHarness {
+            $0.workers = WorkerSettings(heartbeatIntervalSeconds: 1, missingAfterSeconds: 30)
+            $0.replicaColdStartObserver = { starts.append($0) }
+        }
+        deployment(h, replicas: 2)
+        let node = try h.plane.registerWorker(
+            try JSONDecoder().decode(
+                RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("node-a"))),
+            tokenID: nil)
+        var sequence = 0
+        func beat(_ reports: [PlinthCore.ReplicaReport]) throws -> [String] {
+            sequence += 1
+            return try h.plane.acceptHeartbeat(
+                Heartbeat(
+                    workerID: node.workerID, sequence: sequence, appliedGeneration: 0, replicas: reports,
+                    usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
+                tokenID: nil
+            ).replicas.map(\.id).sorted()
+        }
+        func report(_ id: String, _ phase: ReplicaPhase, restarts: Int = 0, millis: Int? = nil)
+            -> PlinthCore.ReplicaReport
+        {
+            PlinthCore.ReplicaReport(
+                id: id, phase: phase, endpoint: phase == .ready ? "unix:/tmp/\(id).sock" : nil, restarts: restarts,
+                condition: nil, startupMillis: millis)
+        }
+        func census() -> [String: Int] {
+            Dictionary(
+                h.plane.replicaCensus().filter { $0.deployment == "scorer" }.map { ($0.state, $0.count) },
+                uniquingKeysWith: +)
+        }
+        let ids = try beat([])  // the first heartbeat is the baseline
+        XCTAssertEqual(ids.count, 2)
+        XCTAssertEqual(census(), ["pending": 2])
+        _ = try beat([report(ids[0], .starting), report(ids[1], .starting)])
+        XCTAssertEqual(census(), ["starting": 2])
+        _ = try beat([report(ids[0], .ready, millis: 1500), report(ids[1], .starting)])
+        XCTAssertEqual(census(), ["ready": 1, "starting": 1])
+        XCTAssertEqual(starts.all.map(\.replica), [ids[0]])
+        XCTAssertEqual(starts.all.first?.seconds ?? 0, 1.5, accuracy: 1e-9)
+        XCTAssertEqual(starts.all.first?.tenant, "acme")
+        XCTAssertEqual(starts.all.first?.deployment, "scorer")
+        // Staying ready is not another cold start; a restarted process becoming ready is.
+        _ = try beat([report(ids[0], .ready, millis: 1500), report(ids[1], .failed, restarts: 0)])
+        XCTAssertEqual(census(), ["ready": 1, "failed": 1])
+        _ = try beat([report(ids[0], .ready, millis: 1500), report(ids[1], .ready, restarts: 1, millis: 200)])
+        XCTAssertEqual(starts.all.map(\.replica), [ids[0], ids[1]])
+        XCTAssertEqual(census(), ["ready": 2])
+
+        // After a re-registration (e.g. a control-plane restart) replicas already serving are the baseline.
+        _ = try h.plane.registerWorker(
+            try JSONDecoder().decode(
+                RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("node-a"))),
+            tokenID: nil)
+        sequence = 0
+        _ = try beat([report(ids[0], .ready, restarts: 5, millis: 100), report(ids[1], .ready, restarts: 1, millis: 200)])
+        XCTAssertEqual(starts.all.count, 2)
+    }
+}
+
+/// Cold starts the control plane reported, collected from its observer.
+final class ColdStartLog: Sendable {
+    private let entries = Mutex<[ReplicaColdStart]>([])
+    func append(_ start: ReplicaColdStart) { entries.withLock { $0.append(start) } }
+    var all: [ReplicaColdStart] { entries.withLock { $0 } }
 }

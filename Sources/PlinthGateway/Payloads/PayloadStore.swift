@@ -85,8 +85,11 @@ final class PayloadStore: @unchecked Sendable {
         }
         let cutoff = now.timeIntervalSince1970 - Double(policy.retentionHours) * 3600
         var total = files.reduce(Int64(0)) { $0 + $1.bytes }
+        let current = segments[directory]?.name
         for file in files {
-            guard file.modified < cutoff || total > policy.maxBytes else { break }
+            // The segment being written only goes by age: the budget check runs as it is opened.
+            let expired = file.modified < cutoff
+            guard expired || (total > policy.maxBytes && file.name != current) else { continue }
             remove(directory, file.name)
             total -= file.bytes
         }
@@ -110,7 +113,12 @@ final class PayloadStore: @unchecked Sendable {
             close(old.fd)
             segments[directory] = nil
         }
+        // Names must keep growing (retention deletes the smallest), also if the clock steps back.
         var micros = Int64(now.timeIntervalSince1970 * 1_000_000)
+        let existing = PayloadLogLayout.recordFiles((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+        if let newest = existing.first.flatMap({ Int64($0.dropLast(PayloadLogLayout.recordFileExtension.count)) }) {
+            micros = max(micros, newest + 1)
+        }
         while true {
             let name = Self.segmentName(micros)
             let fd = open(directory + "/" + name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
