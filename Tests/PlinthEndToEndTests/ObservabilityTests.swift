@@ -5,7 +5,7 @@ import PlinthTestSupport
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `GET /metrics`, payload logging and request ids of a real `plinth serve` with a real replica.
@@ -27,9 +27,14 @@ final class ObservabilityTests: XCTestCase {
         let acme = try cluster.tenantWithKey("acme")
         let globex = try cluster.tenantWithKey("globex", role: "owner")
         let auth = "Bearer " + acme
-        XCTAssertEqual(try cluster.call(.POST, "/v1/tenants/acme/models", auth: auth, json: ["name": "churn", "format": "onnx"]).status, 201)
-        let model = Array(try Data(contentsOf: URL(fileURLWithPath: PlinthCluster.vectorsDirectory + "/logreg_30.onnx")))
-        XCTAssertEqual(try cluster.call(.PUT, "/v1/tenants/acme/models/churn/versions/1/artifact", auth: auth, body: model).status, 201)
+        XCTAssertEqual(
+            try cluster.call(.POST, "/v1/tenants/acme/models", auth: auth, json: ["name": "churn", "format": "onnx"])
+                .status, 201)
+        let model = Array(
+            try Data(contentsOf: URL(fileURLWithPath: PlinthCluster.vectorsDirectory + "/logreg_30.onnx")))
+        XCTAssertEqual(
+            try cluster.call(.PUT, "/v1/tenants/acme/models/churn/versions/1/artifact", auth: auth, body: model).status,
+            201)
         let spec: [String: Any] = [
             "versions": [["model": "churn", "version": "1"]], "instanceClass": "cpu-small", "minReplicas": 1,
             "batching": ["maxBatchSize": 8, "maxQueueDelayMicros": 200],
@@ -70,7 +75,8 @@ final class ObservabilityTests: XCTestCase {
         // Each request had 2 rows, so each ran in a model run of at least 2.
         XCTAssertEqual(page.value("plinth_gateway_batch_size_count", deployment), 3)
         XCTAssertEqual(page.value("plinth_gateway_batch_size_bucket", deployment.merging(["le": "1"]) { a, _ in a }), 0)
-        XCTAssertEqual(page.value("plinth_gateway_batch_size_bucket", deployment.merging(["le": "+Inf"]) { a, _ in a }), 3)
+        XCTAssertEqual(
+            page.value("plinth_gateway_batch_size_bucket", deployment.merging(["le": "+Inf"]) { a, _ in a }), 3)
         XCTAssertEqual(page.types["plinth_replicas"], "gauge")
         XCTAssertEqual(page.types["plinth_replica_cold_start_seconds"], "histogram")
         XCTAssertEqual(page.types["plinth_gateway_batch_size"], "histogram")
@@ -85,15 +91,19 @@ final class ObservabilityTests: XCTestCase {
             if items.count < 3 { usleep(100_000) }
         }
         XCTAssertEqual(items.compactMap { $0["request_id"] as? String }, ["obs-3", "obs-2", "obs-1"])
-        XCTAssertEqual((items.last?["request"] as? [String: Any])?["body"] as? String, String(decoding: body, as: UTF8.self))
-        XCTAssertNotNil(((items.last?["response"] as? [String: Any])?["body"] as? String)?.range(of: "output_probability"))
+        XCTAssertEqual(
+            (items.last?["request"] as? [String: Any])?["body"] as? String, String(decoding: body, as: UTF8.self))
+        XCTAssertNotNil(
+            ((items.last?["response"] as? [String: Any])?["body"] as? String)?.range(of: "output_probability"))
         XCTAssertEqual(items.last?["status"] as? Int, 200)
         XCTAssertEqual(
-            try cluster.call(.GET, "/v1/tenants/acme/deployments/scorer/payloads", auth: "Bearer " + globex).status, 404)
+            try cluster.call(.GET, "/v1/tenants/acme/deployments/scorer/payloads", auth: "Bearer " + globex).status, 404
+        )
         let files = try FileManager.default.contentsOfDirectory(atPath: cluster.dataDirectory + "/payloads/acme/scorer")
         for name in files {
-            let mode = try FileManager.default.attributesOfItem(
-                atPath: cluster.dataDirectory + "/payloads/acme/scorer/" + name)[.posixPermissions] as? Int
+            let mode =
+                try FileManager.default.attributesOfItem(
+                    atPath: cluster.dataDirectory + "/payloads/acme/scorer/" + name)[.posixPermissions] as? Int
             XCTAssertEqual((mode ?? 0) & 0o777, 0o600, name)
         }
 
@@ -162,7 +172,8 @@ struct PrometheusText {
                 continue
             }
             if line.hasPrefix("#") { continue }
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) ?? Self.special(line[line.index(after: space)...])
+            guard let space = line.lastIndex(of: " "),
+                let value = Double(line[line.index(after: space)...]) ?? Self.special(line[line.index(after: space)...])
             else { throw ParseError(line: String(line)) }
             let series = line[..<space]
             var labels: [String: String] = [:]
@@ -176,7 +187,8 @@ struct PrometheusText {
                     guard let eq = pair.firstIndex(of: "="), pair.hasSuffix("\""),
                         pair[pair.index(after: eq)...].hasPrefix("\"")
                     else { throw ParseError(line: String(line)) }
-                    labels[String(pair[..<eq])] = String(pair[pair.index(eq, offsetBy: 2)..<pair.index(before: pair.endIndex)])
+                    labels[String(pair[..<eq])] = String(
+                        pair[pair.index(eq, offsetBy: 2)..<pair.index(before: pair.endIndex)])
                 }
             }
             samples.append(Sample(name: name, labels: labels, value: value))

@@ -30,8 +30,11 @@ extension ControlPlane {
             let records = state.workers.values.flatMap { $0.written ?? [] } + (state.writtenUnplaced ?? [])
             for record in records {
                 let key = record.tenant + "/" + record.deployment + "/" + record.state
-                counts[key, default: ReplicaCensusEntry(
-                    tenant: record.tenant, deployment: record.deployment, state: record.state, count: 0)].count += 1
+                counts[
+                    key,
+                    default: ReplicaCensusEntry(
+                        tenant: record.tenant, deployment: record.deployment, state: record.state, count: 0)
+                ].count += 1
             }
         }
         return counts.values.sorted { ($0.tenant, $0.deployment, $0.state) < ($1.tenant, $1.deployment, $1.state) }

@@ -2,7 +2,7 @@ import Foundation
 import PlinthCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The payload files of every deployment under one root (`PayloadLogLayout`): appends records to
@@ -76,7 +76,8 @@ final class PayloadStore: @unchecked Sendable {
     /// Deletes segments whose newest record is older than the retention, then the oldest while
     /// the folder is over its byte budget.
     func enforce(_ directory: String, _ policy: PayloadLoggingPolicy, now: Date) {
-        let names = PayloadLogLayout.recordFiles((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+        let names = PayloadLogLayout.recordFiles(
+            (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
         var files: [(name: String, bytes: Int64, modified: TimeInterval)] = []
         for name in names.reversed() {  // oldest first
             var info = stat()
@@ -115,7 +116,8 @@ final class PayloadStore: @unchecked Sendable {
         }
         // Names must keep growing (retention deletes the smallest), also if the clock steps back.
         var micros = Int64(now.timeIntervalSince1970 * 1_000_000)
-        let existing = PayloadLogLayout.recordFiles((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+        let existing = PayloadLogLayout.recordFiles(
+            (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
         if let newest = existing.first.flatMap({ Int64($0.dropLast(PayloadLogLayout.recordFileExtension.count)) }) {
             micros = max(micros, newest + 1)
         }

@@ -129,7 +129,10 @@ enum RuntimeRoutes {
             if error.status >= 500 {
                 logger.error(
                     "inference failed",
-                    ["request_id": .string(requestID), "status": .int(error.status), "error": .string(error.description)])
+                    [
+                        "request_id": .string(requestID), "status": .int(error.status),
+                        "error": .string(error.description),
+                    ])
             }
             return .error(error.status, error.description)
         }

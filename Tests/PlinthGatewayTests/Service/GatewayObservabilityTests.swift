@@ -56,7 +56,8 @@ final class GatewayObservabilityTests: XCTestCase {
             shadow: VersionRoute(version: "v2", weight: 0, replicas: [shadow.replica()], modelName: "m2")
         ) { $0.shadowPercent = 0 }
         for i in 0..<20 {
-            XCTAssertEqual(harness.post("/v2/models/unmirrored/infer", headers: [("X-Request-Id", "z-\(i)")]).status, 200)
+            XCTAssertEqual(
+                harness.post("/v2/models/unmirrored/infer", headers: [("X-Request-Id", "z-\(i)")]).status, 200)
         }
         Thread.sleep(forTimeInterval: 0.2)
         XCTAssertEqual(harness.gateway.metrics.shadowCount("agree"), Double(expected))
@@ -80,10 +81,12 @@ final class GatewayObservabilityTests: XCTestCase {
         harness.deploy("logged", versions: [("v1", 100, [runtime])]) { $0.payloadLogging = policy }
         harness.deploy("quiet", versions: [("v1", 100, [runtime])])
         let json = Array(#"{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1.5]}]}"#.utf8)
-        XCTAssertEqual(harness.post("/v2/models/logged/infer", body: json, headers: [("X-Request-Id", "pl-1")]).status, 200)
+        XCTAssertEqual(
+            harness.post("/v2/models/logged/infer", body: json, headers: [("X-Request-Id", "pl-1")]).status, 200)
         XCTAssertEqual(harness.post("/v2/models/quiet/infer", body: json).status, 200)
         // Binary tensor extension: JSON header then raw bytes (not UTF-8) → base64.
-        let header = Array(#"{"inputs":[{"name":"x","shape":[1],"datatype":"UINT8","parameters":{"binary_data_size":2}}]}"#.utf8)
+        let header = Array(
+            #"{"inputs":[{"name":"x","shape":[1],"datatype":"UINT8","parameters":{"binary_data_size":2}}]}"#.utf8)
         let binary = header + [0xFF, 0xFE]
         let sent = harness.post(
             "/v2/models/logged/infer", body: binary,
@@ -117,7 +120,8 @@ final class GatewayObservabilityTests: XCTestCase {
         let encoded = try XCTUnwrap((second["request"] as? [String: Any])?["body_base64"] as? String)
         XCTAssertEqual(Data(base64Encoded: encoded).map(Array.init), binary)
         XCTAssertNotNil((second["response"] as? [String: Any])?["body_base64"])
-        XCTAssertEqual(harness.registry.render().contains(#"plinth_gateway_payload_records_total{outcome="written"} 2"#), true)
+        XCTAssertEqual(
+            harness.registry.render().contains(#"plinth_gateway_payload_records_total{outcome="written"} 2"#), true)
     }
 
     func testFullPayloadQueueDropsAndCountsWithoutWaiting() {
@@ -147,7 +151,9 @@ final class GatewayObservabilityTests: XCTestCase {
         func files() throws -> [String] {
             PayloadLogLayout.recordFiles(try FileManager.default.contentsOfDirectory(atPath: directory))
         }
-        let sizes = try files().map { try FileManager.default.attributesOfItem(atPath: directory + "/" + $0)[.size] as! Int }
+        let sizes = try files().map {
+            try FileManager.default.attributesOfItem(atPath: directory + "/" + $0)[.size] as! Int
+        }
         XCTAssertGreaterThan(sizes.count, 1, "rotated")
         XCTAssertLessThanOrEqual(sizes.reduce(0, +), 256 << 10 + PayloadStore.segmentLimit(policy) + (24 << 10))
         store.closeAll()
