@@ -73,7 +73,8 @@ final class JournalSegment: @unchecked Sendable {
     func length(at offset: Int) -> UInt32 { UInt32(littleEndian: plinth_load_acquire_u32(base + offset)) }
 
     func state(at offset: Int) -> UsageRecordState? {
-        UsageRecordState(rawValue: UInt32(littleEndian: plinth_load_acquire_u32(base + offset + JournalFormat.stateOffset)))
+        UsageRecordState(
+            rawValue: UInt32(littleEndian: plinth_load_acquire_u32(base + offset + JournalFormat.stateOffset)))
     }
 
     func setState(_ state: UsageRecordState, at offset: Int) {

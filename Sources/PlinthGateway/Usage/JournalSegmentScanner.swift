@@ -91,7 +91,8 @@ struct JournalSegmentScanner {
             let payload = buffer[(at + headerSize)..<(at + headerSize + length)]
             let state =
                 version == 1
-                ? .delivered : UsageRecordState(rawValue: JournalFormat.u32(buffer[...], at: at + JournalFormat.stateOffset))
+                ? .delivered
+                : UsageRecordState(rawValue: JournalFormat.u32(buffer[...], at: at + JournalFormat.stateOffset))
             guard CRC32.update(CRC32.checksum(buffer[at..<(at + 4)]), payload) == crc, let state,
                 let event = UsageEvent.decode(payload)
             else { return Result(validEnd: offset, stop: .invalidRecord, fileSize: size) }

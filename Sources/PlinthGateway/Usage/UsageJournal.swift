@@ -159,7 +159,8 @@ public final class UsageJournal: @unchecked Sendable {
     private func rotateLocked(fitting size: Int) throws(JournalError) {
         let capacity = max(Int(options.maxSegmentBytes), Int(JournalFormat.headerSize) + size)
         do {
-            let next = try JournalSegment.create(directory: directory, sequence: current.sequence + 1, capacity: capacity)
+            let next = try JournalSegment.create(
+                directory: directory, sequence: current.sequence + 1, capacity: capacity)
             retired.append((current, written))
             current = next
             written = Int(JournalFormat.headerSize)
