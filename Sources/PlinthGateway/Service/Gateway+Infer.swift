@@ -181,6 +181,8 @@ extension Gateway {
     }
 
     /// Meters the request (journal first, then metrics) and returns the response to hand back.
+    /// The usage record is appended pending; the HTTP server's delivery reports settle it as
+    /// delivered (billed) or abandoned, so a crash between the two never bills an unsent answer.
     func finish(_ response: HTTPResponse, _ series: GatewayMetrics.DeploymentSeries, _ meter: inout UsageMeter)
         -> HTTPResponse
     {
@@ -191,7 +193,8 @@ extension Gateway {
         let event = meter.event(status: response.status, end: end, bytesOut: bytesOut)
         if let journal {
             do {
-                _ = try journal.append(event)
+                let ticket = try journal.appendPending(event)
+                response.delivery = { ticket.record($0) }
             } catch {
                 // Unmetered work must not be handed out: answer 503 instead.
                 logger.error("usage journal append failed", ["error": .string(String(describing: error))])
@@ -202,5 +205,19 @@ extension Gateway {
         }
         metrics.requestFinished(meter: meter, series: series, status: response.status, end: end)
         return response
+    }
+}
+
+extension UsageTicket {
+    /// Follows the HTTP server's reports: "sent" is recorded before the send that may complete
+    /// the response (a kill during the system call still completes it), taken back if the send
+    /// fell short.
+    func record(_ progress: HTTPDelivery) {
+        switch progress {
+        case .sending: mark(.sending)
+        case .incomplete: mark(.pending)
+        case .delivered: mark(.delivered)
+        case .failed: mark(.abandoned)
+        }
     }
 }
