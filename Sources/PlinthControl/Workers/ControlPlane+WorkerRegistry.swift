@@ -98,7 +98,12 @@ extension ControlPlane {
             entry.sequence = beat.sequence
             entry.appliedGeneration = beat.appliedGeneration
             entry.usage = beat.usage
-            entry.reports = Dictionary(beat.replicas.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b })
+            entry.reports = Dictionary(
+                beat.replicas.map { report in
+                    var report = report
+                    report.logTail = report.logTail.map(ReplicaReport.boundedLogTail)
+                    return (report.id, report)
+                }, uniquingKeysWith: { _, b in b })
             if now.timeIntervalSince(entry.lastPersisted) >= 10 {
                 entry.lastPersisted = now
                 persist = Int64(now.timeIntervalSince1970)

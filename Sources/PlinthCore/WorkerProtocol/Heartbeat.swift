@@ -28,10 +28,17 @@ public struct ReplicaReport: Codable, Sendable, Equatable {
     public var condition: ReplicaCondition?
     public var memoryBytes: UInt64?
     public var cpuMicros: UInt64?
+    /// The replica's latest stdout/stderr lines, oldest first: at most `maxLogLines` of at most
+    /// `maxLogLineBytes` each (the control plane trims longer reports).
+    public var logTail: [String]?
+
+    /// Bounds of `logTail`, so a chatty replica cannot bloat heartbeats.
+    public static let maxLogLines = 50
+    public static let maxLogLineBytes = 512
 
     public init(
         id: String, phase: ReplicaPhase, endpoint: String?, restarts: Int, condition: ReplicaCondition?,
-        memoryBytes: UInt64? = nil, cpuMicros: UInt64? = nil
+        memoryBytes: UInt64? = nil, cpuMicros: UInt64? = nil, logTail: [String]? = nil
     ) {
         self.id = id
         self.phase = phase
@@ -40,6 +47,23 @@ public struct ReplicaReport: Codable, Sendable, Equatable {
         self.condition = condition
         self.memoryBytes = memoryBytes
         self.cpuMicros = cpuMicros
+        self.logTail = logTail
+    }
+
+    /// `lines` cut to the last `maxLogLines`, each to at most `maxLogLineBytes` (on a UTF-8
+    /// boundary).
+    public static func boundedLogTail(_ lines: [String]) -> [String] {
+        lines.suffix(maxLogLines).map { line in
+            guard line.utf8.count > maxLogLineBytes else { return line }
+            var cut = String.UnicodeScalarView()
+            var used = 0
+            for scalar in line.unicodeScalars {
+                used += String(scalar).utf8.count
+                if used > maxLogLineBytes { break }
+                cut.append(scalar)
+            }
+            return String(cut)
+        }
     }
 }
 

@@ -23,6 +23,6 @@ public struct ReplicaSnapshot: Sendable, Equatable {
         ReplicaReport(
             id: id, phase: phase, endpoint: endpoint, restarts: restarts, condition: condition,
             memoryBytes: memoryBytes,
-            cpuMicros: cpuMicros)
+            cpuMicros: cpuMicros, logTail: ReplicaReport.boundedLogTail(logTail))
     }
 }
