@@ -89,8 +89,6 @@ extension SandboxLauncher {
             report("\(error)")
             _exit(setupFailedStatus)
         }
-        // Started before the replica, so an agent already gone never gets a replica running.
-        let watcher = spec.lifelineFD.map { forkLifelineWatcher($0, closing: [statusFD], killGroup: false) } ?? -1
         let replica = plinth_fork()
         if replica < 0 {
             report("fork failed: errno \(errno)")
@@ -100,6 +98,8 @@ extension SandboxLauncher {
             close(statusFD)
             execReplica(spec, prepared)
         }
+        // After the replica, which stays PID 2; if the agent is already gone it dies at once.
+        let watcher = spec.lifelineFD.map { forkLifelineWatcher($0, closing: [statusFD], killGroup: false) } ?? -1
         var set = blockedSet()
         while true {
             var info = siginfo_t()
