@@ -28,7 +28,8 @@ final class GPUPlacementRestartTests: XCTestCase {
     /// One heartbeat reporting `running` as ready; returns replica id → GPU indices it should run on.
     func beat(_ h: ControlHarness, _ worker: String, running: [String: [Int]]) throws -> [String: [Int]] {
         let reports = running.keys.sorted().map {
-            PlinthCore.ReplicaReport(id: $0, phase: .ready, endpoint: "unix:/tmp/\($0).sock", restarts: 0, condition: nil)
+            PlinthCore.ReplicaReport(
+                id: $0, phase: .ready, endpoint: "unix:/tmp/\($0).sock", restarts: 0, condition: nil)
         }
         let state = try h.plane.acceptHeartbeat(
             Heartbeat(

@@ -26,7 +26,8 @@ final class LifelineTests: XCTestCase {
         let devNull = open("/dev/null", O_WRONLY)
         defer { close(devNull) }
         return try ChildProcess.spawn(
-            path: harness.sandbox.launcherPath, arguments: [harness.sandbox.launcherPath, "sandbox-exec", dir + "/spec.json"],
+            path: harness.sandbox.launcherPath,
+            arguments: [harness.sandbox.launcherPath, "sandbox-exec", dir + "/spec.json"],
             environment: [], outputFD: devNull, lifeline: lifeline)
     }
 

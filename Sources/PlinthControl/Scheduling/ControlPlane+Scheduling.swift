@@ -33,7 +33,9 @@ extension ControlPlane {
                     for report in worker.reports.values
                     where current[report.id] == nil && byID[report.id] != nil && report.phase != .stopped {
                         // The GPUs it held before the restart, so no replica is handed another's.
-                        if let recovered = state.recovered.removeValue(forKey: report.id), recovered.workerID == worker.id {
+                        if let recovered = state.recovered.removeValue(forKey: report.id),
+                            recovered.workerID == worker.id
+                        {
                             current[report.id] = recovered
                         } else {
                             current[report.id] = Placement(workerID: worker.id)
