@@ -102,7 +102,7 @@ public final class ControlPlane: Sendable {
     /// The full route table (also the source of the OpenAPI document).
     func routeDefinitions() -> [RouteDefinition] {
         authRoutes() + tenantRoutes() + userRoutes() + keyRoutes() + modelRoutes() + versionRoutes()
-            + instanceClassRoutes() + deploymentRoutes() + payloadRoutes() + auditRoutes() + usageRoutes()
+            + instanceClassRoutes() + deploymentRoutes() + payloadRoutes() + replicaLogRoutes() + auditRoutes() + usageRoutes()
             + metaRoutes() + workerRoutes()
     }
 

@@ -129,6 +129,14 @@ enum OpenAPISchemas {
                 "conditions": array(object(["type": string, "status": boolean, "reason": string, "message": string])),
                 "events": array(object(["time": time, "type": string, "reason": string, "message": string])),
             ]),
+            "DeploymentLogs": object([
+                "tenant": string, "deployment": string,
+                "replicas": array(
+                    object([
+                        "replica": string, "worker": string, "model": string, "version": string, "phase": string,
+                        "restarts": integer, "lines": array(string),
+                    ])),
+            ]),
             "AuditRecord": object([
                 "id": integer, "time": time, "actor": string, "tenant": string, "action": string, "target": string,
                 "requestID": string, "outcome": string, "status": integer, "address": string,

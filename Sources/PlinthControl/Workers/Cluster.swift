@@ -51,6 +51,9 @@ struct ClusterState: Sendable {
     var workers: [String: WorkerEntry] = [:]
     /// Replica id → where it is placed.
     var assignments: [String: Placement] = [:]
+    /// Placements read from `replica_status` at start, taken over when their worker reports the
+    /// replica (they carry the GPU indices, which the worker's report does not).
+    var recovered: [String: Placement] = [:]
     /// Replica id → the replica (wanted or retiring), as of the last pass.
     var wanted: [String: WantedReplica] = [:]
     /// Ids wanted by the deployments in the last pass (without retiring ones).

@@ -102,7 +102,12 @@ extension ControlPlane {
             entry.sequence = beat.sequence
             entry.appliedGeneration = beat.appliedGeneration
             entry.usage = beat.usage
-            entry.reports = Dictionary(beat.replicas.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b })
+            entry.reports = Dictionary(
+                beat.replicas.map { report in
+                    var report = report
+                    report.logTail = report.logTail.map(ReplicaReport.boundedLogTail)
+                    return (report.id, report)
+                }, uniquingKeysWith: { _, b in b })
             if now.timeIntervalSince(entry.lastPersisted) >= 10 {
                 entry.lastPersisted = now
                 persist = Int64(now.timeIntervalSince1970)
@@ -185,10 +190,24 @@ extension ControlPlane {
             entry.lastHeartbeat = row.optionalInt64("last_heartbeat_at").map { Date(timeIntervalSince1970: Double($0)) }
             entries.append(entry)
         }
+        let idsByName = Dictionary(entries.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+        var recovered: [String: Placement] = [:]
+        let placed =
+            (try? store.read { db in
+                try db.query("SELECT replica, worker, gpus FROM replica_status WHERE worker != ''")
+            }) ?? []
+        for row in placed {
+            guard let replica = try? row.string("replica"), let name = try? row.string("worker"),
+                let id = idsByName[name]
+            else { continue }
+            let gpus = (row.optionalString("gpus") ?? "").split(separator: ",").compactMap { Int($0) }
+            recovered[replica] = Placement(workerID: id, gpuIndices: gpus)
+        }
         cluster.state.withLock { state in
             guard !state.loaded else { return }
             state.loaded = true
             for entry in entries where state.workers[entry.id] == nil { state.workers[entry.id] = entry }
+            state.recovered = recovered
         }
     }
 

@@ -32,9 +32,18 @@ public struct ReplicaReport: Codable, Sendable, Equatable {
     /// nil until ready. Absent from older agents.
     public var startupMillis: Int?
 
+    /// The replica's latest stdout/stderr lines, oldest first: at most `maxLogLines` of at most
+    /// `maxLogLineBytes` each (the control plane trims longer reports).
+    public var logTail: [String]?
+
+    /// Bounds of `logTail`, so a chatty replica cannot bloat heartbeats.
+    public static let maxLogLines = 50
+    public static let maxLogLineBytes = 512
+
     public init(
         id: String, phase: ReplicaPhase, endpoint: String?, restarts: Int, condition: ReplicaCondition?,
-        memoryBytes: UInt64? = nil, cpuMicros: UInt64? = nil, startupMillis: Int? = nil
+        memoryBytes: UInt64? = nil, cpuMicros: UInt64? = nil, startupMillis: Int? = nil,
+        logTail: [String]? = nil
     ) {
         self.id = id
         self.phase = phase
@@ -44,6 +53,23 @@ public struct ReplicaReport: Codable, Sendable, Equatable {
         self.memoryBytes = memoryBytes
         self.cpuMicros = cpuMicros
         self.startupMillis = startupMillis
+        self.logTail = logTail
+    }
+
+    /// `lines` cut to the last `maxLogLines`, each to at most `maxLogLineBytes` (on a UTF-8
+    /// boundary).
+    public static func boundedLogTail(_ lines: [String]) -> [String] {
+        lines.suffix(maxLogLines).map { line in
+            guard line.utf8.count > maxLogLineBytes else { return line }
+            var cut = String.UnicodeScalarView()
+            var used = 0
+            for scalar in line.unicodeScalars {
+                used += String(scalar).utf8.count
+                if used > maxLogLineBytes { break }
+                cut.append(scalar)
+            }
+            return String(cut)
+        }
     }
 }
 

@@ -20,12 +20,17 @@ extension ReplicaSandbox {
         }
         let hierarchy = CgroupHierarchy.detect(agentName: "plinth-" + sanitizedName(nodeName))
         // Replicas die with the agent, so whatever an earlier run left behind is stale.
+        let staleLaunchers = killStaleLaunchers(replicasDirectory: dataDirectory + "/replicas")
         let staleGroups = hierarchy.removeStaleReplicaGroups()
         let staleFolders = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory + "/replicas")) ?? []
         for name in staleFolders { try? FileManager.default.removeItem(atPath: dataDirectory + "/replicas/" + name) }
-        if staleGroups + staleFolders.count > 0 {
+        if staleLaunchers + staleGroups + staleFolders.count > 0 {
             logger?.info(
-                "removed stale replica state", ["cgroups": .int(staleGroups), "folders": .int(staleFolders.count)])
+                "removed stale replica state",
+                [
+                    "launchers": .int(staleLaunchers), "cgroups": .int(staleGroups),
+                    "folders": .int(staleFolders.count),
+                ])
         }
         let isolation = IsolationProbe.detect(
             launcherPath: binary, hierarchy: hierarchy, scratchDirectory: dataDirectory)

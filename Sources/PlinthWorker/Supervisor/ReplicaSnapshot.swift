@@ -25,6 +25,7 @@ public struct ReplicaSnapshot: Sendable, Equatable {
         ReplicaReport(
             id: id, phase: phase, endpoint: endpoint, restarts: restarts, condition: condition,
             memoryBytes: memoryBytes,
-            cpuMicros: cpuMicros, startupMillis: startupMillis)
+            cpuMicros: cpuMicros, startupMillis: startupMillis,
+            logTail: ReplicaReport.boundedLogTail(logTail))
     }
 }

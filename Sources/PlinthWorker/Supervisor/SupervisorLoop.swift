@@ -141,7 +141,8 @@ final class SupervisorLoop {
     func perform(_ action: ReplicaAction, _ entry: Entry) {
         switch action {
         case .spawn:
-            entry.log = LogTail()
+            // The tail spans restarts (the logs API shows why the last one died), marked.
+            if entry.incarnation > 0 { entry.log.append(Array("--- plinth: replica restarted ---\n".utf8)) }
             do {
                 entry.running = try supervisor.sandbox.launch(entry.launch)
                 entry.incarnation += 1
