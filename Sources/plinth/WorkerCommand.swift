@@ -64,13 +64,15 @@ enum WorkerCommand {
         }
         let memory = try args.value("memory").map { text -> UInt64 in
             guard let bytes = parseByteSize(text), bytes >= 64 << 20 else {
-                throw UsageError("--memory must be a size of at least 64Mi (bytes, or with Ki/Mi/Gi/Ti, K/M/G/T), got '\(text)'")
+                throw UsageError(
+                    "--memory must be a size of at least 64Mi (bytes, or with Ki/Mi/Gi/Ti, K/M/G/T), got '\(text)'")
             }
             return bytes
         }
         let configuration = WorkerConfiguration(
             controlURL: control, token: token, dataDirectory: data, nodeName: name,
-            plinthBinary: ReplicaSandbox.ownExecutable(), dataListen: dataListen, dataAdvertise: args.value("advertise"),
+            plinthBinary: ReplicaSandbox.ownExecutable(), dataListen: dataListen,
+            dataAdvertise: args.value("advertise"),
             runtimeAccessLog: args.has("access-log"), cpuMillicores: cpus, memoryBytes: memory)
         let agent = try WorkerAgent(configuration: configuration)
         TerminationSignals.onTerminate {

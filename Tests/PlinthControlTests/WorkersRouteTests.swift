@@ -188,10 +188,13 @@ final class WorkersRouteTests: XCTestCase {
             h.expect(200, .POST, "/v1/workers/register", headers: token, json: Self.register("node-b")).json[
                 "dataSecret"])
 
-        let state = try desired(h.expect(200, .POST, "/v1/workers/\(id)/heartbeat", headers: token, json: Self.beat(id)))
+        let state = try desired(
+            h.expect(200, .POST, "/v1/workers/\(id)/heartbeat", headers: token, json: Self.beat(id)))
         let replica = try XCTUnwrap(state.replicas.first)
         XCTAssertNotNil(replica.runtime, "the deployment's runtime settings travel with the replica")
-        XCTAssertEqual(replica.runtime?.maxBatchSize, h.plane.routingSnapshot().deployment(tenant: "acme", name: "scorer")?.maxBatchSize)
+        XCTAssertEqual(
+            replica.runtime?.maxBatchSize,
+            h.plane.routingSnapshot().deployment(tenant: "acme", name: "scorer")?.maxBatchSize)
         func report(_ endpoint: String, sequence: Int) throws -> [ReplicaEndpointRecord] {
             let ready = PlinthCore.ReplicaReport(
                 id: replica.id, phase: .ready, endpoint: endpoint, restarts: 0, condition: nil)
@@ -375,7 +378,9 @@ final class WorkersRouteTests: XCTestCase {
                 RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("node-a"))),
             tokenID: nil)
         sequence = 0
-        _ = try beat([report(ids[0], .ready, restarts: 5, millis: 100), report(ids[1], .ready, restarts: 1, millis: 200)])
+        _ = try beat([
+            report(ids[0], .ready, restarts: 5, millis: 100), report(ids[1], .ready, restarts: 1, millis: 200),
+        ])
         XCTAssertEqual(starts.all.count, 2)
     }
 }

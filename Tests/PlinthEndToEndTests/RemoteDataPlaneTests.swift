@@ -128,11 +128,14 @@ final class RemoteDataPlaneTests: XCTestCase {
         let portA = try XCTUnwrap(forwarders["node-a"])
         let before = try forwardedCount(cluster, "node-a")
         for auth in [nil, "Bearer " + invoker, "Bearer pld_wrong"] as [String?] {
-            var headers: HTTPHeaders = ["Content-Type": "application/json", "Plinth-Replica": remoteReplicas["node-a"]!]
+            var headers: HTTPHeaders = [
+                "Content-Type": "application/json", "Plinth-Replica": remoteReplicas["node-a"]!,
+            ]
             if let auth { headers.set("Authorization", auth) }
             let r = try HTTPClient().send(
                 HTTPClientRequest(
-                    method: .POST, path: "/v2/models/scorer/infer", headers: headers, body: PlinthCluster.logregRequest()),
+                    method: .POST, path: "/v2/models/scorer/infer", headers: headers,
+                    body: PlinthCluster.logregRequest()),
                 to: .tcp(host: "127.0.0.1", port: portA))
             XCTAssertEqual(r.status, 401)
         }

@@ -140,7 +140,8 @@ final class ReplicaForwarderTests: XCTestCase {
         XCTAssertEqual(
             try WorkerAgent.advertisedEndpoint(bound: .tcp(host: "0.0.0.0", port: 7001), advertise: "10.0.0.5:7001"),
             "http://10.0.0.5:7001")
-        XCTAssertThrowsError(try WorkerAgent.advertisedEndpoint(bound: .tcp(host: "0.0.0.0", port: 7001), advertise: nil))
+        XCTAssertThrowsError(
+            try WorkerAgent.advertisedEndpoint(bound: .tcp(host: "0.0.0.0", port: 7001), advertise: nil))
         XCTAssertThrowsError(
             try WorkerAgent.advertisedEndpoint(bound: .tcp(host: "127.0.0.1", port: 7001), advertise: "no port"))
     }

@@ -76,7 +76,8 @@ public struct WantedReplica: Sendable, Equatable {
                 memoryBytes: demand.memoryBytes, gpus: demand.gpus),
             gpuIndices: placement.gpuIndices,
             runtime: RuntimeSettings(
-                maxBatchSize: max(1, deployment.maxBatchSize), maxQueueDelayMicros: max(0, deployment.maxQueueDelayMicros),
+                maxBatchSize: max(1, deployment.maxBatchSize),
+                maxQueueDelayMicros: max(0, deployment.maxQueueDelayMicros),
                 maxBodyBytes: max(1024, deployment.maxPayloadBytes)))
     }
 }

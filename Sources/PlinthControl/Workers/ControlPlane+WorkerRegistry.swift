@@ -113,7 +113,9 @@ extension ControlPlane {
             }
             // Reports TCP endpoints but holds no secret from this control plane (it restarted):
             // 404 makes the node register again and get one.
-            if entry.dataSecret == nil, beat.dataPlane != nil || beat.replicas.contains(where: { $0.endpoint?.hasPrefix("http") ?? false }) {
+            if entry.dataSecret == nil,
+                beat.dataPlane != nil || beat.replicas.contains(where: { $0.endpoint?.hasPrefix("http") ?? false })
+            {
                 throw ControlError.notFound("unknown worker")
             }
             coldStarts = Self.coldStarts(

@@ -110,7 +110,8 @@ public final class ReplicaForwarder: Sendable {
         case .notRunning:
             unknownReplica.add(1, ordering: .relaxed)
             return .failure(
-                HTTPError(503, "replica \(id) is not running on this node", headers: [DataPlaneHeaders.notRelayed: "1"]))
+                HTTPError(503, "replica \(id) is not running on this node", headers: [DataPlaneHeaders.notRelayed: "1"])
+            )
         case .unknown:
             unknownReplica.add(1, ordering: .relaxed)
             return .failure(

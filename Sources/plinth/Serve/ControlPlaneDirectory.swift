@@ -122,7 +122,8 @@ final class ControlPlaneDirectory: GatewayDirectory {
                     "\(snapshot.version)|"
                     + (versions + (shadow.map { [$0] } ?? [])).map {
                         "\($0.version):\($0.weight):"
-                            + $0.replicas.map { "\($0.id)@\($0.endpoint):\($0.dataSecret?.suffix(8) ?? "")" }.joined(separator: ",")
+                            + $0.replicas.map { "\($0.id)@\($0.endpoint):\($0.dataSecret?.suffix(8) ?? "")" }.joined(
+                                separator: ",")
                     }.joined(separator: ";")
             }
         }

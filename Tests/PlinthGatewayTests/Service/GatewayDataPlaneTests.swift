@@ -47,7 +47,9 @@ final class GatewayDataPlaneTests: XCTestCase {
                 tenantID: "ten-a",
                 DeploymentRoute(
                     name: "remote",
-                    versions: [VersionRoute(version: "v1", weight: 1, replicas: [gone, live.replica()], modelName: "m")]
+                    versions: [
+                        VersionRoute(version: "v1", weight: 1, replicas: [gone, live.replica()], modelName: "m")
+                    ]
                 ))
             for _ in 0..<6 {
                 XCTAssertEqual(harness.post("/v2/models/remote/infer").status, 200, "over loop: \(overLoop)")
