@@ -211,6 +211,15 @@ final class WorkersRouteTests: XCTestCase {
         let local = try report("unix:/tmp/r.sock", sequence: 4)
         XCTAssertEqual(local.map(\.endpoint), ["unix:/tmp/r.sock"])
         XCTAssertNil(local.first?.dataSecret)
+        // A node reporting TCP endpoints that this control plane gave no secret (it restarted and
+        // lost them) is sent to register again.
+        let nodeB = try XCTUnwrap(h.expect(200, .GET, "/v1/workers/node-b").json["id"] as? String)
+        let tcp = PlinthCore.ReplicaReport(
+            id: "rx", phase: .ready, endpoint: "http://10.0.0.6:7001", restarts: 0, condition: nil)
+        XCTAssertEqual(
+            h.send(
+                .POST, "/v1/workers/\(nodeB)/heartbeat", headers: token, json: Self.beat(nodeB, replicas: [tcp])
+            ).status, 404)
         let view = h.expect(200, .GET, "/v1/workers/node-a")
         XCTAssertEqual(view.json["dataEndpoint"] as? String, "http://10.0.0.5:7001")
         XCTAssertFalse(view.text.contains("pld_"), "the secret is not shown")

@@ -106,6 +106,27 @@ final class RemoteDataPlaneTests: XCTestCase {
                 .POST, "/v2/models/scorer/infer", auth: "Bearer " + invoker, body: PlinthCluster.logregRequest())
             XCTAssertEqual(r.status, 200, String(decoding: r.body, as: UTF8.self))
         }
+        // Binary tensor extension: the same answer as JSON, from every replica, remote ones included.
+        let json = try cluster.call(
+            .POST, "/v2/models/scorer/infer", auth: "Bearer " + invoker, body: PlinthCluster.logregRequest())
+        let expected = try XCTUnwrap((json.json as? [String: Any])?["outputs"] as? [[String: Any]])
+        let floats = (0..<30).map { Float(String(format: "%.3f", Double($0 % 30) * 0.1 - 1.0))! }
+        let raw = floats.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }
+        let header = Array(
+            #"{"inputs":[{"name":"X","shape":[1,30],"datatype":"FP32","parameters":{"binary_data_size":120}}]}"#.utf8)
+        for _ in 0..<9 {
+            let r = try cluster.call(
+                .POST, "/v2/models/scorer/infer", auth: "Bearer " + invoker, body: header + raw,
+                headers: [
+                    "Inference-Header-Content-Length": String(header.count), "Content-Type": "application/octet-stream",
+                ])
+            XCTAssertEqual(r.status, 200, String(decoding: r.body, as: UTF8.self))
+            let outputs = try XCTUnwrap((r.json as? [String: Any])?["outputs"] as? [[String: Any]])
+            XCTAssertEqual(
+                try JSONSerialization.data(withJSONObject: outputs, options: .sortedKeys),
+                try JSONSerialization.data(withJSONObject: expected, options: .sortedKeys))
+        }
+
         // Each remote worker's forwarder relayed a share (least-outstanding picks spread them).
         try waitUntil("forwarder counters in heartbeats", timeout: 10) {
             try self.workerItems(cluster).filter {
