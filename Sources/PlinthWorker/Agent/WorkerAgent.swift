@@ -81,7 +81,13 @@ public final class WorkerAgent: Sendable {
             } catch {
                 throw WorkerError.setup("cannot listen on \(listen) for the data plane: \(error)")
             }
-            let advertised = try Self.advertisedEndpoint(bound: bound, advertise: configuration.dataAdvertise)
+            let advertised: String
+            do {
+                advertised = try Self.advertisedEndpoint(bound: bound, advertise: configuration.dataAdvertise)
+            } catch {
+                forwarder.shutdown()
+                throw error
+            }
             self.forwarder = forwarder
             self.dataEndpoint = advertised
         } else {
