@@ -168,6 +168,63 @@ final class WorkersRouteTests: XCTestCase {
                 .status, 403)
     }
 
+    func testDataPlaneSecretIsIssuedPerRegistrationAndOnlyGoesToTheRegisteredForwarder() throws {
+        let h = try makeHarness()
+        deployment(h, replicas: 1)
+        let token = ControlHarness.bearer(try nodeToken(h))
+        var body = Self.register("node-a")
+        body["dataEndpoint"] = "tcp://10.0.0.5:7001"
+        XCTAssertEqual(h.send(.POST, "/v1/workers/register", headers: token, json: body).status, 422)
+        body["dataEndpoint"] = "http://10.0.0.5:7001"
+        let first = h.expect(200, .POST, "/v1/workers/register", headers: token, json: body).json
+        let id = try XCTUnwrap(first["workerID"] as? String)
+        let secret = try XCTUnwrap(first["dataSecret"] as? String)
+        XCTAssertTrue(secret.hasPrefix("pld_") && secret.count == 68, secret)
+        // Registering again (an agent restart) rotates it; a node without a forwarder gets none.
+        let second = h.expect(200, .POST, "/v1/workers/register", headers: token, json: body).json
+        let rotated = try XCTUnwrap(second["dataSecret"] as? String)
+        XCTAssertNotEqual(rotated, secret)
+        XCTAssertNil(
+            h.expect(200, .POST, "/v1/workers/register", headers: token, json: Self.register("node-b")).json[
+                "dataSecret"])
+
+        let state = try desired(
+            h.expect(200, .POST, "/v1/workers/\(id)/heartbeat", headers: token, json: Self.beat(id)))
+        let replica = try XCTUnwrap(state.replicas.first)
+        XCTAssertNotNil(replica.runtime, "the deployment's runtime settings travel with the replica")
+        XCTAssertEqual(
+            replica.runtime?.maxBatchSize,
+            h.plane.routingSnapshot().deployment(tenant: "acme", name: "scorer")?.maxBatchSize)
+        func report(_ endpoint: String, sequence: Int) throws -> [ReplicaEndpointRecord] {
+            let ready = PlinthCore.ReplicaReport(
+                id: replica.id, phase: .ready, endpoint: endpoint, restarts: 0, condition: nil)
+            h.expect(
+                200, .POST, "/v1/workers/\(id)/heartbeat", headers: token,
+                json: Self.beat(id, sequence: sequence, replicas: [ready]))
+            return h.plane.readyReplicaEndpoints()
+        }
+        let viaForwarder = try report("http://10.0.0.5:7001", sequence: 2)
+        XCTAssertEqual(viaForwarder.map(\.endpoint), ["http://10.0.0.5:7001"])
+        XCTAssertEqual(viaForwarder.first?.dataSecret, rotated)
+        // Any other TCP endpoint is not routed: the secret never goes anywhere but the forwarder.
+        XCTAssertEqual(try report("http://10.9.9.9:80", sequence: 3), [])
+        let local = try report("unix:/tmp/r.sock", sequence: 4)
+        XCTAssertEqual(local.map(\.endpoint), ["unix:/tmp/r.sock"])
+        XCTAssertNil(local.first?.dataSecret)
+        // A node reporting TCP endpoints that this control plane gave no secret (it restarted and
+        // lost them) is sent to register again.
+        let nodeB = try XCTUnwrap(h.expect(200, .GET, "/v1/workers/node-b").json["id"] as? String)
+        let tcp = PlinthCore.ReplicaReport(
+            id: "rx", phase: .ready, endpoint: "http://10.0.0.6:7001", restarts: 0, condition: nil)
+        XCTAssertEqual(
+            h.send(
+                .POST, "/v1/workers/\(nodeB)/heartbeat", headers: token, json: Self.beat(nodeB, replicas: [tcp])
+            ).status, 404)
+        let view = h.expect(200, .GET, "/v1/workers/node-a")
+        XCTAssertEqual(view.json["dataEndpoint"] as? String, "http://10.0.0.5:7001")
+        XCTAssertFalse(view.text.contains("pld_"), "the secret is not shown")
+    }
+
     func testReplicasOfAWorkerThatMissedHeartbeatsArePlacedElsewhere() throws {
         let h = try makeHarness(missingAfter: 2)
         deployment(h, replicas: 2)
@@ -330,7 +387,9 @@ final class WorkersRouteTests: XCTestCase {
                 RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("node-a"))),
             tokenID: nil)
         sequence = 0
-        _ = try beat([report(ids[0], .ready, restarts: 5, millis: 100), report(ids[1], .ready, restarts: 1, millis: 200)])
+        _ = try beat([
+            report(ids[0], .ready, restarts: 5, millis: 100), report(ids[1], .ready, restarts: 1, millis: 200),
+        ])
         XCTAssertEqual(starts.all.count, 2)
     }
 }

@@ -195,6 +195,9 @@ enum OpenAPISchemas {
             "id": string, "name": string, "createdBy": string, "createdAt": time, "revokedAt": time,
             "lastUsedAt": time,
         ])
+        let dataPlane = object([
+            "forwarded": integer, "unauthorized": integer, "unknownReplica": integer, "upstreamFailures": integer,
+        ])
         return [
             "NodeToken": nodeToken,
             "CreateNodeTokenRequest": object(["name": string]),
@@ -211,14 +214,21 @@ enum OpenAPISchemas {
                         "phase": string, "restarts": integer, "endpoint": string, "reason": string,
                         "message": string, "gpuIndices": array(integer),
                     ])),
+                "dataEndpoint": string, "dataPlane": dataPlane,
             ]),
             "RegisterRequest": object(
-                ["nodeName": string, "agentVersion": string, "capacity": capacity, "isolation": isolation],
+                [
+                    "nodeName": string, "agentVersion": string, "capacity": capacity, "isolation": isolation,
+                    "dataEndpoint": string,
+                ],
                 required: ["nodeName", "agentVersion", "capacity", "isolation"]),
-            "RegisterResponse": object(["workerID": string, "heartbeatIntervalSeconds": number]),
+            "RegisterResponse": object([
+                "workerID": string, "heartbeatIntervalSeconds": number, "dataSecret": string,
+            ]),
             "Heartbeat": object(
                 [
                     "workerID": string, "sequence": integer, "appliedGeneration": integer, "usage": usage,
+                    "dataPlane": dataPlane,
                     "replicas": array(
                         object([
                             "id": string, "phase": string, "endpoint": string, "restarts": integer,
@@ -239,6 +249,9 @@ enum OpenAPISchemas {
                             "gpus": integer, "maxProcesses": integer, "maxOpenFiles": integer,
                         ]),
                         "gpuIndices": array(integer), "environment": labels,
+                        "runtime": object([
+                            "maxBatchSize": integer, "maxQueueDelayMicros": integer, "maxBodyBytes": integer,
+                        ]),
                     ])),
             ]),
         ]

@@ -37,6 +37,11 @@ struct WorkerEntry: Sendable {
     /// What it was last told to run, and that set's generation.
     var desired: [DesiredReplica] = []
     var generation = 0
+    /// Its data-plane forwarder ("http://host:port") and the secret issued to it at registration
+    /// (in memory only: after a control-plane restart the node registers again for a new one).
+    var dataEndpoint: String?
+    var dataSecret: String?
+    var dataPlane: DataPlaneCounters?
     /// The replica_status rows last written for it (nil: none written yet).
     var written: [ReplicaStatusRecord]?
 

@@ -8,13 +8,19 @@ public struct Heartbeat: Codable, Sendable, Equatable {
     public var appliedGeneration: Int
     public var replicas: [ReplicaReport]
     public var usage: NodeUsage
+    /// The node's data-plane forwarder counters; nil when it runs none.
+    public var dataPlane: DataPlaneCounters?
 
-    public init(workerID: String, sequence: Int, appliedGeneration: Int, replicas: [ReplicaReport], usage: NodeUsage) {
+    public init(
+        workerID: String, sequence: Int, appliedGeneration: Int, replicas: [ReplicaReport], usage: NodeUsage,
+        dataPlane: DataPlaneCounters? = nil
+    ) {
         self.workerID = workerID
         self.sequence = sequence
         self.appliedGeneration = appliedGeneration
         self.replicas = replicas
         self.usage = usage
+        self.dataPlane = dataPlane
     }
 }
 
@@ -22,7 +28,8 @@ public struct Heartbeat: Codable, Sendable, Equatable {
 public struct ReplicaReport: Codable, Sendable, Equatable {
     public var id: String
     public var phase: ReplicaPhase
-    /// Where the gateway reaches it: "unix:/path/replica.sock".
+    /// Where the gateway reaches it: "unix:/path/replica.sock" on the node itself, or the node's
+    /// data-plane forwarder "http://host:port" (which relays to the replica's socket).
     public var endpoint: String?
     public var restarts: Int
     public var condition: ReplicaCondition?
@@ -81,5 +88,24 @@ public struct NodeUsage: Codable, Sendable, Equatable {
     public init(memoryBytesUsed: UInt64, loadAverage1m: Double) {
         self.memoryBytesUsed = memoryBytesUsed
         self.loadAverage1m = loadAverage1m
+    }
+}
+
+/// Requests a worker's data-plane forwarder handled since the agent started.
+public struct DataPlaneCounters: Codable, Sendable, Equatable {
+    /// Relayed to a replica (whatever the replica answered).
+    public var forwarded: Int
+    /// Refused with 401: no or a wrong data-plane secret.
+    public var unauthorized: Int
+    /// Refused with 404: no such replica running on this node.
+    public var unknownReplica: Int
+    /// The replica's socket refused, reset or timed out (502/504).
+    public var upstreamFailures: Int
+
+    public init(forwarded: Int = 0, unauthorized: Int = 0, unknownReplica: Int = 0, upstreamFailures: Int = 0) {
+        self.forwarded = forwarded
+        self.unauthorized = unauthorized
+        self.unknownReplica = unknownReplica
+        self.upstreamFailures = upstreamFailures
     }
 }

@@ -140,15 +140,24 @@ public struct VersionRoute: Sendable {
 }
 
 /// One runtime process serving a version.
-public struct ReplicaEndpoint: Sendable, Hashable {
+public struct ReplicaEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var id: String
+    /// The replica's Unix socket, or the data-plane forwarder of the worker that runs it.
     public var endpoint: HTTPEndpoint
     /// Only ready replicas receive traffic.
     public var ready: Bool
+    /// For a replica behind a worker's forwarder: the secret that forwarder accepts. Never logged.
+    public var dataSecret: String?
 
-    public init(id: String, endpoint: HTTPEndpoint, ready: Bool) {
+    public init(id: String, endpoint: HTTPEndpoint, ready: Bool, dataSecret: String? = nil) {
         self.id = id
         self.endpoint = endpoint
         self.ready = ready
+        self.dataSecret = dataSecret
+    }
+
+    /// The secret stays out of logs and fingerprints.
+    public var description: String {
+        "\(id)@\(endpoint)" + (dataSecret == nil ? "" : " (forwarded)")
     }
 }

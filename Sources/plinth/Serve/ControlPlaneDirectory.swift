@@ -72,14 +72,17 @@ final class ControlPlaneDirectory: GatewayDirectory {
         var retiring: [String: [String: [ReplicaEndpoint]]] = [:]
         for record in control.readyReplicaEndpoints() {
             guard let parsed = try? HTTPEndpoint(url: record.endpoint) else { continue }
+            // Remote replicas come with their node's data-plane secret; local ones are sockets.
+            let replica = ReplicaEndpoint(
+                id: record.replica, endpoint: parsed, ready: true, dataSecret: record.dataSecret)
             if record.retiring {
                 retiring[record.tenant + "/" + record.deployment, default: [:]][record.version, default: []].append(
-                    ReplicaEndpoint(id: record.replica, endpoint: parsed, ready: true))
+                    replica)
             }
             endpoints[
                 [record.tenant, record.deployment, record.model, record.version].joined(separator: "/"), default: []
             ]
-            .append(ReplicaEndpoint(id: record.replica, endpoint: parsed, ready: true))
+            .append(replica)
         }
         var routes: [String: DeploymentRoute] = [:]
         var fingerprints: [String: String] = [:]
@@ -119,7 +122,8 @@ final class ControlPlaneDirectory: GatewayDirectory {
                     "\(snapshot.version)|"
                     + (versions + (shadow.map { [$0] } ?? [])).map {
                         "\($0.version):\($0.weight):"
-                            + $0.replicas.map { "\($0.id)@\($0.endpoint)" }.joined(separator: ",")
+                            + $0.replicas.map { "\($0.id)@\($0.endpoint):\($0.dataSecret?.suffix(8) ?? "")" }.joined(
+                                separator: ",")
                     }.joined(separator: ";")
             }
         }

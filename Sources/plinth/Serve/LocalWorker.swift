@@ -110,14 +110,17 @@ final class LocalWorker: Sendable {
     }
 
     private func apply(_ desired: DesiredState) {
-        let snapshot = control.routingSnapshot()
+        // The same planner (and so the same runtime argv) as a remote `plinth worker`.
+        let planner = ReplicaPlanner(
+            runtimeCommand: [plinthBinary, "runtime"], replicasDirectory: supervisor.sandbox.replicasDirectory,
+            accessLog: runtimeAccessLog)
         var launches: [ReplicaLaunch] = []
         var unplannable: [String: ReplicaCondition] = [:]
         for replica in desired.replicas {
             do {
                 launches.append(
-                    try launch(
-                        replica, deployment: snapshot.deployment(tenant: replica.tenant, name: replica.deployment)))
+                    try planner.launch(
+                        for: replica, artifactPath: replica.artifact.map { control.artifactPath(sha256: $0.sha256) }))
             } catch {
                 unplannable[replica.id] = ReplicaCondition(reason: "InvalidReplica", message: "\(error)")
             }
@@ -127,21 +130,5 @@ final class LocalWorker: Sendable {
             $0.unplannable = unplannable
             $0.appliedGeneration = desired.generation
         }
-    }
-
-    /// The built-in runtime gets the deployment's batching and payload settings as flags.
-    private func launch(_ replica: DesiredReplica, deployment: RoutingDeployment?) throws -> ReplicaLaunch {
-        var command = [plinthBinary, "runtime", "--name", replica.deployment, "--version", replica.version]
-        if let deployment {
-            command += [
-                "--max-batch", String(max(1, deployment.maxBatchSize)),
-                "--max-delay-us", String(max(0, deployment.maxQueueDelayMicros)),
-                "--max-body-bytes", String(max(1024, deployment.maxPayloadBytes)),
-            ]
-        }
-        if runtimeAccessLog { command.append("--access-log") }
-        let planner = ReplicaPlanner(runtimeCommand: command, replicasDirectory: supervisor.sandbox.replicasDirectory)
-        return try planner.launch(
-            for: replica, artifactPath: replica.artifact.map { control.artifactPath(sha256: $0.sha256) })
     }
 }
