@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "PlinthWorker", dependencies: ["PlinthHTTP", "PlinthCrypto", "CLinux", "PlinthCore"], swiftSettings: strict),
         .target(
             name: "PlinthGateway",
-            dependencies: ["PlinthHTTP", "PlinthCrypto", "PlinthCore"],
+            dependencies: ["PlinthHTTP", "PlinthCrypto", "CLinux", "PlinthCore"],
             swiftSettings: strict
         ),
         .executableTarget(

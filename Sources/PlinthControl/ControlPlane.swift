@@ -102,7 +102,8 @@ public final class ControlPlane: Sendable {
     /// The full route table (also the source of the OpenAPI document).
     func routeDefinitions() -> [RouteDefinition] {
         authRoutes() + tenantRoutes() + userRoutes() + keyRoutes() + modelRoutes() + versionRoutes()
-            + instanceClassRoutes() + deploymentRoutes() + auditRoutes() + usageRoutes() + metaRoutes() + workerRoutes()
+            + instanceClassRoutes() + deploymentRoutes() + payloadRoutes() + replicaLogRoutes() + auditRoutes() + usageRoutes()
+            + metaRoutes() + workerRoutes()
     }
 
     /// Authenticates a request the way the /v1 API does (Basic, Bearer JWT, API key), for other

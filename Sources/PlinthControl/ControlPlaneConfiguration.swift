@@ -29,6 +29,9 @@ public struct ControlPlaneConfiguration: Sendable {
     public var artifactValidator: (@Sendable (_ path: String, _ format: String) throws -> ArtifactSignature)?
     /// Heartbeat interval and missing-worker grace period.
     public var workers = WorkerSettings()
+    /// Told about each replica cold start a worker reports (metrics); called off the request path,
+    /// outside the control plane's locks.
+    public var replicaColdStartObserver: (@Sendable (ReplicaColdStart) -> Void)?
     /// Where the one-time bootstrap password is printed; stdout by default.
     public var bootstrapOutput: @Sendable (String) -> Void
 
@@ -44,6 +47,7 @@ public struct ControlPlaneConfiguration: Sendable {
         self.keyUsageFlushInterval = .seconds(5)
         self.maxArtifactBytes = 16 << 30
         self.artifactValidator = nil
+        self.replicaColdStartObserver = nil
         self.bootstrapOutput = { line in print(line) }
     }
 }

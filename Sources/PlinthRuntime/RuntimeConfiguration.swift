@@ -21,6 +21,8 @@ public struct RuntimeConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// HTTP event-loop threads; nil: one per core.
     public var eventLoops: Int?
+    /// One JSON line per request (with the caller's `X-Request-Id`) on stderr.
+    public var accessLog = false
 
     public init(
         modelPath: String, name: String? = nil, version: String = "1", listen: ListenAddress,

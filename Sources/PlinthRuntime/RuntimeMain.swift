@@ -1,6 +1,10 @@
 import PlinthCore
 import PlinthHTTP
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Entry point of `plinth runtime`.
 public enum RuntimeMain {
     /// Loads the model, serves it until SIGTERM/SIGINT, then drains and returns 0. Throws when
@@ -16,6 +20,9 @@ public enum RuntimeMain {
                 "listen": .string(addresses.map(\.description).joined(separator: ",")),
                 "max_batch": .int(configuration.maxBatch), "max_delay_us": .int(configuration.maxDelayMicros),
                 "threads": .int(configuration.threads),
+                // The GPUs the worker gave this replica, so its log shows what it may use.
+                "cuda_visible_devices": .string(environment("CUDA_VISIBLE_DEVICES")),
+                "nvidia_visible_devices": .string(environment("NVIDIA_VISIBLE_DEVICES")),
             ])
         TerminationSignals.onTerminate {
             logger.info("terminating: draining requests")
@@ -24,5 +31,9 @@ public enum RuntimeMain {
         server.wait()
         logger.info("stopped")
         return 0
+    }
+
+    private static func environment(_ name: String) -> String {
+        getenv(name).map { String(cString: $0) } ?? ""
     }
 }

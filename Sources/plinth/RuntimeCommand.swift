@@ -8,7 +8,7 @@ enum RuntimeCommand {
         name: "runtime",
         summary: "Serve one ONNX model over the Open Inference Protocol v2 (the native engine).",
         usageLine:
-            "runtime --model FILE --listen unix:PATH|HOST:PORT [--name N] [--version V] [--max-batch B] [--max-delay-us U] [--threads T] [--event-loops L]",
+            "runtime --model FILE --listen unix:PATH|HOST:PORT [--name N] [--version V] [--max-batch B] [--max-delay-us U] [--threads T] [--event-loops L] [--access-log]",
         flags: [
             FlagSpec("model", help: "ONNX model file (default: $PLINTH_MODEL)"),
             FlagSpec("listen", help: "unix:PATH or HOST:PORT (default: $PLINTH_LISTEN)"),
@@ -19,6 +19,7 @@ enum RuntimeCommand {
             FlagSpec("threads", help: "compute threads (default 1)"),
             FlagSpec("max-body-bytes", help: "largest request body (default 64 MiB)"),
             FlagSpec("event-loops", help: "HTTP event-loop threads (default: one per core)"),
+            FlagSpec("access-log", value: false, help: "log one JSON line per request (with its request id)"),
         ],
         run: { args in
             guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
@@ -31,7 +32,7 @@ enum RuntimeCommand {
             }
             let listen: ListenAddress
             do { listen = try ListenAddress.parse(listenText) } catch { throw UsageError("--listen: \(error)") }
-            let configuration = RuntimeConfiguration(
+            var configuration = RuntimeConfiguration(
                 modelPath: model, name: args.value("name"), version: args.value("version") ?? "1", listen: listen,
                 maxBatch: try args.int("max-batch", default: 64, range: 1...65536),
                 maxDelayMicros: try args.int("max-delay-us", default: 0, range: 0...10_000_000),
@@ -39,6 +40,7 @@ enum RuntimeCommand {
                 maxBodyBytes: try args.int("max-body-bytes", default: 64 << 20, range: 1024...(1 << 34)),
                 eventLoops: args.value("event-loops") == nil
                     ? nil : try args.int("event-loops", default: 1, range: 1...256))
+            configuration.accessLog = args.has("access-log")
             return try RuntimeMain.run(configuration)
         })
 }

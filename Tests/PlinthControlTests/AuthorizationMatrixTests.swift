@@ -262,6 +262,14 @@ final class AuthorizationMatrixTests: XCTestCase {
                 method: .GET, pattern: "/v1/tenants/{tenant}/deployments/{deployment}/status",
                 rule: .tenant(Self.readers), success: 200
             ) { _ in ("\(t)/deployments/main/status", "", nil, nil) },
+            Row(
+                method: .GET, pattern: "/v1/tenants/{tenant}/deployments/{deployment}/payloads",
+                rule: .tenant(Self.builders), success: 200
+            ) { _ in ("\(t)/deployments/main/payloads", "", nil, nil) },
+            Row(
+                method: .GET, pattern: "/v1/tenants/{tenant}/deployments/{deployment}/logs",
+                rule: .tenant(Self.readers), success: 200
+            ) { _ in ("\(t)/deployments/main/logs", "lines=5", nil, nil) },
             // usage
             Row(method: .GET, pattern: "/v1/tenants/{tenant}/usage", rule: .tenant(Self.readers), success: 200) { _ in
                 ("\(t)/usage", "", nil, nil)

@@ -16,10 +16,17 @@ final class ControlHarness {
     private var counter = 0
 
     /// A new control plane; `tune` adjusts the configuration (iterations are lowered by default).
-    init(inMemoryDisk: Bool = true, tune: (inout ControlPlaneConfiguration) -> Void = { _ in }) throws {
+    /// Whether deinit removes the directory (false for a harness reopened on another's).
+    var removesDirectory: Bool
+
+    init(
+        inMemoryDisk: Bool = true, reopening existing: String? = nil,
+        tune: (inout ControlPlaneConfiguration) -> Void = { _ in }
+    ) throws {
         let base =
             inMemoryDisk && FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-        directory = base + "/plinth-control-\(UUID().uuidString)"
+        directory = existing ?? base + "/plinth-control-\(UUID().uuidString)"
+        removesDirectory = existing == nil
         var configuration = Self.configuration(directory: directory, adminPassword: adminPassword)
         tune(&configuration)
         plane = try ControlPlane(configuration: configuration)
@@ -39,6 +46,7 @@ final class ControlHarness {
     }
 
     deinit {
+        guard removesDirectory else { return }
         try? FileManager.default.removeItem(atPath: directory)
     }
 

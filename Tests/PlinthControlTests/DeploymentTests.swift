@@ -51,6 +51,16 @@ final class DeploymentTests: XCTestCase {
             ("minReplicas", ["minReplicas": "two"]),
             ("versions[0].weight", ["versions": [["model": "m", "version": "1", "weight": "heavy"]]]),
             ("versions[0].version", ["versions": [["model": "m"]]]),
+            ("shadow.percent", ["shadow": ["model": "m", "version": "3", "percent": 150]]),
+            ("shadow.percent", ["shadow": ["model": "m", "version": "3", "percent": -1]]),
+            ("shadow.percent", ["shadow": ["model": "m", "version": "3", "percent": "half"]]),
+            ("shadow.share", ["shadow": ["model": "m", "version": "3", "share": 5]]),
+            ("payloadLogging.sampleRate", ["payloadLogging": ["sampleRate": 1.5]]),
+            ("payloadLogging.sampleRate", ["payloadLogging": ["sampleRate": -0.1]]),
+            ("payloadLogging.sampleRate", ["payloadLogging": ["retentionHours": 5]]),
+            ("payloadLogging.retentionHours", ["payloadLogging": ["sampleRate": 0.5, "retentionHours": 0]]),
+            ("payloadLogging.maxMegabytes", ["payloadLogging": ["sampleRate": 0.5, "maxMegabytes": 0]]),
+            ("payloadLogging.rate", ["payloadLogging": ["rate": 0.5]]),
         ]
         for (field, change) in cases {
             let reply = h.send(.PUT, "/v1/tenants/acme/deployments/d", headers: h.admin, json: spec(change))
@@ -135,6 +145,57 @@ final class DeploymentTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: deployment.versions[0].artifactPath))
         XCTAssertEqual(deployment.versions[0].format, "onnx")
         XCTAssertEqual(after.tenants["acme"]?.suspended, false)
+    }
+
+    func testShadowPercentAndPayloadLoggingAreRevisionedAndReachTheSnapshot() throws {
+        let h = try fixture()
+        h.expect(201, .PUT, "/v1/tenants/acme/deployments/d", json: spec())
+        var deployment = try XCTUnwrap(h.plane.routingSnapshot().deployment(tenant: "acme", name: "d"))
+        XCTAssertNil(deployment.payloadLogging, "off by default")
+        XCTAssertEqual(deployment.shadowPercent, 100)
+        let changed = h.expect(
+            200, .PUT, "/v1/tenants/acme/deployments/d",
+            json: spec([
+                "shadow": ["model": "m", "version": "3", "percent": 12.5],
+                "payloadLogging": ["sampleRate": 0.25, "maxMegabytes": 10],
+            ]))
+        XCTAssertEqual(changed.json["revision"] as? Int, 2)
+        let stored = changed.json["spec"] as? [String: Any]
+        XCTAssertEqual((stored?["payloadLogging"] as? [String: Any])?["retentionHours"] as? Int, 168, "default written out")
+        deployment = try XCTUnwrap(h.plane.routingSnapshot().deployment(tenant: "acme", name: "d"))
+        XCTAssertEqual(deployment.shadowPercent, 12.5)
+        XCTAssertEqual(
+            deployment.payloadLogging, PayloadLoggingPolicy(sampleRate: 0.25, retentionHours: 168, maxBytes: 10 << 20))
+        // Rolling back restores the old settings as a new revision.
+        h.expect(200, .POST, "/v1/tenants/acme/deployments/d/rollback", query: "to=1")
+        XCTAssertNil(h.plane.routingSnapshot().deployment(tenant: "acme", name: "d")?.payloadLogging)
+    }
+
+    func testPayloadRecordsAreReadNewestFirstAndOnlyByTheirTenant() throws {
+        let h = try fixture()
+        h.createTenant("globex")
+        h.expect(201, .PUT, "/v1/tenants/acme/deployments/d", json: spec())
+        let folder = h.directory + "/payloads/acme/d"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let older = (1...3).map { #"{"request_id":"a\#($0)","status":200}"# }.joined(separator: "\n") + "\n"
+        // The newer file ends with a record torn by a crash: skipped.
+        let newer = #"{"request_id":"b1","status":200}"# + "\n" + #"{"request_id":"b2","sta"#
+        try older.write(toFile: folder + "/0001700000000000000.jsonl", atomically: true, encoding: .utf8)
+        try newer.write(toFile: folder + "/0001700000001000000.jsonl", atomically: true, encoding: .utf8)
+        let all = h.expect(200, .GET, "/v1/tenants/acme/deployments/d/payloads").json["items"] as? [[String: Any]]
+        XCTAssertEqual(all?.compactMap { $0["request_id"] as? String }, ["b1", "a3", "a2", "a1"])
+        let two = h.expect(200, .GET, "/v1/tenants/acme/deployments/d/payloads", query: "limit=2")
+        XCTAssertEqual((two.json["items"] as? [[String: Any]])?.compactMap { $0["request_id"] as? String }, ["b1", "a3"])
+        h.expect(400, .GET, "/v1/tenants/acme/deployments/d/payloads", query: "limit=0")
+        h.expect(400, .GET, "/v1/tenants/acme/deployments/d/payloads", query: "limit=1000")
+        h.expect(404, .GET, "/v1/tenants/acme/deployments/nope/payloads")
+        // Another tenant's member sees nothing, not even that the deployment exists.
+        let foreign = try h.createKey(tenant: "globex", role: "owner")
+        h.expect(404, .GET, "/v1/tenants/acme/deployments/d/payloads", headers: ControlHarness.bearer(foreign))
+        h.expect(404, .GET, "/v1/tenants/globex/deployments/d/payloads", headers: ControlHarness.bearer(foreign))
+        // A viewer may read the deployment, not its callers' data.
+        let viewer = try h.createKey(tenant: "acme", role: "viewer")
+        h.expect(403, .GET, "/v1/tenants/acme/deployments/d/payloads", headers: ControlHarness.bearer(viewer))
     }
 
     func testInstanceClassesAreSeededAndAdminManaged() throws {

@@ -3,6 +3,7 @@ import PlinthControl
 import PlinthCore
 import PlinthCrypto
 import PlinthHTTP
+import Synchronization
 import XCTest
 
 /// Node tokens, the worker protocol routes and the control-plane side of scheduling, driven
@@ -167,6 +168,63 @@ final class WorkersRouteTests: XCTestCase {
                 .status, 403)
     }
 
+    func testDataPlaneSecretIsIssuedPerRegistrationAndOnlyGoesToTheRegisteredForwarder() throws {
+        let h = try makeHarness()
+        deployment(h, replicas: 1)
+        let token = ControlHarness.bearer(try nodeToken(h))
+        var body = Self.register("node-a")
+        body["dataEndpoint"] = "tcp://10.0.0.5:7001"
+        XCTAssertEqual(h.send(.POST, "/v1/workers/register", headers: token, json: body).status, 422)
+        body["dataEndpoint"] = "http://10.0.0.5:7001"
+        let first = h.expect(200, .POST, "/v1/workers/register", headers: token, json: body).json
+        let id = try XCTUnwrap(first["workerID"] as? String)
+        let secret = try XCTUnwrap(first["dataSecret"] as? String)
+        XCTAssertTrue(secret.hasPrefix("pld_") && secret.count == 68, secret)
+        // Registering again (an agent restart) rotates it; a node without a forwarder gets none.
+        let second = h.expect(200, .POST, "/v1/workers/register", headers: token, json: body).json
+        let rotated = try XCTUnwrap(second["dataSecret"] as? String)
+        XCTAssertNotEqual(rotated, secret)
+        XCTAssertNil(
+            h.expect(200, .POST, "/v1/workers/register", headers: token, json: Self.register("node-b")).json[
+                "dataSecret"])
+
+        let state = try desired(
+            h.expect(200, .POST, "/v1/workers/\(id)/heartbeat", headers: token, json: Self.beat(id)))
+        let replica = try XCTUnwrap(state.replicas.first)
+        XCTAssertNotNil(replica.runtime, "the deployment's runtime settings travel with the replica")
+        XCTAssertEqual(
+            replica.runtime?.maxBatchSize,
+            h.plane.routingSnapshot().deployment(tenant: "acme", name: "scorer")?.maxBatchSize)
+        func report(_ endpoint: String, sequence: Int) throws -> [ReplicaEndpointRecord] {
+            let ready = PlinthCore.ReplicaReport(
+                id: replica.id, phase: .ready, endpoint: endpoint, restarts: 0, condition: nil)
+            h.expect(
+                200, .POST, "/v1/workers/\(id)/heartbeat", headers: token,
+                json: Self.beat(id, sequence: sequence, replicas: [ready]))
+            return h.plane.readyReplicaEndpoints()
+        }
+        let viaForwarder = try report("http://10.0.0.5:7001", sequence: 2)
+        XCTAssertEqual(viaForwarder.map(\.endpoint), ["http://10.0.0.5:7001"])
+        XCTAssertEqual(viaForwarder.first?.dataSecret, rotated)
+        // Any other TCP endpoint is not routed: the secret never goes anywhere but the forwarder.
+        XCTAssertEqual(try report("http://10.9.9.9:80", sequence: 3), [])
+        let local = try report("unix:/tmp/r.sock", sequence: 4)
+        XCTAssertEqual(local.map(\.endpoint), ["unix:/tmp/r.sock"])
+        XCTAssertNil(local.first?.dataSecret)
+        // A node reporting TCP endpoints that this control plane gave no secret (it restarted and
+        // lost them) is sent to register again.
+        let nodeB = try XCTUnwrap(h.expect(200, .GET, "/v1/workers/node-b").json["id"] as? String)
+        let tcp = PlinthCore.ReplicaReport(
+            id: "rx", phase: .ready, endpoint: "http://10.0.0.6:7001", restarts: 0, condition: nil)
+        XCTAssertEqual(
+            h.send(
+                .POST, "/v1/workers/\(nodeB)/heartbeat", headers: token, json: Self.beat(nodeB, replicas: [tcp])
+            ).status, 404)
+        let view = h.expect(200, .GET, "/v1/workers/node-a")
+        XCTAssertEqual(view.json["dataEndpoint"] as? String, "http://10.0.0.5:7001")
+        XCTAssertFalse(view.text.contains("pld_"), "the secret is not shown")
+    }
+
     func testReplicasOfAWorkerThatMissedHeartbeatsArePlacedElsewhere() throws {
         let h = try makeHarness(missingAfter: 2)
         deployment(h, replicas: 2)
@@ -271,4 +329,74 @@ final class WorkersRouteTests: XCTestCase {
         XCTAssertEqual(try beat([ready(old), ready(new)]), [new])
         XCTAssertEqual(h.plane.readyReplicaEndpoints().map(\.replica), [new])
     }
+
+    func testReplicaCensusAndColdStartsFollowHeartbeats() throws {
+        let starts = ColdStartLog()
+        let h = try ControlHarness {
+            $0.workers = WorkerSettings(heartbeatIntervalSeconds: 1, missingAfterSeconds: 30)
+            $0.replicaColdStartObserver = { starts.append($0) }
+        }
+        deployment(h, replicas: 2)
+        let node = try h.plane.registerWorker(
+            try JSONDecoder().decode(
+                RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("node-a"))),
+            tokenID: nil)
+        var sequence = 0
+        func beat(_ reports: [PlinthCore.ReplicaReport]) throws -> [String] {
+            sequence += 1
+            return try h.plane.acceptHeartbeat(
+                Heartbeat(
+                    workerID: node.workerID, sequence: sequence, appliedGeneration: 0, replicas: reports,
+                    usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
+                tokenID: nil
+            ).replicas.map(\.id).sorted()
+        }
+        func report(_ id: String, _ phase: ReplicaPhase, restarts: Int = 0, millis: Int? = nil)
+            -> PlinthCore.ReplicaReport
+        {
+            PlinthCore.ReplicaReport(
+                id: id, phase: phase, endpoint: phase == .ready ? "unix:/tmp/\(id).sock" : nil, restarts: restarts,
+                condition: nil, startupMillis: millis)
+        }
+        func census() -> [String: Int] {
+            Dictionary(
+                h.plane.replicaCensus().filter { $0.deployment == "scorer" }.map { ($0.state, $0.count) },
+                uniquingKeysWith: +)
+        }
+        let ids = try beat([])  // the first heartbeat is the baseline
+        XCTAssertEqual(ids.count, 2)
+        XCTAssertEqual(census(), ["pending": 2])
+        _ = try beat([report(ids[0], .starting), report(ids[1], .starting)])
+        XCTAssertEqual(census(), ["starting": 2])
+        _ = try beat([report(ids[0], .ready, millis: 1500), report(ids[1], .starting)])
+        XCTAssertEqual(census(), ["ready": 1, "starting": 1])
+        XCTAssertEqual(starts.all.map(\.replica), [ids[0]])
+        XCTAssertEqual(starts.all.first?.seconds ?? 0, 1.5, accuracy: 1e-9)
+        XCTAssertEqual(starts.all.first?.tenant, "acme")
+        XCTAssertEqual(starts.all.first?.deployment, "scorer")
+        // Staying ready is not another cold start; a restarted process becoming ready is.
+        _ = try beat([report(ids[0], .ready, millis: 1500), report(ids[1], .failed, restarts: 0)])
+        XCTAssertEqual(census(), ["ready": 1, "failed": 1])
+        _ = try beat([report(ids[0], .ready, millis: 1500), report(ids[1], .ready, restarts: 1, millis: 200)])
+        XCTAssertEqual(starts.all.map(\.replica), [ids[0], ids[1]])
+        XCTAssertEqual(census(), ["ready": 2])
+
+        // After a re-registration (e.g. a control-plane restart) replicas already serving are the baseline.
+        _ = try h.plane.registerWorker(
+            try JSONDecoder().decode(
+                RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("node-a"))),
+            tokenID: nil)
+        sequence = 0
+        _ = try beat([
+            report(ids[0], .ready, restarts: 5, millis: 100), report(ids[1], .ready, restarts: 1, millis: 200),
+        ])
+        XCTAssertEqual(starts.all.count, 2)
+    }
+}
+
+/// Cold starts the control plane reported, collected from its observer.
+final class ColdStartLog: Sendable {
+    private let entries = Mutex<[ReplicaColdStart]>([])
+    func append(_ start: ReplicaColdStart) { entries.withLock { $0.append(start) } }
+    var all: [ReplicaColdStart] { entries.withLock { $0 } }
 }

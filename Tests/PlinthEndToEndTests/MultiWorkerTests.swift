@@ -19,7 +19,7 @@ final class MultiWorkerTests: XCTestCase {
             worker.signal(SIGKILL)
             _ = worker.waitForExit(timeout: 10)
         }
-        // Replicas of a SIGKILLed agent outlive it (as they would a crashed kubelet): end them.
+        // Replicas die with a SIGKILLed agent (WorkerDeathTests); anything left by a failure is ended here.
         if !root.isEmpty {
             for pid in Self.processes(matching: root) { kill(pid, SIGKILL) }
             try? FileManager.default.removeItem(atPath: root)

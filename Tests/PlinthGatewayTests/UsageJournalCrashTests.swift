@@ -7,8 +7,8 @@ import XCTest
     import Glibc
 #endif
 
-/// `kill -9` of a process that appends events with fsync disabled: every event whose `append`
-/// returned must survive (the bytes were `write()`n into the page cache).
+/// `kill -9` of a process that appends events with syncing disabled: every record whose `append`
+/// returned must survive with the state last set (the stores went into the page cache).
 final class UsageJournalCrashTests: XCTestCase {
     static let childDirectoryVariable = "PLINTH_JOURNAL_CRASH_CHILD_DIR"
 
@@ -17,12 +17,13 @@ final class UsageJournalCrashTests: XCTestCase {
         guard let directory = ProcessInfo.processInfo.environment[Self.childDirectoryVariable] else {
             throw XCTSkip("child role of testKill9LosesNothingAlreadyWritten")
         }
-        // Never fsync: only the page cache protects the events.
+        // Never sync: only the page cache protects the records.
         let journal = try UsageJournal(
             directory: directory, options: .init(flushInterval: .seconds(3600), flushEvery: Int.max))
         var i = 0
         while true {
-            try journal.append(makeEvent(i))
+            // Two-phase like the gateway: some answers go out, some fail, some are cut mid-way.
+            try journal.appendPending(makeEvent(i)).mark(Self.state(i))
             i += 1
             // Report after append returned, unbuffered: the parent trusts only reported counts.
             let line = Array("\(i)\n".utf8)
@@ -61,13 +62,30 @@ final class UsageJournalCrashTests: XCTestCase {
         XCTAssertEqual(child.terminationReason, .uncaughtSignal)
         XCTAssertGreaterThan(lastReported, 0, "child never appended: \(text.prefix(500))")
 
-        let events = try UsageJournalReader(directory: directory).events()
-        XCTAssertGreaterThanOrEqual(events.count, lastReported, "an event whose append returned was lost")
-        XCTAssertEqual(events, (0..<events.count).map { makeEvent($0) })
-        // The next gateway start recovers cleanly and keeps every event.
+        // Every record whose state was set survives with that state, read as a restart will.
+        let records = try UsageJournalReader(directory: directory).records()
+        XCTAssertGreaterThanOrEqual(records.count, lastReported, "a record whose append returned was lost")
+        XCTAssertEqual(records.map(\.event), (0..<records.count).map { makeEvent($0) })
+        for (i, record) in records.prefix(lastReported).enumerated() {
+            XCTAssertEqual(record.state, Self.state(i), "record \(i)")
+        }
+        // The next gateway start settles them: pending ones abandoned, those mid-send delivered.
         let journal = try UsageJournal(directory: directory)
         journal.close()
-        XCTAssertEqual(try UsageJournalReader(directory: directory).events().count, events.count)
+        let settled = try UsageJournalReader(directory: directory).records()
+        XCTAssertEqual(settled.count, records.count)
+        for (i, record) in settled.prefix(lastReported).enumerated() {
+            XCTAssertEqual(record.state, Self.state(i).afterCrash, "record \(i)")
+        }
+        XCTAssertTrue(settled.allSatisfy(\.state.isFinal))
+        let billed = try UsageJournalReader(directory: directory).events().map(\.requestID)
+        XCTAssertEqual(
+            Array(billed.prefix(while: { Int($0.dropFirst(4))! < lastReported })),
+            (0..<lastReported).filter { Self.state($0).afterCrash == .delivered }.map { "req-\($0)" })
+    }
+
+    private static func state(_ i: Int) -> UsageRecordState {
+        [UsageRecordState.pending, .sending, .delivered, .abandoned][i % 4]
     }
 
     /// The last complete line that is a number.

@@ -22,6 +22,27 @@ final class ReplicaLifecycleTests: XCTestCase {
         XCTAssertNil(life.condition)
     }
 
+    func testStartupTimeIsMeasuredFromStartToFirstReadyProbeForEachProcess() {
+        var life = ReplicaLifecycle(policy: policy)
+        _ = life.handle(.start, now: 10)
+        _ = life.handle(.spawned, now: 10.2)
+        XCTAssertNil(life.startupSeconds)
+        _ = life.handle(.probeResult(ready: true), now: 11.5)
+        XCTAssertEqual(life.startupSeconds ?? 0, 1.5, accuracy: 1e-9)
+        // Later probes do not move it; a restart starts a new measurement.
+        _ = life.handle(.tick, now: 13)
+        _ = life.handle(.probeResult(ready: true), now: 13.1)
+        XCTAssertEqual(life.startupSeconds ?? 0, 1.5, accuracy: 1e-9)
+        _ = life.handle(.exited(status: .exited(1), oomKilled: false, logTail: []), now: 20)
+        XCTAssertEqual(life.restartAt, 21)
+        _ = life.handle(.tick, now: 21)
+        XCTAssertNil(life.startupSeconds)
+        _ = life.handle(.spawned, now: 21)
+        _ = life.handle(.probeResult(ready: true), now: 21.25)
+        XCTAssertEqual(life.startupSeconds ?? 0, 0.25, accuracy: 1e-9)
+        XCTAssertEqual(life.restarts, 1)
+    }
+
     func testBackoffDoublesUpToTheCap() {
         XCTAssertEqual((1...6).map { policy.backoff(afterFailures: $0) }, [1, 2, 4, 8, 8, 8])
         XCTAssertEqual(policy.backoff(afterFailures: 0), 0)

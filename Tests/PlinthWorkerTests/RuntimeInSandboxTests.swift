@@ -36,6 +36,6 @@ final class RuntimeInSandboxTests: XCTestCase {
             SandboxHarness.waitUntil(timeout: 30) { supervisor.snapshot(of: "onnx-1")?.phase == .ready },
             "\(String(describing: supervisor.snapshot(of: "onnx-1")))")
         let socket = String(supervisor.snapshot(of: "onnx-1")?.endpoint?.dropFirst("unix:".count) ?? "")
-        XCTAssertEqual(try ReadinessProbe.status(socketPath: socket, path: "/v2/models/model", timeoutSeconds: 5), 200)
+        XCTAssertEqual(try ReadinessProbe.status(socketPath: socket, path: "/v2/models/logreg", timeoutSeconds: 5), 200)
     }
 }

@@ -30,7 +30,11 @@ enum OpenAPISchemas {
             ["model": string, "version": string, "weight": integer], required: ["model", "version"])
         let spec = object(
             [
-                "versions": array(versionRef), "shadow": object(["model": string, "version": string]),
+                "versions": array(versionRef),
+                "shadow": object(["model": string, "version": string, "percent": number]),
+                "payloadLogging": object(
+                    ["sampleRate": number, "retentionHours": integer, "maxMegabytes": integer],
+                    required: ["sampleRate"]),
                 "instanceClass": string, "minReplicas": integer, "maxReplicas": integer,
                 "batching": object(["maxBatchSize": integer, "maxQueueDelayMicros": integer]),
                 "requestTimeoutMillis": integer, "maxPayloadBytes": integer,
@@ -125,6 +129,14 @@ enum OpenAPISchemas {
                 "conditions": array(object(["type": string, "status": boolean, "reason": string, "message": string])),
                 "events": array(object(["time": time, "type": string, "reason": string, "message": string])),
             ]),
+            "DeploymentLogs": object([
+                "tenant": string, "deployment": string,
+                "replicas": array(
+                    object([
+                        "replica": string, "worker": string, "model": string, "version": string, "phase": string,
+                        "restarts": integer, "lines": array(string),
+                    ])),
+            ]),
             "AuditRecord": object([
                 "id": integer, "time": time, "actor": string, "tenant": string, "action": string, "target": string,
                 "requestID": string, "outcome": string, "status": integer, "address": string,
@@ -138,6 +150,18 @@ enum OpenAPISchemas {
                     "latencyMicros": integer, "queueMicros": integer, "computeMicros": integer, "bytesIn": integer,
                     "bytesOut": integer, "batchRows": integer,
                 ])),
+            ]),
+            "PayloadRecords": object(
+                [
+                    "items": array(
+                        object([
+                            "request_id": string, "tenant": string, "deployment": string, "version": string,
+                            "timestamp": time, "status": integer,
+                            "request": ref("PayloadBody"), "response": ref("PayloadBody"),
+                        ]))
+                ], required: ["items"]),
+            "PayloadBody": object([
+                "content_type": string, "bytes": integer, "body": string, "body_base64": string, "omitted": boolean,
             ]),
             "OpenAPI": ["type": "object"],
         ]
@@ -171,6 +195,9 @@ enum OpenAPISchemas {
             "id": string, "name": string, "createdBy": string, "createdAt": time, "revokedAt": time,
             "lastUsedAt": time,
         ])
+        let dataPlane = object([
+            "forwarded": integer, "unauthorized": integer, "unknownReplica": integer, "upstreamFailures": integer,
+        ])
         return [
             "NodeToken": nodeToken,
             "CreateNodeTokenRequest": object(["name": string]),
@@ -187,14 +214,21 @@ enum OpenAPISchemas {
                         "phase": string, "restarts": integer, "endpoint": string, "reason": string,
                         "message": string, "gpuIndices": array(integer),
                     ])),
+                "dataEndpoint": string, "dataPlane": dataPlane,
             ]),
             "RegisterRequest": object(
-                ["nodeName": string, "agentVersion": string, "capacity": capacity, "isolation": isolation],
+                [
+                    "nodeName": string, "agentVersion": string, "capacity": capacity, "isolation": isolation,
+                    "dataEndpoint": string,
+                ],
                 required: ["nodeName", "agentVersion", "capacity", "isolation"]),
-            "RegisterResponse": object(["workerID": string, "heartbeatIntervalSeconds": number]),
+            "RegisterResponse": object([
+                "workerID": string, "heartbeatIntervalSeconds": number, "dataSecret": string,
+            ]),
             "Heartbeat": object(
                 [
                     "workerID": string, "sequence": integer, "appliedGeneration": integer, "usage": usage,
+                    "dataPlane": dataPlane,
                     "replicas": array(
                         object([
                             "id": string, "phase": string, "endpoint": string, "restarts": integer,
@@ -215,6 +249,9 @@ enum OpenAPISchemas {
                             "gpus": integer, "maxProcesses": integer, "maxOpenFiles": integer,
                         ]),
                         "gpuIndices": array(integer), "environment": labels,
+                        "runtime": object([
+                            "maxBatchSize": integer, "maxQueueDelayMicros": integer, "maxBodyBytes": integer,
+                        ]),
                     ])),
             ]),
         ]

@@ -29,10 +29,12 @@ public struct ReplicaStatusRecord: Sendable, Equatable {
     /// pending, starting, ready, draining, failed.
     public var state: String
     public var reason: String?
+    /// The GPUs its placement holds (persisted, restored after a control-plane restart).
+    public var gpuIndices: [Int]
 
     public init(
         tenant: String, deployment: String, replica: String, model: String, version: String, state: String,
-        reason: String?
+        reason: String?, gpuIndices: [Int] = []
     ) {
         self.tenant = tenant
         self.deployment = deployment
@@ -41,6 +43,7 @@ public struct ReplicaStatusRecord: Sendable, Equatable {
         self.version = version
         self.state = state
         self.reason = reason
+        self.gpuIndices = gpuIndices
     }
 }
 
@@ -76,12 +79,12 @@ extension ControlPlane {
                 guard exists != nil else { continue }
                 try db.execute(
                     """
-                    INSERT OR REPLACE INTO replica_status (tenant, deployment, replica, model, version, worker, state, reason, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT OR REPLACE INTO replica_status (tenant, deployment, replica, model, version, worker, state, reason, gpus, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         record.tenant, record.deployment, record.replica, record.model, record.version, worker,
-                        record.state, record.reason, now,
+                        record.state, record.reason, record.gpuIndices.map(String.init).joined(separator: ","), now,
                     ] as [any SQLBindable])
                 let before = previous[record.tenant + "/" + record.deployment + "/" + record.replica]
                 guard before != record.state, record.state == "failed" || record.state == "ready" else { continue }

@@ -55,7 +55,14 @@ extension ControlPlane {
                     maxQueueDelayMicros: spec.batching?.maxQueueDelayMicros ?? DeploymentSpec.defaultQueueDelayMicros,
                     requestTimeoutMillis: spec.requestTimeoutMillis ?? DeploymentSpec.defaultTimeoutMillis,
                     maxPayloadBytes: spec.maxPayloadBytes ?? DeploymentSpec.defaultMaxPayloadBytes,
-                    targetConcurrency: spec.autoscaling?.targetConcurrency ?? DeploymentSpec.defaultTargetConcurrency)
+                    targetConcurrency: spec.autoscaling?.targetConcurrency ?? DeploymentSpec.defaultTargetConcurrency,
+                    shadowPercent: spec.shadow?.percent,
+                    payloadLogging: spec.payloadLogging.map {
+                        PayloadLoggingPolicy(
+                            sampleRate: $0.sampleRate,
+                            retentionHours: $0.retentionHours ?? DeploymentSpec.defaultPayloadRetentionHours,
+                            maxBytes: Int64($0.maxMegabytes ?? DeploymentSpec.defaultPayloadMaxMegabytes) << 20)
+                    })
             }
             return ControlState(snapshot: snapshot, identity: try IdentityIndex.load(db: db, snapshot: snapshot))
         }

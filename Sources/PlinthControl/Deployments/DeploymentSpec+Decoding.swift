@@ -3,10 +3,11 @@ import Foundation
 extension DeploymentSpec {
     private static let topLevel: Set<String> = [
         "versions", "shadow", "instanceClass", "minReplicas", "maxReplicas", "batching", "requestTimeoutMillis",
-        "maxPayloadBytes", "autoscaling", "labels",
+        "maxPayloadBytes", "autoscaling", "payloadLogging", "labels",
     ]
     private static let nested: [String: Set<String>] = [
-        "shadow": ["model", "version"],
+        "shadow": ["model", "version", "percent"],
+        "payloadLogging": ["sampleRate", "retentionHours", "maxMegabytes"],
         "batching": ["maxBatchSize", "maxQueueDelayMicros"],
         "autoscaling": ["targetConcurrency"],
     ]

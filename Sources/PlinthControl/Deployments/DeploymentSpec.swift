@@ -13,6 +13,18 @@ struct DeploymentSpec: Codable, Sendable, Equatable {
     struct ShadowVersion: Codable, Sendable, Equatable {
         var model: String
         var version: String
+        /// Share of requests mirrored, 0–100 (default 100); sampled per request id.
+        var percent: Double?
+    }
+
+    /// Sampled request/response pairs written to `<data>/payloads/<tenant>/<deployment>/`.
+    struct PayloadLogging: Codable, Sendable, Equatable {
+        /// Fraction of requests logged, 0.0–1.0 (0 = off).
+        var sampleRate: Double
+        /// Files older than this are deleted (default 168 = 7 days).
+        var retentionHours: Int?
+        /// The deployment's files are kept under this size, oldest deleted first (default 256).
+        var maxMegabytes: Int?
     }
 
     struct Batching: Codable, Sendable, Equatable {
@@ -34,6 +46,7 @@ struct DeploymentSpec: Codable, Sendable, Equatable {
     var requestTimeoutMillis: Int?
     var maxPayloadBytes: Int?
     var autoscaling: Autoscaling?
+    var payloadLogging: PayloadLogging?
     var labels: [String: String]?
 
     static let defaultMaxBatchSize = 1
@@ -41,6 +54,8 @@ struct DeploymentSpec: Codable, Sendable, Equatable {
     static let defaultTimeoutMillis = 30_000
     static let defaultMaxPayloadBytes = 16 << 20
     static let defaultTargetConcurrency = 4
+    static let defaultPayloadRetentionHours = 168
+    static let defaultPayloadMaxMegabytes = 256
 
     /// The same spec with every default written out, so revisions show what was in force.
     func normalized() -> DeploymentSpec {
@@ -55,6 +70,15 @@ struct DeploymentSpec: Codable, Sendable, Equatable {
         spec.maxPayloadBytes = maxPayloadBytes ?? Self.defaultMaxPayloadBytes
         spec.autoscaling = Autoscaling(
             targetConcurrency: autoscaling?.targetConcurrency ?? Self.defaultTargetConcurrency)
+        if let shadow {
+            spec.shadow = ShadowVersion(model: shadow.model, version: shadow.version, percent: shadow.percent ?? 100)
+        }
+        if let logging = payloadLogging {
+            spec.payloadLogging = PayloadLogging(
+                sampleRate: logging.sampleRate,
+                retentionHours: logging.retentionHours ?? Self.defaultPayloadRetentionHours,
+                maxMegabytes: logging.maxMegabytes ?? Self.defaultPayloadMaxMegabytes)
+        }
         spec.labels = labels ?? [:]
         return spec
     }
@@ -92,6 +116,20 @@ struct DeploymentSpec: Codable, Sendable, Equatable {
             }
             guard !seen.contains(shadow.model + "/" + shadow.version) else {
                 throw ControlError.invalid(field: "shadow", message: "already takes traffic")
+            }
+            if let percent = shadow.percent, !(percent.isFinite && (0...100).contains(percent)) {
+                throw ControlError.invalid(field: "shadow.percent", message: "must be 0 to 100")
+            }
+        }
+        if let logging = payloadLogging {
+            guard logging.sampleRate.isFinite, (0...1).contains(logging.sampleRate) else {
+                throw ControlError.invalid(field: "payloadLogging.sampleRate", message: "must be 0.0 to 1.0")
+            }
+            if let hours = logging.retentionHours, !(1...8760).contains(hours) {
+                throw ControlError.invalid(field: "payloadLogging.retentionHours", message: "must be 1 to 8760")
+            }
+            if let megabytes = logging.maxMegabytes, !(1...1_048_576).contains(megabytes) {
+                throw ControlError.invalid(field: "payloadLogging.maxMegabytes", message: "must be 1 to 1048576")
             }
         }
         guard Validation.isDNSLabel(instanceClass) else {

@@ -32,7 +32,14 @@ extension ControlPlane {
                 for worker in state.workers.values.sorted(by: { $0.id < $1.id }) where ready.contains(worker.id) {
                     for report in worker.reports.values
                     where current[report.id] == nil && byID[report.id] != nil && report.phase != .stopped {
-                        current[report.id] = Placement(workerID: worker.id)
+                        // The GPUs it held before the restart, so no replica is handed another's.
+                        if let recovered = state.recovered.removeValue(forKey: report.id),
+                            recovered.workerID == worker.id
+                        {
+                            current[report.id] = recovered
+                        } else {
+                            current[report.id] = Placement(workerID: worker.id)
+                        }
                     }
                 }
                 let workers = state.workers.values.map {
@@ -100,7 +107,8 @@ extension ControlPlane {
                             tenant: wanted.deployment.tenant, deployment: wanted.deployment.name, replica: replica.id,
                             model: wanted.version.model, version: wanted.version.version,
                             state: (report?.phase ?? .pending).rawValue,
-                            reason: report?.condition.map { "\($0.reason): \($0.message)" })
+                            reason: report?.condition.map { "\($0.reason): \($0.message)" },
+                            gpuIndices: replica.gpuIndices)
                     }
                     if entry.written != records {
                         entry.written = records

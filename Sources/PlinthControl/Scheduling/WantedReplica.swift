@@ -74,6 +74,10 @@ public struct WantedReplica: Sendable, Equatable {
             limits: InstanceLimits(
                 instanceClass: deployment.instanceClass, cpuMillicores: demand.cpuMillicores,
                 memoryBytes: demand.memoryBytes, gpus: demand.gpus),
-            gpuIndices: placement.gpuIndices)
+            gpuIndices: placement.gpuIndices,
+            runtime: RuntimeSettings(
+                maxBatchSize: max(1, deployment.maxBatchSize),
+                maxQueueDelayMicros: max(0, deployment.maxQueueDelayMicros),
+                maxBodyBytes: max(1024, deployment.maxPayloadBytes)))
     }
 }

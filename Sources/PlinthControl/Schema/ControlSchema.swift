@@ -215,5 +215,12 @@ enum ControlSchema {
                     last_heartbeat_at INTEGER
                 );
                 """),
+        Migration(
+            version: 7, name: "replica_gpus",
+            sql: """
+                -- The GPU indices a placement holds ("0,1"), so a restarted control plane gives
+                -- each running replica back its own GPUs instead of picking afresh.
+                ALTER TABLE replica_status ADD COLUMN gpus TEXT NOT NULL DEFAULT '';
+                """),
 ]
 }

@@ -37,6 +37,11 @@ struct WorkerEntry: Sendable {
     /// What it was last told to run, and that set's generation.
     var desired: [DesiredReplica] = []
     var generation = 0
+    /// Its data-plane forwarder ("http://host:port") and the secret issued to it at registration
+    /// (in memory only: after a control-plane restart the node registers again for a new one).
+    var dataEndpoint: String?
+    var dataSecret: String?
+    var dataPlane: DataPlaneCounters?
     /// The replica_status rows last written for it (nil: none written yet).
     var written: [ReplicaStatusRecord]?
 
@@ -51,6 +56,9 @@ struct ClusterState: Sendable {
     var workers: [String: WorkerEntry] = [:]
     /// Replica id → where it is placed.
     var assignments: [String: Placement] = [:]
+    /// Placements read from `replica_status` at start, taken over when their worker reports the
+    /// replica (they carry the GPU indices, which the worker's report does not).
+    var recovered: [String: Placement] = [:]
     /// Replica id → the replica (wanted or retiring), as of the last pass.
     var wanted: [String: WantedReplica] = [:]
     /// Ids wanted by the deployments in the last pass (without retiring ones).

@@ -1,6 +1,7 @@
 import Foundation
 import PlinthCore
 import PlinthCrypto
+import PlinthHTTP
 import PlinthStore
 import Synchronization
 
@@ -16,6 +17,8 @@ public struct ReplicaEndpointRecord: Sendable, Equatable {
     public var worker: String
     /// A replica of an outgoing definition, kept while its replacements start.
     public var retiring: Bool
+    /// For an endpoint on a worker's data-plane forwarder: the secret that forwarder accepts.
+    public var dataSecret: String?
 }
 
 extension ControlPlane {
@@ -34,6 +37,14 @@ extension ControlPlane {
         guard request.capacity.cpuMillicores >= 0, request.agentVersion.utf8.count <= 64,
             request.capacity.gpus.count <= 64
         else { throw ControlError.invalid(field: "capacity", message: "out of range") }
+        if let dataEndpoint = request.dataEndpoint {
+            guard dataEndpoint.hasPrefix("http://"), dataEndpoint.utf8.count <= 300,
+                case .tcp = try? HTTPEndpoint(url: dataEndpoint)
+            else {
+                throw ControlError.invalid(field: "dataEndpoint", message: "must be http://host:port")
+            }
+        }
+        let dataSecret = request.dataEndpoint.map { _ in "pld_" + Hex.encode(SecureRandom.bytes(32)) }
         loadWorkersIfNeeded()
         let existing = cluster.state.withLock { $0.worker(named: request.nodeName) }
         if let existing, existing.tokenID != tokenID {
@@ -68,6 +79,9 @@ extension ControlPlane {
             entry.agentVersion = request.agentVersion
             entry.capacity = request.capacity
             entry.isolation = request.isolation
+            entry.dataEndpoint = request.dataEndpoint
+            entry.dataSecret = dataSecret
+            entry.dataPlane = nil
             entry.lastHeartbeat = now
             entry.lastPersisted = now
             entry.sequence = 0
@@ -79,9 +93,11 @@ extension ControlPlane {
                 "worker": .string(id), "node": .string(request.nodeName),
                 "cpu_millicores": .int(request.capacity.cpuMillicores), "gpus": .int(request.capacity.gpus.count),
                 "isolation": .string(request.isolation.grade),
+                "data_endpoint": .string(request.dataEndpoint ?? "(none)"),
             ])
         startClusterReconciler()
-        return RegisterResponse(workerID: id, heartbeatIntervalSeconds: cluster.settings.heartbeatIntervalSeconds)
+        return RegisterResponse(
+            workerID: id, heartbeatIntervalSeconds: cluster.settings.heartbeatIntervalSeconds, dataSecret: dataSecret)
     }
 
     /// Takes a worker's heartbeat and answers with everything it should run. Unknown worker →
@@ -89,21 +105,41 @@ extension ControlPlane {
     public func acceptHeartbeat(_ beat: Heartbeat, tokenID: String?, now: Date = Date()) throws -> DesiredState {
         loadWorkersIfNeeded()
         var persist: Int64?
+        var coldStarts: [ReplicaColdStart] = []
         try cluster.state.withLock { state in
             guard var entry = state.workers[beat.workerID] else { throw ControlError.notFound("unknown worker") }
             guard entry.tokenID == tokenID else {
                 throw ControlError.forbidden("worker \(entry.name) is registered with another node token")
             }
+            // Reports TCP endpoints but holds no secret from this control plane (it restarted):
+            // 404 makes the node register again and get one.
+            if entry.dataSecret == nil,
+                beat.dataPlane != nil || beat.replicas.contains(where: { $0.endpoint?.hasPrefix("http") ?? false })
+            {
+                throw ControlError.notFound("unknown worker")
+            }
+            coldStarts = Self.coldStarts(
+                previous: entry.reports, beat: beat, baseline: entry.sequence == 0, worker: entry.name,
+                wanted: state.wanted)
             entry.lastHeartbeat = now
             entry.sequence = beat.sequence
             entry.appliedGeneration = beat.appliedGeneration
             entry.usage = beat.usage
-            entry.reports = Dictionary(beat.replicas.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b })
+            entry.dataPlane = beat.dataPlane
+            entry.reports = Dictionary(
+                beat.replicas.map { report in
+                    var report = report
+                    report.logTail = report.logTail.map(ReplicaReport.boundedLogTail)
+                    return (report.id, report)
+                }, uniquingKeysWith: { _, b in b })
             if now.timeIntervalSince(entry.lastPersisted) >= 10 {
                 entry.lastPersisted = now
                 persist = Int64(now.timeIntervalSince1970)
             }
             state.workers[beat.workerID] = entry
+        }
+        if let observe = configuration.replicaColdStartObserver {
+            for start in coldStarts { observe(start) }
         }
         if let persist {
             try? store.write { db in
@@ -147,11 +183,19 @@ extension ControlPlane {
                     let report = worker.reports[id], report.phase == .ready, let endpoint = report.endpoint,
                     let wanted = state.wanted[id]
                 else { continue }
+                // A TCP endpoint counts only at the forwarder the node registered: the secret is
+                // never sent anywhere else.
+                var dataSecret: String?
+                if !endpoint.hasPrefix("unix:") {
+                    guard endpoint == worker.dataEndpoint, let secret = worker.dataSecret else { continue }
+                    dataSecret = secret
+                }
                 out.append(
                     ReplicaEndpointRecord(
                         tenant: wanted.deployment.tenant, deployment: wanted.deployment.name,
                         model: wanted.version.model, version: wanted.version.version, replica: id,
-                        endpoint: endpoint, worker: worker.name, retiring: state.retiring[id] != nil))
+                        endpoint: endpoint, worker: worker.name, retiring: state.retiring[id] != nil,
+                        dataSecret: dataSecret))
             }
             return out.sorted { $0.replica < $1.replica }
         }
@@ -178,10 +222,24 @@ extension ControlPlane {
             entry.lastHeartbeat = row.optionalInt64("last_heartbeat_at").map { Date(timeIntervalSince1970: Double($0)) }
             entries.append(entry)
         }
+        let idsByName = Dictionary(entries.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+        var recovered: [String: Placement] = [:]
+        let placed =
+            (try? store.read { db in
+                try db.query("SELECT replica, worker, gpus FROM replica_status WHERE worker != ''")
+            }) ?? []
+        for row in placed {
+            guard let replica = try? row.string("replica"), let name = try? row.string("worker"),
+                let id = idsByName[name]
+            else { continue }
+            let gpus = (row.optionalString("gpus") ?? "").split(separator: ",").compactMap { Int($0) }
+            recovered[replica] = Placement(workerID: id, gpuIndices: gpus)
+        }
         cluster.state.withLock { state in
             guard !state.loaded else { return }
             state.loaded = true
             for entry in entries where state.workers[entry.id] == nil { state.workers[entry.id] = entry }
+            state.recovered = recovered
         }
     }
 

@@ -109,7 +109,8 @@ extension ControlPlane {
                     agentVersion: entry.agentVersion, capacity: entry.capacity, allocated: allocated,
                     isolation: entry.isolation, isolationGrade: entry.isolation.grade,
                     registeredAt: entry.registeredAt, lastHeartbeatAt: entry.lastHeartbeat, usage: entry.usage,
-                    generation: entry.generation, appliedGeneration: entry.appliedGeneration, replicas: replicas)
+                    generation: entry.generation, appliedGeneration: entry.appliedGeneration, replicas: replicas,
+                    dataEndpoint: entry.dataEndpoint, dataPlane: entry.dataPlane)
             }
         }
     }

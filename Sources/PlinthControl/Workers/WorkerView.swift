@@ -41,4 +41,8 @@ struct WorkerView: Codable, Sendable {
     var generation: Int
     var appliedGeneration: Int
     var replicas: [ReplicaView]
+    /// The node's data-plane forwarder (`plinth worker --data-listen`); nil: Unix sockets only.
+    var dataEndpoint: String?
+    /// Its counters from the last heartbeat.
+    var dataPlane: DataPlaneCounters?
 }

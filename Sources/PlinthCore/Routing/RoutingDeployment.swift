@@ -8,6 +8,10 @@ public struct RoutingDeployment: Sendable, Codable, Hashable {
     public var versions: [RoutingVersion]
     /// A version that gets a copy of each request; its answers are dropped.
     public var shadow: RoutingVersion?
+    /// Share of requests mirrored to `shadow`, 0–100; nil means 100.
+    public var shadowPercent: Double?
+    /// Sampled request/response logging; nil means off.
+    public var payloadLogging: PayloadLoggingPolicy?
     public var instanceClass: String
     public var minReplicas: Int
     public var maxReplicas: Int
@@ -21,7 +25,8 @@ public struct RoutingDeployment: Sendable, Codable, Hashable {
     public init(
         tenant: String, name: String, revision: Int, versions: [RoutingVersion], shadow: RoutingVersion?,
         instanceClass: String, minReplicas: Int, maxReplicas: Int, maxBatchSize: Int, maxQueueDelayMicros: Int,
-        requestTimeoutMillis: Int, maxPayloadBytes: Int, targetConcurrency: Int
+        requestTimeoutMillis: Int, maxPayloadBytes: Int, targetConcurrency: Int, shadowPercent: Double? = nil,
+        payloadLogging: PayloadLoggingPolicy? = nil
     ) {
         self.tenant = tenant
         self.name = name
@@ -36,6 +41,8 @@ public struct RoutingDeployment: Sendable, Codable, Hashable {
         self.requestTimeoutMillis = requestTimeoutMillis
         self.maxPayloadBytes = maxPayloadBytes
         self.targetConcurrency = targetConcurrency
+        self.shadowPercent = shadowPercent
+        self.payloadLogging = payloadLogging
     }
 }
 

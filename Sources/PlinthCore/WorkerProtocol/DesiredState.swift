@@ -32,11 +32,13 @@ public struct DesiredReplica: Codable, Sendable, Equatable {
     public var gpuIndices: [Int]
     /// Extra environment for the replica; names starting with PLINTH_ are reserved and dropped.
     public var environment: [String: String]
+    /// The deployment's settings for the built-in runtime; nil (older control planes): its defaults.
+    public var runtime: RuntimeSettings?
 
     public init(
         id: String, tenant: String, deployment: String, version: String, format: String,
         artifact: ArtifactReference?, command: [String]? = nil, limits: InstanceLimits, gpuIndices: [Int] = [],
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], runtime: RuntimeSettings? = nil
     ) {
         self.id = id
         self.tenant = tenant
@@ -48,6 +50,23 @@ public struct DesiredReplica: Codable, Sendable, Equatable {
         self.limits = limits
         self.gpuIndices = gpuIndices
         self.environment = environment
+        self.runtime = runtime
+    }
+}
+
+/// A deployment's settings for `plinth runtime`, the same on every node (see `ReplicaPlanner`).
+public struct RuntimeSettings: Codable, Sendable, Equatable {
+    /// Largest dynamic batch (`--max-batch`).
+    public var maxBatchSize: Int
+    /// Longest wait to fill a batch (`--max-delay-us`).
+    public var maxQueueDelayMicros: Int
+    /// Largest request body (`--max-body-bytes`).
+    public var maxBodyBytes: Int
+
+    public init(maxBatchSize: Int, maxQueueDelayMicros: Int, maxBodyBytes: Int) {
+        self.maxBatchSize = maxBatchSize
+        self.maxQueueDelayMicros = maxQueueDelayMicros
+        self.maxBodyBytes = maxBodyBytes
     }
 }
 

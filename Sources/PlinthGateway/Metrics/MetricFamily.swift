@@ -35,6 +35,19 @@ public final class MetricFamily<Metric: Sendable & AnyObject>: Sendable, Rendera
         }
     }
 
+    /// Replaces every child at once with fresh gauges holding `values` (label values → value), so
+    /// a series that is gone from `values` disappears from the page.
+    public func replaceAll(_ values: [[String]: Double]) where Metric == Gauge {
+        var fresh: [[String]: Gauge] = [:]
+        for (labels, value) in values {
+            precondition(labels.count == labelNames.count, "\(name) takes \(labelNames.count) label values")
+            let gauge = Gauge()
+            gauge.set(value)
+            fresh[labels] = gauge
+        }
+        children.withLock { $0 = fresh }
+    }
+
     /// Number of children (label combinations): watch cardinality.
     public var seriesCount: Int { children.withLock { $0.count } }
 

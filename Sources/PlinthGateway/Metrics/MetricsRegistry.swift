@@ -11,6 +11,7 @@ public final class MetricsRegistry: Sendable {
     ]
 
     private let families = Mutex<[String: any RenderableFamily]>([:])
+    private let collectors = Mutex<[@Sendable () -> Void]>([])
 
     public init() {}
 
@@ -51,9 +52,16 @@ public final class MetricsRegistry: Sendable {
         }
     }
 
+    /// Runs `collect` before every `render`: for values read from elsewhere at scrape time (e.g.
+    /// replicas by state) instead of being updated on every change.
+    public func addCollector(_ collect: @escaping @Sendable () -> Void) {
+        collectors.withLock { $0.append(collect) }
+    }
+
     /// All families in the text exposition format 0.0.4, sorted by name
     /// (serve with `Content-Type: text/plain; version=0.0.4; charset=utf-8`).
     public func render() -> String {
+        for collect in collectors.withLock({ $0 }) { collect() }
         let all = families.withLock { $0.values.map { $0 } }.sorted { $0.name < $1.name }
         var out = ""
         for family in all { family.render(into: &out) }

@@ -20,7 +20,13 @@ extension Gateway {
                 throw HTTPError(502, "the model replica could not be reached")
             }
             do {
-                let response = try client.send(request, to: replica.endpoint)
+                let response = try client.send(replica.addressing(request), to: replica.endpoint)
+                if replica.wasNotRelayed(response) {
+                    version.finish(replica.id, refused: true)
+                    metrics.replicaEjected()
+                    excluded = replica.id
+                    continue
+                }
                 version.finish(replica.id, refused: false)
                 return response
             } catch HTTPClientError.connectFailed(let why) {
@@ -62,8 +68,19 @@ extension Gateway {
             }
             return
         }
-        loop.upstream.send(request, to: replica.endpoint, timeout: timeout) { [self] result in
+        loop.upstream.send(replica.addressing(request), to: replica.endpoint, timeout: timeout) { [self] result in
             switch result {
+            case .success(let response) where replica.wasNotRelayed(response):
+                // The worker's forwarder reached no replica: like a refused connection.
+                version.finish(replica.id, refused: true)
+                metrics.replicaEjected()
+                if excluded == nil {
+                    forward(
+                        request, to: version, loop: loop, timeout: timeout, excluding: replica.id,
+                        completion: completion)
+                } else {
+                    completion(.failure(HTTPError(502, "the model replica could not be reached")))
+                }
             case .success(let response):
                 version.finish(replica.id, refused: false)
                 completion(.success(response))
@@ -87,5 +104,22 @@ extension Gateway {
                 completion(.failure(HTTPError(502, "the model replica failed to answer")))
             }
         }
+    }
+}
+
+extension ReplicaEndpoint {
+    /// The request as this replica gets it: through a worker's forwarder it also names the replica
+    /// and carries that node's data-plane secret; to a local socket it is unchanged.
+    func addressing(_ request: HTTPClientRequest) -> HTTPClientRequest {
+        guard let dataSecret else { return request }
+        var addressed = request
+        addressed.headers.add(DataPlaneHeaders.replica, id)
+        addressed.headers.add(DataPlaneHeaders.authorization, "Bearer " + dataSecret)
+        return addressed
+    }
+
+    /// The forwarder's own 503 saying nothing reached a replica (safe to retry elsewhere).
+    func wasNotRelayed(_ response: HTTPClientResponse) -> Bool {
+        dataSecret != nil && response.status == 503 && response.headers[DataPlaneHeaders.notRelayed] != nil
     }
 }

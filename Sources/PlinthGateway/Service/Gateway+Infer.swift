@@ -106,7 +106,9 @@ extension Gateway {
         _ route: DeploymentRoute, _ plan: InferPlan, _ meter: inout UsageMeter
     ) -> HTTPResponse {
         meter.absorbRuntimeHeaders(upstream.headers)
-        if let shadow = route.shadow, let shadowBalancer = plan.state.shadow {
+        if let shadow = route.shadow, let shadowBalancer = plan.state.shadow,
+            RequestSample.keeps(request.requestID, fraction: route.shadowPercent / 100, salt: RequestSample.shadowSalt)
+        {
             let accepted = shadows.offer(
                 ShadowJob(
                     request: ForwardedRequest.make(from: request, modelName: shadow.modelName, body: request.body),
@@ -115,6 +117,18 @@ extension Gateway {
                     primaryStatus: upstream.status,
                     requestID: request.requestID, bytesIn: request.body.count))
             if !accepted { metrics.shadow("dropped") }
+        }
+        if let policy = route.payloadLogging, let payloads,
+            RequestSample.keeps(request.requestID, fraction: policy.sampleRate, salt: RequestSample.payloadSalt)
+        {
+            payloads.offer(
+                PayloadRecord(
+                    requestID: request.requestID, tenant: principal.tenantName, deployment: route.name,
+                    version: plan.version.version, timestampMicros: GatewayClock.wallMicros(), status: upstream.status,
+                    requestBody: request.body, requestContentType: request.headers["Content-Type"],
+                    requestIsBinary: request.headers["Inference-Header-Content-Length"] != nil,
+                    responseBody: upstream.body, responseContentType: upstream.headers["Content-Type"],
+                    responseIsBinary: upstream.headers["Inference-Header-Content-Length"] != nil, policy: policy))
         }
         return Gateway.callerResponse(upstream, version: plan.version.version)
     }
@@ -167,6 +181,8 @@ extension Gateway {
     }
 
     /// Meters the request (journal first, then metrics) and returns the response to hand back.
+    /// The usage record is appended pending; the HTTP server's delivery reports settle it as
+    /// delivered (billed) or abandoned, so a crash between the two never bills an unsent answer.
     func finish(_ response: HTTPResponse, _ series: GatewayMetrics.DeploymentSeries, _ meter: inout UsageMeter)
         -> HTTPResponse
     {
@@ -177,7 +193,8 @@ extension Gateway {
         let event = meter.event(status: response.status, end: end, bytesOut: bytesOut)
         if let journal {
             do {
-                _ = try journal.append(event)
+                let ticket = try journal.appendPending(event)
+                response.delivery = { ticket.record($0) }
             } catch {
                 // Unmetered work must not be handed out: answer 503 instead.
                 logger.error("usage journal append failed", ["error": .string(String(describing: error))])
@@ -188,5 +205,19 @@ extension Gateway {
         }
         metrics.requestFinished(meter: meter, series: series, status: response.status, end: end)
         return response
+    }
+}
+
+extension UsageTicket {
+    /// Follows the HTTP server's reports: "sent" is recorded before the send that may complete
+    /// the response (a kill during the system call still completes it), taken back if the send
+    /// fell short.
+    func record(_ progress: HTTPDelivery) {
+        switch progress {
+        case .sending: mark(.sending)
+        case .incomplete: mark(.pending)
+        case .delivered: mark(.delivered)
+        case .failed: mark(.abandoned)
+        }
     }
 }

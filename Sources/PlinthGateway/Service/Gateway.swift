@@ -20,6 +20,8 @@ public final class Gateway: Sendable {
     let deployments: DeploymentTable
     let rateLimiter: RateLimiter
     let shadows: ShadowMirror
+    /// Sampled request/response pairs; nil without `payloadLogDirectory`.
+    let payloads: PayloadRecorder?
     let logger = Logger(component: "gateway")
 
     /// - Parameters:
@@ -43,7 +45,13 @@ public final class Gateway: Sendable {
         self.rateLimiter = RateLimiter()
         self.shadows = ShadowMirror(
             capacity: configuration.shadowQueueCapacity, workers: configuration.shadowWorkers)
+        payloads = configuration.payloadLogDirectory.map {
+            PayloadRecorder(
+                root: $0, capacity: configuration.payloadQueueCapacity,
+                maxQueuedBytes: configuration.payloadQueueMaxBytes, metrics: metrics)
+        }
         shadows.start(self)
+        payloads?.start()
     }
 
     /// Adds the gateway's routes: `GET /v2`, model metadata and readiness (with and without a
@@ -70,8 +78,10 @@ public final class Gateway: Sendable {
         router.add(.GET, "/metrics", options: small) { [self] in try metricsPage($0) }
     }
 
-    /// Stops the shadow workers (pending copies are dropped). Idempotent.
+    /// Stops the shadow workers (pending copies are dropped) and the payload writer (queued
+    /// records are written first). Idempotent.
     public func shutdown() {
         shadows.stop()
+        payloads?.stop()
     }
 }

@@ -27,6 +27,12 @@ public struct GatewayConfiguration: Sendable {
     public var shadowQueueCapacity: Int
     /// Threads sending shadow copies.
     public var shadowWorkers: Int
+    /// Root of the payload log (`<data>/payloads`); nil turns payload logging off whatever the
+    /// deployments ask for.
+    public var payloadLogDirectory: String?
+    /// Payload records waiting to be written, and their bytes; more are dropped (counted).
+    public var payloadQueueCapacity: Int
+    public var payloadQueueMaxBytes: Int
     /// Suggested wait (seconds) in `Retry-After` when a deployment's queue is full.
     public var overloadRetryAfterSeconds: Int
     public var metricsAccess: MetricsAccess
@@ -42,6 +48,9 @@ public struct GatewayConfiguration: Sendable {
         maxIdleConnectionsPerReplica = 64
         shadowQueueCapacity = 256
         shadowWorkers = 2
+        payloadLogDirectory = nil
+        payloadQueueCapacity = 1024
+        payloadQueueMaxBytes = 64 << 20
         overloadRetryAfterSeconds = 1
         metricsAccess = .loopbackOnly
         serverName = "plinth"

@@ -1,3 +1,4 @@
+import PlinthCore
 import PlinthHTTP
 
 /// The gateway's seam to the control plane (who is calling, what may they call) and to the data
@@ -87,6 +88,10 @@ public struct DeploymentRoute: Sendable {
     public var versions: [VersionRoute]
     /// A version that gets a mirrored copy of each request; its answers are discarded.
     public var shadow: VersionRoute?
+    /// Share of requests mirrored to `shadow`, 0–100, sampled per request id.
+    public var shadowPercent: Double
+    /// Sampled request/response logging; nil means off.
+    public var payloadLogging: PayloadLoggingPolicy?
     /// Longest time a request may take, queueing included → 504 past it.
     public var requestTimeout: Duration
     /// Largest request body → 413 past it.
@@ -100,7 +105,8 @@ public struct DeploymentRoute: Sendable {
 
     public init(
         name: String, versions: [VersionRoute], shadow: VersionRoute? = nil, requestTimeout: Duration = .seconds(30),
-        maxPayloadBytes: Int = 8 << 20, maxConcurrency: Int = 64, maxQueue: Int = 256, generation: Int = 0
+        maxPayloadBytes: Int = 8 << 20, maxConcurrency: Int = 64, maxQueue: Int = 256, generation: Int = 0,
+        shadowPercent: Double = 100, payloadLogging: PayloadLoggingPolicy? = nil
     ) {
         self.name = name
         self.versions = versions
@@ -110,6 +116,8 @@ public struct DeploymentRoute: Sendable {
         self.maxConcurrency = maxConcurrency
         self.maxQueue = maxQueue
         self.generation = generation
+        self.shadowPercent = shadowPercent
+        self.payloadLogging = payloadLogging
     }
 }
 
@@ -132,15 +140,24 @@ public struct VersionRoute: Sendable {
 }
 
 /// One runtime process serving a version.
-public struct ReplicaEndpoint: Sendable, Hashable {
+public struct ReplicaEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var id: String
+    /// The replica's Unix socket, or the data-plane forwarder of the worker that runs it.
     public var endpoint: HTTPEndpoint
     /// Only ready replicas receive traffic.
     public var ready: Bool
+    /// For a replica behind a worker's forwarder: the secret that forwarder accepts. Never logged.
+    public var dataSecret: String?
 
-    public init(id: String, endpoint: HTTPEndpoint, ready: Bool) {
+    public init(id: String, endpoint: HTTPEndpoint, ready: Bool, dataSecret: String? = nil) {
         self.id = id
         self.endpoint = endpoint
         self.ready = ready
+        self.dataSecret = dataSecret
+    }
+
+    /// The secret stays out of logs and fingerprints.
+    public var description: String {
+        "\(id)@\(endpoint)" + (dataSecret == nil ? "" : " (forwarded)")
     }
 }

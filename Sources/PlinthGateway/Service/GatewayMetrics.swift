@@ -6,6 +6,8 @@ import Synchronization
 /// - `plinth_gateway_request_duration_seconds{tenant,deployment,phase}` histograms, phase
 ///   `queue` (gateway admission + runtime batcher), `compute` (runtime-reported), `total`
 /// - `plinth_gateway_in_flight{tenant,deployment}`, `plinth_gateway_queue_depth{tenant,deployment}`
+/// - `plinth_gateway_batch_size{tenant,deployment}` histogram: rows of the runtime's model run
+///   that served each request (its dynamic batch, `Plinth-Batch-Size`), when the runtime says
 /// - `plinth_gateway_rate_limited_total{tenant,deployment}`, `plinth_gateway_overloaded_total{tenant,deployment}`
 /// - `plinth_gateway_rejected_total{status}` (refused before a deployment was resolved: 401/403/404/429)
 /// - `plinth_gateway_replica_ejections_total`, `plinth_gateway_shadow_total{outcome}`
@@ -20,6 +22,7 @@ final class GatewayMetrics: Sendable {
         let total: Histogram
         let queue: Histogram
         let compute: Histogram
+        let batchSize: Histogram
 
         fileprivate init(_ m: GatewayMetrics, tenant: String, deployment: String) {
             inFlight = m.inFlightGauge.labels(tenant, deployment)
@@ -29,6 +32,7 @@ final class GatewayMetrics: Sendable {
             total = m.durations.labels(tenant, deployment, "total")
             queue = m.durations.labels(tenant, deployment, "queue")
             compute = m.durations.labels(tenant, deployment, "compute")
+            batchSize = m.batchSizes.labels(tenant, deployment)
         }
     }
 
@@ -36,6 +40,7 @@ final class GatewayMetrics: Sendable {
     private let seriesCache = Mutex([String: DeploymentSeries]())
     private let requests: MetricFamily<Counter>
     fileprivate let durations: MetricFamily<Histogram>
+    fileprivate let batchSizes: MetricFamily<Histogram>
     fileprivate let inFlightGauge: MetricFamily<Gauge>
     fileprivate let queueGauge: MetricFamily<Gauge>
     fileprivate let rateLimitedCounter: MetricFamily<Counter>
@@ -55,6 +60,9 @@ final class GatewayMetrics: Sendable {
         durations = registry.histogram(
             "plinth_gateway_request_duration_seconds", help: "Request time by phase: queue, compute, total.",
             labels: ["tenant", "deployment", "phase"], buckets: buckets)
+        batchSizes = registry.histogram(
+            "plinth_gateway_batch_size", help: "Rows in the runtime's model run (dynamic batch) that served a request.",
+            labels: ["tenant", "deployment"], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096])
         inFlightGauge = registry.gauge(
             "plinth_gateway_in_flight", help: "Requests being forwarded now.", labels: ["tenant", "deployment"])
         queueGauge = registry.gauge(
@@ -95,6 +103,7 @@ final class GatewayMetrics: Sendable {
             series.queue.observe(Double(meter.queueMicros) / 1e6)
             series.compute.observe(Double(meter.computeMicros) / 1e6)
         }
+        if meter.runtimeBatchRows > 0 { series.batchSize.observe(Double(meter.runtimeBatchRows)) }
     }
 
     func rejectedBeforeRouting(status: Int) { rejected.labels(String(status)).inc() }

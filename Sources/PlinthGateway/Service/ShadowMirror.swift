@@ -119,7 +119,8 @@ extension Gateway {
             status = 502
             var refused = false
             do {
-                let response = try clients.client(timeout: job.timeout).send(job.request, to: replica.endpoint)
+                let response = try clients.client(timeout: job.timeout).send(
+                    replica.addressing(job.request), to: replica.endpoint)
                 status = response.status
                 bytesOut = response.body.count
                 meter.absorbRuntimeHeaders(response.headers)

@@ -17,8 +17,12 @@ struct UsageMeter: Sendable {
     var runtimeQueueMicros: Int64 = 0
     /// From `Plinth-Compute-Us`.
     var computeMicros: Int64 = 0
-    /// From `Plinth-Batch-Size`; 1 when the runtime does not say.
-    var batchSize = 1
+    /// Rows (examples) of this request, from `Plinth-Request-Rows`; 1 when the runtime does not
+    /// say. This is the usage event's `batchSize`: what the caller sent, whatever it was merged with.
+    var requestRows = 1
+    /// Rows of the model run that served it (the runtime's dynamic batch, this request's rows plus
+    /// those it was merged with), from `Plinth-Batch-Size`; 0 when the runtime does not say.
+    var runtimeBatchRows = 0
 
     init(principal: GatewayPrincipal, deployment: String, start: UInt64, bytesIn: Int, requestID: String) {
         self.tenantID = principal.tenantID
@@ -34,7 +38,8 @@ struct UsageMeter: Sendable {
     mutating func absorbRuntimeHeaders(_ headers: HTTPHeaders) {
         if let v = headers["Plinth-Queue-Us"].flatMap({ Int64($0) }), v >= 0 { runtimeQueueMicros = v }
         if let v = headers["Plinth-Compute-Us"].flatMap({ Int64($0) }), v >= 0 { computeMicros = v }
-        if let v = headers["Plinth-Batch-Size"].flatMap({ Int($0) }), v > 0 { batchSize = v }
+        if let v = headers["Plinth-Request-Rows"].flatMap({ Int($0) }), v > 0 { requestRows = v }
+        if let v = headers["Plinth-Batch-Size"].flatMap({ Int($0) }), v > 0 { runtimeBatchRows = v }
     }
 
     var queueMicros: Int64 { gatewayQueueMicros + runtimeQueueMicros }
@@ -45,7 +50,7 @@ struct UsageMeter: Sendable {
         UsageEvent(
             requestID: requestID, tenantID: tenantID, apiKeyID: apiKeyID, deployment: deployment, version: version,
             status: status, latencyMicros: latencyMicros(end: end), queueMicros: queueMicros,
-            computeMicros: computeMicros, bytesIn: Int64(bytesIn), bytesOut: Int64(bytesOut), batchSize: batchSize,
+            computeMicros: computeMicros, bytesIn: Int64(bytesIn), bytesOut: Int64(bytesOut), batchSize: requestRows,
             shadow: shadow, timestampMicros: GatewayClock.wallMicros())
     }
 }

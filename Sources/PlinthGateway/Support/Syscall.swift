@@ -14,16 +14,18 @@ enum Syscall {
         }
     }
 
-    /// Writes all of `bytes` at the end of `fd` (opened O_APPEND), looping over short writes.
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(JournalError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { buf in write(fd, buf.baseAddress! + offset, buf.count - offset) }
+    /// Writes all of `bytes` at `offset`.
+    static func pwriteAll(_ fd: Int32, _ bytes: [UInt8], offset: Int64, path: String) throws(JournalError) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { buf in
+                pwrite(fd, buf.baseAddress! + done, buf.count - done, off_t(offset) + off_t(done))
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .io(operation: "write", path: path, errno: errno)
             }
-            offset += n
+            done += n
         }
     }
 

@@ -4,12 +4,23 @@ import PlinthCore
     import Glibc
 #endif
 
-/// Reads the records of one segment file in order, stopping at the first record that is torn or
-/// corrupt (short, impossible length, CRC mismatch, undecodable payload).
+/// One valid record read from a segment file.
+struct JournalRecord {
+    var event: UsageEvent
+    var state: UsageRecordState
+    /// File offset of the record's first byte.
+    var offset: Int64
+    /// File offset just past it.
+    var end: Int64
+}
+
+/// Reads the records of one segment file in order, stopping at the end of its data (end of file,
+/// or a zero length word in preallocated space) or at the first record that is torn or corrupt
+/// (short, impossible length, CRC mismatch, unknown state, undecodable payload).
 struct JournalSegmentScanner {
     /// How a scan ended.
     enum Stop: Equatable {
-        /// Reached the end of the file or the requested limit cleanly.
+        /// Reached the end of the data or the requested limit cleanly.
         case end
         /// Hit an invalid record at `validEnd` (a torn tail after a crash, or corruption).
         case invalidRecord
@@ -31,19 +42,18 @@ struct JournalSegmentScanner {
     /// Bytes read per system call.
     var chunkSize = 256 * 1024
 
-    /// Calls `handler(event, endOffset)` for each valid record starting at `from` (0 means the
-    /// first record) and ending no later than `limit`; `handler` returns false to stop.
-    func scan(
-        from: Int64, limit: Int64? = nil, _ handler: (UsageEvent, Int64) throws -> Bool
-    ) throws -> Result {
+    /// Calls `handler` for each valid record starting at `from` (0 means the first record) and
+    /// ending no later than `limit`; `handler` returns false to stop.
+    func scan(from: Int64, limit: Int64? = nil, _ handler: (JournalRecord) throws -> Bool) throws -> Result {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw JournalError.io(operation: "open", path: path, errno: errno) }
         defer { close(fd) }
         let size = try Syscall.fileSize(fd, path: path)
         let header = try Syscall.pread(fd, count: Int(JournalFormat.headerSize), offset: 0, path: path)
-        guard JournalFormat.isValidHeader(header[...], segment: segment) else {
+        guard let version = JournalFormat.headerVersion(header[...], segment: segment) else {
             return Result(validEnd: 0, stop: .invalidHeader, fileSize: size)
         }
+        let headerSize = version == 1 ? 8 : JournalFormat.recordHeaderSize
         let end = min(size, limit ?? size)
         var offset = max(from, JournalFormat.headerSize)
         var buffer: [UInt8] = []
@@ -68,22 +78,27 @@ struct JournalSegmentScanner {
                 }
                 return Int(fileRead - offset) >= n
             }
-            guard try ensure(JournalFormat.recordHeaderSize) else {
+            guard try ensure(4) else { return Result(validEnd: offset, stop: .invalidRecord, fileSize: size) }
+            let length = Int(JournalFormat.u32(buffer[...], at: Int(offset - bufferStart)))
+            // A zero length word is where the writer stopped in a preallocated segment.
+            if length == 0 && version >= 2 { return Result(validEnd: offset, stop: .end, fileSize: size) }
+            let total = version == 1 ? headerSize + length : JournalFormat.recordSize(payload: length)
+            guard length > 0, length <= JournalFormat.maxPayload, try ensure(total) else {
                 return Result(validEnd: offset, stop: .invalidRecord, fileSize: size)
             }
             let at = Int(offset - bufferStart)
-            let length = Int(JournalFormat.u32(buffer[...], at: at))
             let crc = JournalFormat.u32(buffer[...], at: at + 4)
-            guard length > 0, length <= JournalFormat.maxPayload,
-                try ensure(JournalFormat.recordHeaderSize + length)
-            else { return Result(validEnd: offset, stop: .invalidRecord, fileSize: size) }
-            let at2 = Int(offset - bufferStart)
-            let payload = buffer[(at2 + 8)..<(at2 + 8 + length)]
-            guard CRC32.update(CRC32.checksum(buffer[at2..<(at2 + 4)]), payload) == crc,
+            let payload = buffer[(at + headerSize)..<(at + headerSize + length)]
+            let state =
+                version == 1
+                ? .delivered
+                : UsageRecordState(rawValue: JournalFormat.u32(buffer[...], at: at + JournalFormat.stateOffset))
+            guard CRC32.update(CRC32.checksum(buffer[at..<(at + 4)]), payload) == crc, let state,
                 let event = UsageEvent.decode(payload)
             else { return Result(validEnd: offset, stop: .invalidRecord, fileSize: size) }
-            offset += Int64(JournalFormat.recordHeaderSize + length)
-            if try !handler(event, offset) {
+            let record = JournalRecord(event: event, state: state, offset: offset, end: offset + Int64(total))
+            offset = record.end
+            if try !handler(record) {
                 return Result(validEnd: offset, stop: .handlerStopped, fileSize: size)
             }
         }

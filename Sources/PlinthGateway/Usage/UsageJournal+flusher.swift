@@ -6,101 +6,110 @@ import PlinthCore
 #endif
 
 extension UsageJournal {
-    /// The flusher thread: waits for pending events, lets a group gather for up to
-    /// `flushInterval`, fdatasyncs outside the lock, publishes the durable position, rotates.
+    /// The flusher thread: waits for appended events (or pending ones to settle), lets a group
+    /// gather for up to `flushInterval`, then runs a sync cycle; at close, seals the segments.
     func flushLoop() {
         condition.lock()
-        while true {
+        while !closed {
             // After a failure nothing can be made durable any more: idle until closed.
-            while failure != nil && !closed { condition.wait() }
-            while pending == 0 && !closed && !flushRequested && written < options.maxSegmentBytes {
+            if failure != nil {
                 condition.wait()
+                continue
             }
-            if !closed && !flushRequested && pending < options.flushEvery && written < options.maxSegmentBytes {
-                // Gather a group: at most one interval, or until enough events are pending.
+            let unsettled = durable < UsageCursor(segment: current.sequence, offset: Int64(written))
+            if !unsettled && !flushRequested {
+                condition.wait()
+                continue
+            }
+            // Gather a group — or, with nothing new, give pending records an interval to settle.
+            if !flushRequested && appended &- durableCount < UInt64(options.flushEvery) {
                 let deadline = Date().addingTimeInterval(Self.seconds(options.flushInterval))
-                while !closed && !flushRequested && pending < options.flushEvery && Date() < deadline {
+                while !closed && !flushRequested && appended &- durableCount < UInt64(options.flushEvery)
+                    && Date() < deadline
+                {
                     _ = condition.wait(until: deadline)
                 }
             }
             flushRequested = false
-            let rotate = written >= options.maxSegmentBytes && !closed && failure == nil
-            if rotate {
-                rotateLocked()
-            } else {
-                syncLocked()
-            }
-            if closed {
-                if failure == nil { syncLocked() }
-                Glibc.close(fd)
-                Glibc.close(lockFD)
-                condition.broadcast()
-                condition.unlock()
-                flusherDone.signal()
-                return
-            }
+            syncCycle()
         }
+        if failure == nil { syncCycle() }
+        sealLocked()
+        Glibc.close(lockFD)
+        condition.broadcast()
+        condition.unlock()
+        flusherDone.signal()
     }
 
-    /// fdatasync of the current segment with the lock released meanwhile.
-    private func syncLocked() {
-        guard pending > 0 || durable.offset < written, failure == nil else { return }
-        let fd = fd
-        let segment = segment
-        let upTo = written
-        let count = appended
-        pending = 0
+    /// Finds how far records are final (from `durable` on), syncs, and publishes that position.
+    /// Called and returns with the lock held; releases it for the scan and the syncs.
+    func syncCycle() {
+        cyclesStarted += 1
+        let cycle = cyclesStarted
+        let target = appended
+        let alreadySynced = durableCount
+        let from = durable
+        var segments = retired
+        segments.append((current, written))
         condition.unlock()
-        let rc = fdatasync(fd)
-        let err = errno
-        condition.lock()
-        if rc != 0 {
-            failure = .io(operation: "fdatasync", path: segmentPath(segment), errno: err)
-            logger.error("usage journal fsync failed; metering stopped", ["errno": .int(Int(err))])
-        } else {
-            if UsageCursor(segment: segment, offset: upTo) > durable {
-                durable = UsageCursor(segment: segment, offset: upTo)
+
+        // Scan after every store seen so far: a state read final here is inside the sync below.
+        var reached = from
+        for (i, (segment, end)) in segments.enumerated() where segment.sequence >= from.segment {
+            var offset = segment.sequence == from.segment ? Int(from.offset) : Int(JournalFormat.headerSize)
+            while offset < end, segment.state(at: offset)?.isFinal == true {
+                offset += JournalFormat.recordSize(payload: Int(segment.length(at: offset)))
             }
-            durableCount = max(durableCount, count)
+            reached = UsageCursor(segment: segment.sequence, offset: Int64(offset))
+            if offset < end { break }
+            if i + 1 < segments.count {
+                reached = UsageCursor(segment: segments[i + 1].segment.sequence, offset: JournalFormat.headerSize)
+            }
         }
+
+        var error: JournalError?
+        if target != alreadySynced || reached != from {
+            do throws(JournalError) {
+                let newest = segments[segments.count - 1].segment.sequence
+                if newest > creationSynced { try Syscall.syncDirectory(directory) }
+                for (segment, end) in segments where segment.sequence >= from.segment {
+                    if segment.sequence < reached.segment {
+                        try segment.seal(end: end)  // passed: every record in it is final
+                    } else if segment.sequence > creationSynced {
+                        try segment.syncAll()
+                    } else {
+                        try segment.sync(from: segment.sequence == from.segment ? Int(from.offset) : 0, to: end)
+                    }
+                }
+                creationSynced = max(creationSynced, newest)
+            } catch let e {
+                error = e
+            }
+        }
+
+        condition.lock()
+        if let error {
+            failure = error
+            logger.error("usage journal sync failed; metering stopped", ["error": .string("\(error)")])
+        } else {
+            if reached > durable { durable = reached }
+            durableCount = max(durableCount, target)
+            retired.removeAll { $0.segment.sequence < reached.segment }
+        }
+        cyclesDone = cycle
         condition.broadcast()
     }
 
-    /// Opens the next segment, switches appends to it, then syncs and closes the old one.
-    private func rotateLocked() {
-        let next = segment + 1
-        condition.unlock()
-        let created = Result { try Self.createSegment(directory: directory, segment: next) }
-        condition.lock()
-        let newFD: Int32
-        switch created {
-        case .success(let fd): newFD = fd
-        case .failure(let error):
-            failure = (error as? JournalError) ?? .io(operation: "create", path: segmentPath(next), errno: EIO)
-            logger.error("usage journal rotation failed; metering stopped", ["segment": .int(Int(next))])
-            condition.broadcast()
-            return
+    /// Cuts the unused preallocated tail of every open segment and syncs it (at close).
+    private func sealLocked() {
+        for (segment, end) in retired + [(current, written)] {
+            do throws(JournalError) {
+                try segment.seal(end: end)
+            } catch {
+                logger.error("usage journal seal failed", ["error": .string("\(error)")])
+            }
         }
-        let oldFD = fd
-        let oldSegment = segment
-        let count = appended
-        fd = newFD
-        segment = next
-        written = JournalFormat.headerSize
-        pending = 0
-        condition.unlock()
-        let rc = fdatasync(oldFD)
-        let err = errno
-        Glibc.close(oldFD)
-        condition.lock()
-        if rc != 0 {
-            failure = .io(operation: "fdatasync", path: segmentPath(oldSegment), errno: err)
-        } else {
-            let start = UsageCursor(segment: next, offset: JournalFormat.headerSize)
-            if start > durable { durable = start }
-            durableCount = max(durableCount, count)
-        }
-        condition.broadcast()
+        retired = []
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -5,35 +5,42 @@ import PlinthCore
     import Glibc
 #endif
 
-/// The gateway's append-only usage journal with group commit.
+/// The gateway's append-only usage journal: two-phase records in mapped segments, group commit.
 ///
-/// `append` `write()`s the record to the current segment before returning, so a process crash
-/// (even `kill -9`) loses nothing appended: the bytes are in the kernel's page cache. A dedicated
-/// flusher thread `fdatasync`s every `flushInterval` (2 ms) or as soon as `flushEvery` events are
-/// pending. On power loss, what can be lost is exactly the events appended after the start of the
-/// last completed `fdatasync` — at most one flush interval plus one fsync of events.
+/// A metered request is appended **pending** before its response is handed to the socket
+/// (`appendPending`); the returned `UsageTicket` then records what the HTTP server reports: the
+/// response was fully handed to the kernel (**delivered**, billed) or never was (**abandoned**).
+/// Segments are preallocated files mapped `MAP_SHARED`, so an append or a state change is a store
+/// into the page cache: it survives `kill -9` of the process, and costs no system call.
 ///
-/// On open the journal recovers: it truncates a torn tail of the newest segment and starts a new
-/// segment; existing segments are never appended to again.
+/// A flusher thread finds how far records are final, then `msync`s, every `flushInterval` (2 ms)
+/// or as soon as `flushEvery` events are waiting; `durablePosition` — the folding limit — only
+/// moves past records that are final and on disk. On power loss what can be lost is the records
+/// finalized after the start of the last completed sync: at most one flush interval plus one sync
+/// of them (see docs/gateway.md).
 ///
-/// `@unchecked Sendable` is safe: all mutable state is touched only with `condition` locked. Only
-/// the flusher thread closes file descriptors, and never one that `append` may still write to.
+/// On open the journal recovers the newest segment: pending records of the dead process become
+/// abandoned, those caught mid-send delivered, a torn tail is cut. A segment is never appended
+/// to again after its process ends.
+///
+/// `@unchecked Sendable` is safe: all mutable state is touched only with `condition` locked, except
+/// the flusher's own `creationSynced`.
 public final class UsageJournal: @unchecked Sendable {
     /// Tuning knobs.
     public struct Options: Sendable {
-        /// Longest time an appended event waits for its fsync.
+        /// Longest time a finalized event waits for its sync.
         public var flushInterval: Duration = .milliseconds(2)
-        /// Pending events that trigger a flush at once.
+        /// Waiting events that trigger a sync at once.
         public var flushEvery: Int = 512
-        /// A segment is rotated once it grows past this many bytes.
-        public var maxSegmentBytes: Int64 = 64 << 20
+        /// Bytes preallocated per segment; a new segment starts when a record no longer fits.
+        public var maxSegmentBytes: Int64 = 16 << 20
 
         public init(
-            flushInterval: Duration = .milliseconds(2), flushEvery: Int = 512, maxSegmentBytes: Int64 = 64 << 20
+            flushInterval: Duration = .milliseconds(2), flushEvery: Int = 512, maxSegmentBytes: Int64 = 16 << 20
         ) {
             self.flushInterval = flushInterval
             self.flushEvery = max(1, flushEvery)
-            self.maxSegmentBytes = max(JournalFormat.headerSize + 1, maxSegmentBytes)
+            self.maxSegmentBytes = max(JournalFormat.headerSize + 64, maxSegmentBytes)
         }
     }
 
@@ -41,10 +48,15 @@ public final class UsageJournal: @unchecked Sendable {
     public struct Recovery: Sendable, Equatable {
         /// Segments already present.
         public var existingSegments: Int
-        /// Bytes cut from the end of the newest segment (a torn last record).
+        /// Bytes cut from the end of the newest segment after its last valid record (a torn
+        /// record, or preallocated space a crashed process never used).
         public var truncatedBytes: Int64
         /// Segment files with a torn header that were removed.
         public var removedSegments: Int
+        /// Pending records of the dead process, now abandoned (their responses never went out).
+        public var abandonedRecords: Int = 0
+        /// Records caught mid-send, now delivered.
+        public var deliveredRecords: Int = 0
     }
 
     public let directory: String
@@ -55,18 +67,24 @@ public final class UsageJournal: @unchecked Sendable {
     let flusherDone = DispatchSemaphore(value: 0)
 
     // State below: only with `condition` locked (internal for the +flusher extension only).
-    var fd: Int32
-    var segment: UInt64
-    var written: Int64
+    var current: JournalSegment
+    /// Where the current segment's records end.
+    var written: Int
+    /// Older segments the durable position has not passed yet, and where their records end.
+    var retired: [(segment: JournalSegment, end: Int)] = []
     var appended: UInt64 = 0
     var durableCount: UInt64 = 0
     var durable: UsageCursor
-    var pending = 0
     var flushRequested = false
+    /// Sync cycles begun and completed (a `flush` waits for one begun after it).
+    var cyclesStarted: UInt64 = 0
+    var cyclesDone: UInt64 = 0
     var closed = false
     var failure: JournalError?
     /// Holds an exclusive `flock` on `<directory>/LOCK` while open: one writer per journal.
     let lockFD: Int32
+    /// Newest segment whose creation (file, size, directory entry) is on disk: flusher only.
+    var creationSynced: UInt64
 
     /// Opens (creating) the journal in `directory`, recovers it, and starts the flusher thread.
     public init(directory: String, options: Options = Options(), logger: Logger = Logger(component: "usage-journal"))
@@ -82,15 +100,18 @@ public final class UsageJournal: @unchecked Sendable {
         let (recovery, last): (Recovery, UInt64?)
         do {
             (recovery, last) = try Self.recover(directory: directory, logger: logger)
-            fd = try Self.createSegment(directory: directory, segment: (last ?? 0) + 1)
+            current = try JournalSegment.create(
+                directory: directory, sequence: (last ?? 0) + 1, capacity: Int(options.maxSegmentBytes))
+            try current.syncAll()
+            try Syscall.syncDirectory(directory)
         } catch {
             Glibc.close(lockFD)
             throw error
         }
         self.recovery = recovery
-        segment = (last ?? 0) + 1
-        written = JournalFormat.headerSize
-        durable = UsageCursor(segment: segment, offset: written)
+        creationSynced = current.sequence
+        written = Int(JournalFormat.headerSize)
+        durable = UsageCursor(segment: current.sequence, offset: JournalFormat.headerSize)
         let thread = Thread { [self] in flushLoop() }
         thread.name = "usage-journal-flusher"
         thread.start()
@@ -100,57 +121,81 @@ public final class UsageJournal: @unchecked Sendable {
         if !closed { close() }
     }
 
-    /// Appends one event and returns once it is `write()`n (not yet fsynced): the position just
-    /// past it. Throws `JournalError` when the journal is closed or has failed.
+    /// Appends one event that is final already (delivered: nothing is waiting on a response,
+    /// e.g. a shadow request) and returns the position just past it.
     @discardableResult
     public func append(_ event: UsageEvent) throws -> UsageCursor {
+        let (segment, offset, size) = try appendRecord(event, state: .delivered)
+        return UsageCursor(segment: segment.sequence, offset: Int64(offset + size))
+    }
+
+    /// Appends one event as pending, before its response goes out; the ticket records its fate.
+    /// Until then the record holds back `durablePosition` (and so folding) behind it.
+    public func appendPending(_ event: UsageEvent) throws -> UsageTicket {
+        let (segment, offset, size) = try appendRecord(event, state: .pending)
+        return UsageTicket(segment: segment, offset: offset, size: size)
+    }
+
+    private func appendRecord(_ event: UsageEvent, state: UsageRecordState) throws -> (JournalSegment, Int, Int) {
         let record = try JournalFormat.record(event)
+        let size = record.bytes.count
         condition.lock()
         defer { condition.unlock() }
         if closed { throw JournalError.closed }
         if let failure { throw failure }
-        do {
-            try Syscall.writeAll(fd, record, path: segmentPath(segment))
-        } catch {
-            // Cut a partial record so the segment stays readable; if that fails the journal is unusable.
-            if ftruncate(fd, off_t(written)) != 0 {
-                failure = error
-                condition.broadcast()
-            }
-            throw error
-        }
-        written += Int64(record.count)
+        if written + size > current.capacity { try rotateLocked(fitting: size) }
+        let segment = current
+        let offset = written
+        segment.write(record, at: offset, state: state)
+        written += size
         appended += 1
-        pending += 1
-        // Wake the flusher for the first pending event (it starts the flush interval), and
-        // again when a group is full or the segment must rotate.
-        if pending == 1 || pending >= options.flushEvery || written >= options.maxSegmentBytes { condition.broadcast() }
-        return UsageCursor(segment: segment, offset: written)
+        // Wake the flusher for the first waiting event (it starts the interval) and a full group.
+        let waiting = appended &- durableCount
+        if waiting == 1 || waiting >= UInt64(options.flushEvery) { condition.broadcast() }
+        return (segment, offset, size)
     }
 
-    /// Everything before this position is fsynced; folding live stops here.
+    /// Starts the next segment, inline: a record no longer fits the current one.
+    private func rotateLocked(fitting size: Int) throws(JournalError) {
+        let capacity = max(Int(options.maxSegmentBytes), Int(JournalFormat.headerSize) + size)
+        do {
+            let next = try JournalSegment.create(
+                directory: directory, sequence: current.sequence + 1, capacity: capacity)
+            retired.append((current, written))
+            current = next
+            written = Int(JournalFormat.headerSize)
+        } catch {
+            failure = error
+            logger.error("usage journal rotation failed; metering stopped", ["error": .string("\(error)")])
+            condition.broadcast()
+            throw error
+        }
+    }
+
+    /// Everything before this position is final and synced; folding live stops here.
     public var durablePosition: UsageCursor {
         condition.lock()
         defer { condition.unlock() }
         return durable
     }
 
-    /// Blocks until every event appended before the call is fsynced.
+    /// Blocks until every event appended, and every state recorded, before the call is synced.
     public func flush() throws {
         condition.lock()
         defer { condition.unlock() }
-        let target = appended
+        let cycle = cyclesStarted + 1
         flushRequested = true
         condition.broadcast()
-        while durableCount < target {
+        while cyclesDone < cycle {
             if let failure { throw failure }
-            if closed && durableCount < target { throw JournalError.closed }
+            if closed { throw JournalError.closed }
             condition.wait()
         }
     }
 
-    /// Flushes, stops the flusher and closes the segment. Later appends throw `.closed`.
-    /// Always call it: the flusher thread keeps the journal alive until then.
+    /// Syncs, seals the segments (cutting their unused preallocated space), stops the flusher.
+    /// Later appends throw `.closed`. Always call it: the flusher thread keeps the journal alive
+    /// until then. Records still pending stay so; the next open abandons them.
     public func close() {
         condition.lock()
         if closed {
@@ -178,20 +223,22 @@ public final class UsageJournal: @unchecked Sendable {
         }
         return fd
     }
+}
 
-    static func createSegment(directory: String, segment: UInt64) throws -> Int32 {
-        let path = directory + "/" + JournalFormat.fileName(segment: segment)
-        let fd = try Syscall.check("create", path) {
-            open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
-        }
-        do {
-            try Syscall.writeAll(fd, JournalFormat.header(segment: segment), path: path)
-            _ = try Syscall.check("fdatasync", path) { fdatasync(fd) }
-            try Syscall.syncDirectory(directory)
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
-        return fd
-    }
+/// One pending journal record, owned by the request it meters. Mark it `sending` right before
+/// the send that may complete the response, back to `pending` if that send fell short, and
+/// finally `delivered` or `abandoned` — once; a final state is never changed again.
+public struct UsageTicket: Sendable {
+    let segment: JournalSegment
+    let offset: Int
+    let size: Int
+
+    /// Where the record ends in the journal.
+    public var position: UsageCursor { UsageCursor(segment: segment.sequence, offset: Int64(offset + size)) }
+
+    /// Records the request's state: a single store into the mapped segment.
+    public func mark(_ state: UsageRecordState) { segment.setState(state, at: offset) }
+
+    /// The state last recorded.
+    public var state: UsageRecordState? { segment.state(at: offset) }
 }

@@ -79,17 +79,24 @@ public struct UsageJournalReader: Sendable {
             let start = segment == cursor.segment ? cursor.offset : 0
             var deltas: [UsageMinuteKey: UsageTotals] = [:]
             var count = 0
+            var seen = 0
             var batchEnd = start
             let scanner = JournalSegmentScanner(
                 path: directory + "/" + JournalFormat.fileName(segment: segment), segment: segment)
-            var result = try scanner.scan(from: start, limit: stopAt) { event, end in
-                deltas[UsageMinuteKey(event), default: UsageTotals()].add(event)
-                count += 1
-                batchEnd = end
-                return count < max(1, maxEventsPerBatch)
+            // Only delivered requests are billed; abandoned ones still move the cursor. A record
+            // that is not final can only be a dead process's (the live limit stops before any).
+            func take(_ record: JournalRecord) -> Bool {
+                if record.state.afterCrash == .delivered {
+                    deltas[UsageMinuteKey(record.event), default: UsageTotals()].add(record.event)
+                    count += 1
+                }
+                seen += 1
+                batchEnd = record.end
+                return seen < max(1, maxEventsPerBatch)
             }
+            var result = try scanner.scan(from: start, limit: stopAt, take)
             while true {
-                if count > 0 {
+                if seen > 0 {
                     cursor = UsageCursor(segment: segment, offset: batchEnd)
                     try sink.apply(
                         UsageFoldBatch(deltas: deltas, cursor: cursor, eventCount: count), journal: journalName)
@@ -99,12 +106,8 @@ public struct UsageJournalReader: Sendable {
                 guard result.stop == .handlerStopped else { break }
                 deltas = [:]
                 count = 0
-                result = try scanner.scan(from: batchEnd, limit: stopAt) { event, end in
-                    deltas[UsageMinuteKey(event), default: UsageTotals()].add(event)
-                    count += 1
-                    batchEnd = end
-                    return count < max(1, maxEventsPerBatch)
-                }
+                seen = 0
+                result = try scanner.scan(from: batchEnd, limit: stopAt, take)
             }
             // A segment is finished once a newer one exists (the writer never returns to it) and
             // the limit does not stop inside it.
@@ -135,17 +138,29 @@ public struct UsageJournalReader: Sendable {
         return removed
     }
 
-    /// Every valid event from `cursor` on, in order (diagnostics, billing re-exports, tests).
+    /// Every delivered (billed) event from `cursor` on, in order (diagnostics, billing re-exports,
+    /// tests). A record left mid-send by a dead process counts as delivered, a pending one not.
     public func events(from cursor: UsageCursor = UsageCursor(segment: 0, offset: 0)) throws -> [UsageEvent] {
-        var out: [UsageEvent] = []
+        try records(from: cursor).filter { $0.state.afterCrash == .delivered }.map(\.event)
+    }
+
+    /// Every valid record from `cursor` on with the state stored for it, in order.
+    public func records(from cursor: UsageCursor = UsageCursor(segment: 0, offset: 0)) throws -> [UsageRecord] {
+        var out: [UsageRecord] = []
         for segment in try segments() where segment >= cursor.segment {
             let scanner = JournalSegmentScanner(
                 path: directory + "/" + JournalFormat.fileName(segment: segment), segment: segment)
-            _ = try scanner.scan(from: segment == cursor.segment ? cursor.offset : 0) { event, _ in
-                out.append(event)
+            _ = try scanner.scan(from: segment == cursor.segment ? cursor.offset : 0) { record in
+                out.append(UsageRecord(event: record.event, state: record.state))
                 return true
             }
         }
         return out
     }
+}
+
+/// A journaled event and where its request stood when read.
+public struct UsageRecord: Sendable, Equatable {
+    public var event: UsageEvent
+    public var state: UsageRecordState
 }

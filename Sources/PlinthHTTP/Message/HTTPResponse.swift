@@ -14,6 +14,9 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: HTTPResponseBody
+    /// Told when the response's last byte is handed to the kernel or the write fails (nil: nobody
+    /// asks, and the server does no extra work).
+    public var delivery: HTTPDeliveryObserver?
 
     public init(status: Int = 200, headers: HTTPHeaders = [:], body: HTTPResponseBody = .bytes([])) {
         self.status = status

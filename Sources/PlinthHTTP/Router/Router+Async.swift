@@ -60,11 +60,17 @@ public final class HTTPResponder: Sendable {
     /// queued at once; from another thread it is posted to that loop.
     public func complete(_ response: HTTPResponse) {
         guard done.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            response.delivery?(.failed)
             return
         }
         switch target {
         case .box(let box):
-            box.put(response)
+            // No socket: handing it to the in-process caller is the delivery.
+            var handed = response
+            handed.delivery = nil
+            response.delivery?(.sending)
+            box.put(handed)
+            response.delivery?(.delivered)
         case .loop(let loop, let fd, let id, let head, let info):
             var response = response
             response.headers.set("X-Request-Id", info.requestID)

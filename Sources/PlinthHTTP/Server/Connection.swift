@@ -44,6 +44,8 @@ final class Connection {
     /// The socket may hold unread bytes (readiness seen while not reading, or the last read filled
     /// the buffer). When false, resuming after a handler skips a recv that would only say EAGAIN.
     var mayHaveInput = false
+    /// Observers of responses in `output`, in order, with the offset just past each response.
+    var deliveries: [(end: Int, observer: HTTPDeliveryObserver)] = []
 
     init(fd: Int32, id: UInt64, remote: String, now: UInt64) {
         transport = PlainSocketTransport(fd: fd)
@@ -54,6 +56,26 @@ final class Connection {
 
     var fd: Int32 { transport.fd }
     var pendingOutput: Int { output.count - outputSent }
+
+    /// After a send: responses whose last byte went out are delivered, the others fell short.
+    func settleDeliveries() {
+        var done = 0
+        for d in deliveries {
+            if d.end <= outputSent {
+                d.observer(.delivered)
+                done += 1
+            } else {
+                d.observer(.incomplete)
+            }
+        }
+        deliveries.removeFirst(done)
+    }
+
+    /// The connection is gone: what was not sent never will be.
+    func failDeliveries() {
+        for d in deliveries { d.observer(.failed) }
+        deliveries.removeAll()
+    }
 }
 
 /// Messages handler threads and the server post to a loop.

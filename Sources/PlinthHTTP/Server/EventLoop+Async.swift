@@ -21,7 +21,10 @@ extension EventLoop {
     /// Queues an async answer on its connection (on the loop's thread). Outside the handler call it
     /// also flushes and resumes parsing pipelined requests, like a pool handler's `handlerDone`.
     func finishAsync(fd: Int32, id: UInt64, response: HTTPResponse, head: RequestHead, info: AccessInfo) {
-        guard let conn = connections[fd], conn.id == id, !conn.closed, conn.phase == .handler else { return }
+        guard let conn = connections[fd], conn.id == id, !conn.closed, conn.phase == .handler else {
+            response.delivery?(.failed)
+            return
+        }
         guard case .bytes = response.body else {
             // A streamed answer may block: write it from a handler thread.
             let ctx = self.ctx

@@ -218,6 +218,7 @@ extension EventLoop {
             status: response.status, headers: response.headers, contentLength: body.count, keepAlive: keepAlive,
             http10: head.isHTTP10, into: &conn.output)
         if head.method != .HEAD { conn.output.append(contentsOf: body) }
+        if let observer = response.delivery { conn.deliveries.append((conn.output.count, observer)) }
         ctx.logAccess(info, status: response.status, bytes: body.count)
         conn.phase = .idle
         conn.since = now

@@ -275,6 +275,9 @@ final class EventLoop: @unchecked Sendable {
     /// Writes pending output; closes when asked to after the last byte, or submits a deferred job.
     func flush(_ conn: Connection) {
         if conn.pendingOutput > 0 {
+            let watched = !conn.deliveries.isEmpty
+            // Right before the send that may complete them (see `HTTPDelivery.sending`).
+            if watched { for d in conn.deliveries { d.observer(.sending) } }
             let (written, _) = conn.output.withUnsafeBytes { raw in
                 Sys.send(conn.transport, raw.baseAddress! + conn.outputSent, raw.count - conn.outputSent)
             }
@@ -284,6 +287,7 @@ final class EventLoop: @unchecked Sendable {
             }
             if written > 0 { conn.since = now }
             conn.outputSent += written
+            if watched { conn.settleDeliveries() }
             if conn.pendingOutput > 0 { return }
             conn.output.removeAll(keepingCapacity: conn.output.capacity <= 64 * 1024)
             conn.outputSent = 0
@@ -301,6 +305,7 @@ final class EventLoop: @unchecked Sendable {
     func closeConnection(_ conn: Connection) {
         guard !conn.closed else { return }
         conn.closed = true
+        if !conn.deliveries.isEmpty { conn.failDeliveries() }
         connections[conn.fd] = nil
         conn.input.release()
         conn.transport.close()

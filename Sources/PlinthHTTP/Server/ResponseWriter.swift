@@ -1,6 +1,10 @@
 import PlinthCore
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Writes a response from a handler thread, which owns the connection's socket while its handler
 /// runs. Buffered bodies are sent without blocking (the unsent tail goes back to the loop); streamed
 /// bodies block per chunk for backpressure, bounded by the body timeout.
@@ -21,6 +25,10 @@ enum ResponseWriter {
                 http10: head.isHTTP10, into: &out)
             if head.method != .HEAD { out.append(contentsOf: body) }
             ctx.logAccess(info, status: response.status, bytes: body.count)
+            if let observer = response.delivery {
+                return writeObserved(out, transport: transport, timeoutMs: ctx.bodyTimeoutMs, observer)
+                    ? ([], !keepAlive) : ([], true)
+            }
             let (written, _) = out.withUnsafeBytes { Sys.send(transport, $0.baseAddress!, $0.count) }
             if written < 0 { return ([], true) }
             if written == out.count { return ([], !keepAlive) }
@@ -58,15 +66,44 @@ enum ResponseWriter {
                 try produce(writer)
                 if frame { try Sys.writeAll(transport, Array("0\r\n\r\n".utf8), timeoutMs: timeout) }
                 ctx.logAccess(info, status: response.status, bytes: counter.total)
-                if let length, counter.total != length { return ([], true) }
+                if let length, counter.total != length {
+                    response.delivery?(.failed)
+                    return ([], true)
+                }
+                response.delivery?(.delivered)
                 return ([], !keepAlive || (chunked && head.isHTTP10))
             } catch {
+                response.delivery?(.failed)
                 // Mid-body failure: the only honest signal left is closing without the final chunk.
                 ctx.logger.warning(
                     "streamed response aborted",
                     ["request_id": .string(info.requestID), "error": .string(String(describing: error))])
                 return ([], true)
             }
+        }
+    }
+
+    /// Writes all of `out` from the handler thread, telling `observer` around each send; false
+    /// when the write failed or stalled past the timeout.
+    private static func writeObserved(
+        _ out: [UInt8], transport: any ConnectionTransport, timeoutMs: Int32, _ observer: HTTPDeliveryObserver
+    ) -> Bool {
+        out.withUnsafeBytes { raw in
+            var done = 0
+            while true {
+                observer(.sending)
+                let (written, blocked) = Sys.send(transport, raw.baseAddress! + done, raw.count - done)
+                if written < 0 { break }
+                done += written
+                if done == raw.count {
+                    observer(.delivered)
+                    return true
+                }
+                observer(.incomplete)
+                if blocked, !Sys.poll(transport.fd, events: Int16(POLLOUT), timeoutMs: timeoutMs) { break }
+            }
+            observer(.failed)
+            return false
         }
     }
 

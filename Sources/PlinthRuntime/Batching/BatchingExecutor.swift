@@ -14,6 +14,8 @@ final class BatchingExecutor: @unchecked Sendable {
         var computeMicros: UInt64
         /// Rows in the batch the model ran (1 when not batched with others for a 1-row request).
         var batchRows: Int
+        /// Rows of this request alone (its examples; what usage counts).
+        var requestRows: Int
     }
 
     /// A waiting request: its inputs, and where the worker leaves the outcome — a semaphore the
@@ -172,9 +174,10 @@ final class BatchingExecutor: @unchecked Sendable {
         let compute = Self.nowMicros() - start
         latestCompute.store(compute, ordering: .relaxed)
         finishBatch()
+        let rows = rowCount(inputs)
         return Outcome(
             outputs: try result.get(), queueMicros: start - min(start, arrival), computeMicros: compute,
-            batchRows: rowCount(inputs))
+            batchRows: rows, requestRows: rows)
     }
 
     /// A batch run outside a worker ended: start what waited for its slot.
@@ -321,7 +324,7 @@ final class BatchingExecutor: @unchecked Sendable {
             ticket.outcome = result.map {
                 Outcome(
                     outputs: $0, queueMicros: start - min(start, ticket.arrivalMicros), computeMicros: compute,
-                    batchRows: batched ? rows : ticket.rows)
+                    batchRows: batched ? rows : ticket.rows, requestRows: ticket.rows)
             }
             ticket.deliver()
         }

@@ -8,7 +8,10 @@ final class InferenceService: Sendable {
         var encoded: InferenceResponseEncoder.Encoded
         var queueMicros: UInt64
         var computeMicros: UInt64
+        /// Rows in the model run that served this request (merged with others by the batcher).
         var batchRows: Int
+        /// Rows of this request alone.
+        var requestRows: Int
     }
 
     let name: String
@@ -86,7 +89,8 @@ final class InferenceService: Sendable {
             outputs: outputs)
         return Answer(
             encoded: InferenceResponseEncoder.encode(response), queueMicros: outcome.queueMicros,
-            computeMicros: outcome.computeMicros, batchRows: outcome.batchRows)
+            computeMicros: outcome.computeMicros, batchRows: outcome.batchRows,
+            requestRows: outcome.requestRows)
     }
 
     /// The inputs by name, each matching the model's name, datatype and shape.

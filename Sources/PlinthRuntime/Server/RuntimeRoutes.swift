@@ -57,7 +57,8 @@ enum RuntimeRoutes {
                 return
             }
             if service.executor.latestComputeMicros <= inlineMaxComputeMicros,
-                let response = respond({ () throws(InferenceError) in try service.run(prepared, onlyIfIdle: true) })
+                let response = respond(
+                    request.requestID, { () throws(InferenceError) in try service.run(prepared, onlyIfIdle: true) })
             {
                 responder.complete(response)
                 return
@@ -66,7 +67,8 @@ enum RuntimeRoutes {
             // batch's thread answers (the responder posts the response back to this loop).
             service.submit(prepared) { result in
                 responder.complete(
-                    respond { () throws(InferenceError) in try result.get() } ?? .error(503, "unavailable"))
+                    respond(request.requestID) { () throws(InferenceError) in try result.get() }
+                        ?? .error(503, "unavailable"))
             }
         }
         let inferOptions = RouteOptions(maxBodyBytes: maxBodyBytes)
@@ -103,13 +105,18 @@ enum RuntimeRoutes {
     }
 
     private static func inferResponse(_ request: HTTPRequest, _ service: InferenceService) -> HTTPResponse {
-        respond { () throws(InferenceError) in
+        respond(request.requestID) { () throws(InferenceError) in
             try service.infer(body: request.body, jsonLength: try jsonLength(request), onlyIfIdle: false)
         } ?? .error(503, "unavailable")
     }
 
-    /// The answer as a response (errors as JSON); nil when `run` gave none.
-    private static func respond(_ run: () throws(InferenceError) -> InferenceService.Answer?) -> HTTPResponse? {
+    static let logger = Logger(component: "runtime")
+
+    /// The answer as a response (errors as JSON); nil when `run` gave none. A server-side failure
+    /// is logged with the gateway's request id, so one id finds both sides' lines.
+    private static func respond(_ requestID: String, _ run: () throws(InferenceError) -> InferenceService.Answer?)
+        -> HTTPResponse?
+    {
         do {
             guard let answer = try run() else { return nil }
             var headers = HTTPHeaders()
@@ -123,8 +130,17 @@ enum RuntimeRoutes {
             headers.add("Plinth-Queue-Us", String(answer.queueMicros))
             headers.add("Plinth-Compute-Us", String(answer.computeMicros))
             headers.add("Plinth-Batch-Size", String(answer.batchRows))
+            headers.add("Plinth-Request-Rows", String(answer.requestRows))
             return HTTPResponse(status: 200, headers: headers, body: .bytes(answer.encoded.body))
         } catch {
+            if error.status >= 500 {
+                logger.error(
+                    "inference failed",
+                    [
+                        "request_id": .string(requestID), "status": .int(error.status),
+                        "error": .string(error.description),
+                    ])
+            }
             return .error(error.status, error.description)
         }
     }

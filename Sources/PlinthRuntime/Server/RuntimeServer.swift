@@ -25,6 +25,7 @@ public final class RuntimeServer: Sendable {
         let router = Router()
         var httpConfiguration = HTTPServerConfiguration(listen: [configuration.listen])
         if let loops = configuration.eventLoops { httpConfiguration.eventLoopCount = loops }
+        httpConfiguration.accessLog = configuration.accessLog
         // A request with a body over the inline limit holds a handler thread while it waits for
         // its batch (smaller ones are queued from the loop without a thread).
         httpConfiguration.handlerThreadCount = max(32, min(512, configuration.maxBatch * configuration.threads * 2))

@@ -2,16 +2,35 @@ import PlinthCore
 
 /// Turns the control plane's `DesiredReplica` into what the sandbox runs: the command (the
 /// built-in runtime for ONNX, the given argv for external runtimes), the artifact file, the
-/// environment and the limits.
+/// environment and the limits. The one place the built-in runtime's argv is built, for the
+/// in-process worker of `plinth serve` and remote `plinth worker`s alike.
 public struct ReplicaPlanner: Sendable {
     /// argv prefix of the built-in runtime: `[plinth, "runtime"]`.
     public let runtimeCommand: [String]
     /// Where replica folders live (`ReplicaSandbox.replicasDirectory`).
     public let replicasDirectory: String
+    /// Passes `--access-log` to built-in runtimes (a node setting, not a deployment's).
+    public let accessLog: Bool
 
-    public init(runtimeCommand: [String], replicasDirectory: String) {
+    public init(runtimeCommand: [String], replicasDirectory: String, accessLog: Bool = false) {
         self.runtimeCommand = runtimeCommand
         self.replicasDirectory = replicasDirectory
+        self.accessLog = accessLog
+    }
+
+    /// Flags of the built-in runtime for `replica` after `--model` and `--listen`: its name and
+    /// version label, and the deployment's batching and body limits.
+    public func runtimeArguments(for replica: DesiredReplica) -> [String] {
+        var arguments = ["--name", replica.deployment, "--version", replica.version]
+        if let settings = replica.runtime {
+            arguments += [
+                "--max-batch", String(max(1, settings.maxBatchSize)),
+                "--max-delay-us", String(max(0, settings.maxQueueDelayMicros)),
+                "--max-body-bytes", String(max(1024, settings.maxBodyBytes)),
+            ]
+        }
+        if accessLog { arguments.append("--access-log") }
+        return arguments
     }
 
     /// The launch for `replica`, given the cached artifact path (nil when it has none).
@@ -41,7 +60,8 @@ public struct ReplicaPlanner: Sendable {
         switch replica.format {
         case "onnx":
             guard let modelPath else { throw .invalid(replica.id, "an onnx replica needs an artifact") }
-            command = runtimeCommand + ["--model", modelPath, "--listen", "unix:" + socket]
+            command =
+                runtimeCommand + ["--model", modelPath, "--listen", "unix:" + socket] + runtimeArguments(for: replica)
         case "external":
             guard let given = replica.command, let first = given.first, !first.isEmpty else {
                 throw .invalid(replica.id, "an external replica needs a command")

@@ -19,6 +19,9 @@ public final class WorkerAgent: Sendable {
     public let cache: ArtifactCache
     let fetcher: ArtifactFetcher
     let planner: ReplicaPlanner
+    /// The data-plane forwarder and the "http://host:port" it is reached at, with `--data-listen`.
+    public let forwarder: ReplicaForwarder?
+    public let dataEndpoint: String?
     let client: HTTPClient
     let endpoint: HTTPEndpoint
     let logger: Logger
@@ -55,18 +58,68 @@ public final class WorkerAgent: Sendable {
             cache: cache, client: client, endpoint: endpoint, token: configuration.token,
             retryDelaySeconds: configuration.artifactRetrySeconds, logger: logger)
         isolation = sandbox.isolation
-        capacity = NodeResources.capacity(gpus: GPUInventory.detect())
-        supervisor = ReplicaSupervisor(sandbox: sandbox, policy: configuration.policy, logger: logger)
+        var capacity = NodeResources.capacity(gpus: GPUInventory.detect())
+        if let cpus = configuration.cpuMillicores { capacity.cpuMillicores = cpus }
+        if let memory = configuration.memoryBytes { capacity.memoryBytes = memory }
+        self.capacity = capacity
+        let supervisor = ReplicaSupervisor(sandbox: sandbox, policy: configuration.policy, logger: logger)
+        self.supervisor = supervisor
         planner = ReplicaPlanner(
-            runtimeCommand: [sandbox.launcherPath, "runtime"], replicasDirectory: sandbox.replicasDirectory)
+            runtimeCommand: [sandbox.launcherPath, "runtime"], replicasDirectory: sandbox.replicasDirectory,
+            accessLog: configuration.runtimeAccessLog)
+        if let listen = configuration.dataListen {
+            let forwarder = ReplicaForwarder(listen: listen) { id in
+                guard let replica = supervisor.snapshot(of: id) else { return .unknown }
+                guard replica.phase == .ready || replica.phase == .draining || replica.phase == .starting,
+                    let endpoint = replica.endpoint, let parsed = try? HTTPEndpoint(url: endpoint)
+                else { return .notRunning }
+                return .running(parsed)
+            }
+            let bound: ListenAddress
+            do {
+                bound = try forwarder.start()
+            } catch {
+                throw WorkerError.setup("cannot listen on \(listen) for the data plane: \(error)")
+            }
+            let advertised: String
+            do {
+                advertised = try Self.advertisedEndpoint(bound: bound, advertise: configuration.dataAdvertise)
+            } catch {
+                forwarder.shutdown()
+                throw error
+            }
+            self.forwarder = forwarder
+            self.dataEndpoint = advertised
+        } else {
+            forwarder = nil
+            dataEndpoint = nil
+        }
         state.withLock { $0.heartbeatInterval = configuration.heartbeatIntervalSeconds }
         logger.info(
             "worker isolation",
             [
                 "configuration": .string(configuration.description), "isolation": .string(isolation.description),
                 "cpus": .int(capacity.cpuMillicores / 1000), "memory_bytes": .int(Int(clamping: capacity.memoryBytes)),
-                "gpus": .int(capacity.gpus.count),
+                "gpus": .int(capacity.gpus.count), "data_endpoint": .string(dataEndpoint ?? "(none)"),
             ])
+    }
+
+    /// "http://host:port" for the gateway: `--advertise` when given, else the bound address, which
+    /// must then be a concrete one (a wildcard address names no machine).
+    static func advertisedEndpoint(bound: ListenAddress, advertise: String?) throws -> String {
+        if let advertise {
+            guard case .tcp(let host, let port)? = try? ListenAddress.parse(advertise), port > 0,
+                !host.contains(where: { $0.isWhitespace || $0 == "/" }), host != "0.0.0.0", host != "::"
+            else { throw WorkerError.setup("--advertise must be HOST:PORT, got '\(advertise)'") }
+            return HTTPEndpoint.tcp(host: host, port: port).description
+        }
+        guard case .tcp(let host, let port) = bound else {
+            throw WorkerError.setup("--data-listen must be a TCP address HOST:PORT")
+        }
+        guard host != "0.0.0.0", host != "::" else {
+            throw WorkerError.setup("--data-listen on all interfaces needs --advertise HOST:PORT")
+        }
+        return HTTPEndpoint.tcp(host: host, port: port).description
     }
 
     /// Registers (retrying with back-off), then heartbeats until `stop()`; drains all replicas
@@ -95,6 +148,7 @@ public final class WorkerAgent: Sendable {
             }
         }
         supervisor.shutdown(timeoutSeconds: configuration.policy.drainGrace + 10)
+        forwarder?.shutdown()
     }
 
     /// Asks `run()` to finish: it drains the replicas and returns.
@@ -112,8 +166,15 @@ public final class WorkerAgent: Sendable {
     public func register() throws -> RegisterResponse {
         let request = RegisterRequest(
             nodeName: configuration.nodeName, agentVersion: PlinthVersion.current, capacity: capacity,
-            isolation: isolation)
+            isolation: isolation, dataEndpoint: dataEndpoint)
         let response: RegisterResponse = try exchange("/v1/workers/register", request)
+        if let forwarder {
+            guard let secret = response.dataSecret, !secret.isEmpty else {
+                throw WorkerError.controlPlane(
+                    status: 200, message: "the control plane issued no data-plane secret (too old for --data-listen?)")
+            }
+            forwarder.setSecret(secret)
+        }
         state.withLock {
             $0.workerID = response.workerID
             $0.sequence = 0
@@ -142,12 +203,16 @@ public final class WorkerAgent: Sendable {
         return state.withLock { state in
             state.sequence += 1
             var reports = snapshots.map(\.report)
+            if let dataEndpoint {
+                // The gateway reaches every replica of this node through the forwarder.
+                for i in reports.indices where reports[i].endpoint != nil { reports[i].endpoint = dataEndpoint }
+            }
             for (id, condition) in state.unplaceable.sorted(by: { $0.key < $1.key }) where !known.contains(id) {
                 reports.append(ReplicaReport(id: id, phase: .pending, endpoint: nil, restarts: 0, condition: condition))
             }
             return Heartbeat(
                 workerID: state.workerID ?? "", sequence: state.sequence, appliedGeneration: state.appliedGeneration,
-                replicas: reports, usage: NodeResources.usage())
+                replicas: reports, usage: NodeResources.usage(), dataPlane: forwarder?.counters)
         }
     }
 

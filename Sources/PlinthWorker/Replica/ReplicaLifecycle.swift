@@ -44,10 +44,14 @@ public struct ReplicaLifecycle: Sendable, Equatable {
     public private(set) var consecutiveFailures = 0
     /// When a failed replica will be started again.
     public private(set) var restartAt: Double?
+    /// Seconds from the current process's start to its first ready probe (a cold start); nil
+    /// until it is ready.
+    public private(set) var startupSeconds: Double?
 
     private var started = false
     private var running = false
     private var phaseSince: Double = 0
+    private var startedAt: Double = 0
     private var probeInFlightSince: Double?
     private var nextProbeAt: Double = 0
     private var failedProbes = 0
@@ -96,6 +100,8 @@ public struct ReplicaLifecycle: Sendable, Equatable {
     private mutating func beginStart(_ now: Double) -> [ReplicaAction] {
         if started { restarts += 1 }
         started = true
+        startedAt = now
+        startupSeconds = nil
         restartAt = nil
         killReason = nil
         killSent = false
@@ -154,6 +160,7 @@ public struct ReplicaLifecycle: Sendable, Equatable {
             if phase == .starting {
                 enter(.ready, now)
                 condition = nil
+                startupSeconds = max(0, now - startedAt)
             }
             return tick(now)
         }

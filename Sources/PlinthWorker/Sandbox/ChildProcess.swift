@@ -9,15 +9,17 @@ import PlinthCore
 /// signal mask, stdin from /dev/null and stdout+stderr into `outputFD`. No fork runs in the
 /// (multithreaded) agent; the spawned program is the sandbox launcher.
 enum ChildProcess {
-    static func spawn(path: String, arguments: [String], environment: [String], outputFD: Int32) throws(SandboxError)
-        -> pid_t
-    {
+    /// `lifeline`: a descriptor the child gets as fd 3 (`lifelineChildFD`).
+    static func spawn(
+        path: String, arguments: [String], environment: [String], outputFD: Int32, lifeline: Int32? = nil
+    ) throws(SandboxError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outputFD, 1)
         posix_spawn_file_actions_adddup2(&actions, outputFD, 2)
+        if let lifeline { posix_spawn_file_actions_adddup2(&actions, lifeline, lifelineChildFD) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -46,6 +48,18 @@ enum ChildProcess {
         if result != 0 { throw .system(call: "posix_spawn(\(path))", errno: result) }
         return pid
     }
+
+    /// Where a launcher finds the lifeline.
+    static let lifelineChildFD: Int32 = 3
+
+    /// The agent's lifeline, made once per process: launchers inherit the read end; the write
+    /// end never leaves this process (close-on-exec), so it closes exactly when the agent dies.
+    /// nil when the pipe could not be made (the parent-death signal still applies).
+    static let lifeline: (read: Int32, write: Int32)? = {
+        var fds: [Int32] = [0, 0]
+        guard pipe2(&fds, plinth_o_cloexec) == 0 else { return nil }
+        return (fds[0], fds[1])
+    }()
 
     /// A pipe whose read end is non-blocking; both ends close on exec (the child gets dup2 copies).
     static func outputPipe() throws(SandboxError) -> (read: Int32, write: Int32) {

@@ -33,6 +33,9 @@ public struct ReplicaSandbox: Sendable {
         self.uids = uids
     }
 
+    /// The file in a replica's folder holding its launcher's pid.
+    public static let launcherPIDFile = "launcher.pid"
+
     /// The folder of replica `id`.
     public func directory(of id: String) -> String { replicasDirectory + "/" + id }
 
@@ -81,7 +84,8 @@ public struct ReplicaSandbox: Sendable {
         do {
             pid = try ChildProcess.spawn(
                 path: launcherPath, arguments: [launcherPath, "sandbox-exec", specPath],
-                environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], outputFD: output.write)
+                environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], outputFD: output.write,
+                lifeline: spec.lifelineFD != nil ? ChildProcess.lifeline?.read : nil)
         } catch {
             close(output.read)
             close(output.write)
@@ -89,6 +93,10 @@ public struct ReplicaSandbox: Sendable {
             throw error
         }
         close(output.write)
+        // For the next agent on this data directory, should this one die before its replicas.
+        _ = FileManager.default.createFile(
+            atPath: dir + "/" + Self.launcherPIDFile, contents: Data("\(pid)\n".utf8),
+            attributes: [.posixPermissions: 0o600])
         return RunningReplica(
             pid: pid, outputFD: output.read, cgroup: cgroup, socketPath: socketPath, directory: dir,
             oomKillsAtStart: oomBaseline)
@@ -135,6 +143,7 @@ public struct ReplicaSandbox: Sendable {
             cgroupProcsFiles: cgroup?.procsFiles ?? [],
             readOnlyPaths: namespaces.mount ? [artifactDir] : [], writablePaths: namespaces.mount ? [runDir] : [],
             hiddenPaths: namespaces.mount ? hiddenPaths : [], maskedPaths: namespaces.mount ? masked : [],
+            lifelineFD: ChildProcess.lifeline != nil ? ChildProcess.lifelineChildFD : nil,
             seccompDenylist: isolation.seccomp)
     }
 

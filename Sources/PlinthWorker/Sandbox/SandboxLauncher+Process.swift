@@ -98,6 +98,8 @@ extension SandboxLauncher {
             close(statusFD)
             execReplica(spec, prepared)
         }
+        // After the replica, which stays PID 2; if the agent is already gone it dies at once.
+        let watcher = spec.lifelineFD.map { forkLifelineWatcher($0, closing: [statusFD], killGroup: false) } ?? -1
         var set = blockedSet()
         while true {
             var info = siginfo_t()
@@ -117,8 +119,42 @@ extension SandboxLauncher {
                     // Exiting tears the namespace down: the kernel kills whatever is left in it.
                     _exit(0)
                 }
+                if pid == watcher {
+                    // The agent is gone: the replica goes too (with the whole namespace).
+                    kill(replica, SIGKILL)
+                    var copy: Int32 = SIGKILL
+                    _ = write(statusFD, &copy, MemoryLayout<Int32>.size)
+                    _exit(0)
+                }
             }
         }
+    }
+
+    /// Forks a child that blocks reading the agent's lifeline and exits at end of file (the agent
+    /// died: every copy of the write end is closed). With `killGroup` it first kills the
+    /// launcher's process group, which holds the replica (used without a PID namespace, where
+    /// no init notices its exit); it also dies with its parent. Returns the child's pid (-1
+    /// when fork failed; the parent-death signal remains).
+    static func forkLifelineWatcher(_ fd: Int32, closing: [Int32], killGroup: Bool) -> pid_t {
+        let parent = getpid()
+        let group = getpgrp()
+        let child = plinth_fork()
+        if child != 0 { return child }
+        _ = plinth_set_pdeathsig(SIGKILL)
+        if getppid() != parent { _exit(0) }  // the parent died before the line above
+        for other in closing { close(other) }
+        var set = sigset_t()
+        sigfillset(&set)
+        sigdelset(&set, SIGKILL)
+        sigprocmask(SIG_SETMASK, &set, nil)
+        var byte: UInt8 = 0
+        while true {
+            let n = read(fd, &byte, 1)
+            if n > 0 || (n < 0 && errno == EINTR) { continue }
+            break
+        }
+        if killGroup && group > 1 { kill(-group, SIGKILL) }
+        _exit(0)
     }
 
     /// Drops privileges and execs the replica command. Never returns.

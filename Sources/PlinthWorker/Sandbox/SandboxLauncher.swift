@@ -84,6 +84,10 @@ public enum SandboxLauncher {
         if spec.dieWithParent {
             _ = plinth_set_pdeathsig(SIGKILL)
         }
+        if let fd = spec.lifelineFD, fcntl(fd, F_GETFD) < 0 {
+            report("lifeline descriptor \(fd) is not open")
+            return setupFailedStatus
+        }
         let isRoot = geteuid() == 0
         let uid = geteuid()
         let gid = getegid()
@@ -110,6 +114,11 @@ public enum SandboxLauncher {
         }
         if spec.namespaces.pid {
             return runWithInit(spec, prepared)
+        }
+        if let fd = spec.lifelineFD {
+            // No init to notice the agent's death: a watcher child kills this process group
+            // (the replica, once this process execs it) when the lifeline closes.
+            _ = forkLifelineWatcher(fd, closing: [], killGroup: true)
         }
         do {
             try joinCgroups(spec)

@@ -32,6 +32,10 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
     public var maskedPaths: [String]
     /// Kill the replica when the supervising process dies.
     public var dieWithParent: Bool
+    /// A descriptor the launcher inherits: the read end of a pipe whose only write end the agent
+    /// holds. End of file on it means the agent is gone, and the replica is killed. Unlike the
+    /// parent-death signal it cannot be lost to a race at start or a change of credentials.
+    public var lifelineFD: Int32?
     /// Deny (EPERM) the system calls a model server never needs: namespaces, mounts, ptrace,
     /// modules, keyrings, BPF, clock setting (see CLinux/process.h).
     public var seccompDenylist: Bool
@@ -42,7 +46,7 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
         namespaces: SandboxNamespaces = SandboxNamespaces(), limits: SandboxRlimits = SandboxRlimits(),
         cgroupProcsFiles: [String] = [], readOnlyPaths: [String] = [], writablePaths: [String] = [],
         hiddenPaths: [String] = [], maskedPaths: [String] = [], dieWithParent: Bool = true,
-        seccompDenylist: Bool = true
+        lifelineFD: Int32? = nil, seccompDenylist: Bool = true
     ) {
         self.executable = executable
         self.arguments = arguments
@@ -58,6 +62,7 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
         self.hiddenPaths = hiddenPaths
         self.maskedPaths = maskedPaths
         self.dieWithParent = dieWithParent
+        self.lifelineFD = lifelineFD
         self.seccompDenylist = seccompDenylist
     }
 
@@ -87,6 +92,7 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
             problems.append("a PID namespace needs a mount namespace (for /proc)")
         }
         if (uid == nil) != (gid == nil) { problems.append("uid and gid go together") }
+        if let fd = lifelineFD, fd < 3 { problems.append("lifelineFD must be above 2") }
         return problems
     }
 }

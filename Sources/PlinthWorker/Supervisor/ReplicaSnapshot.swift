@@ -17,12 +17,15 @@ public struct ReplicaSnapshot: Sendable, Equatable {
     public var memoryBytes: UInt64?
     public var cpuMicros: UInt64?
     public var logTail: [String]
+    /// Start-to-ready time of the current process, once it is ready.
+    public var startupMillis: Int?
 
     /// The heartbeat form.
     public var report: ReplicaReport {
         ReplicaReport(
             id: id, phase: phase, endpoint: endpoint, restarts: restarts, condition: condition,
             memoryBytes: memoryBytes,
-            cpuMicros: cpuMicros)
+            cpuMicros: cpuMicros, startupMillis: startupMillis,
+            logTail: ReplicaReport.boundedLogTail(logTail))
     }
 }

@@ -141,7 +141,8 @@ final class SupervisorLoop {
     func perform(_ action: ReplicaAction, _ entry: Entry) {
         switch action {
         case .spawn:
-            entry.log = LogTail()
+            // The tail spans restarts (the logs API shows why the last one died), marked.
+            if entry.incarnation > 0 { entry.log.append(Array("--- plinth: replica restarted ---\n".utf8)) }
             do {
                 entry.running = try supervisor.sandbox.launch(entry.launch)
                 entry.incarnation += 1
@@ -203,7 +204,8 @@ final class SupervisorLoop {
                 id: id, phase: entry.lifecycle.phase, restarts: entry.lifecycle.restarts,
                 condition: entry.lifecycle.condition, endpoint: entry.running.map { "unix:" + $0.socketPath },
                 pid: entry.running?.pid, memoryBytes: entry.lastUsage.memory, cpuMicros: entry.lastUsage.cpu,
-                logTail: entry.log.lines)
+                logTail: entry.log.lines,
+                startupMillis: entry.lifecycle.startupSeconds.map { Int(($0 * 1000).rounded()) })
         }
         supervisor.shared.withLock { $0.snapshots = snapshots }
     }

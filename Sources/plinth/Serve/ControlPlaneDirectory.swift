@@ -72,14 +72,17 @@ final class ControlPlaneDirectory: GatewayDirectory {
         var retiring: [String: [String: [ReplicaEndpoint]]] = [:]
         for record in control.readyReplicaEndpoints() {
             guard let parsed = try? HTTPEndpoint(url: record.endpoint) else { continue }
+            // Remote replicas come with their node's data-plane secret; local ones are sockets.
+            let replica = ReplicaEndpoint(
+                id: record.replica, endpoint: parsed, ready: true, dataSecret: record.dataSecret)
             if record.retiring {
                 retiring[record.tenant + "/" + record.deployment, default: [:]][record.version, default: []].append(
-                    ReplicaEndpoint(id: record.replica, endpoint: parsed, ready: true))
+                    replica)
             }
             endpoints[
                 [record.tenant, record.deployment, record.model, record.version].joined(separator: "/"), default: []
             ]
-            .append(ReplicaEndpoint(id: record.replica, endpoint: parsed, ready: true))
+            .append(replica)
         }
         var routes: [String: DeploymentRoute] = [:]
         var fingerprints: [String: String] = [:]
@@ -113,12 +116,14 @@ final class ControlPlaneDirectory: GatewayDirectory {
                     name: deployment.name, versions: versions, shadow: shadow,
                     requestTimeout: .milliseconds(max(1, deployment.requestTimeoutMillis)),
                     maxPayloadBytes: deployment.maxPayloadBytes, maxConcurrency: concurrency,
-                    maxQueue: concurrency * 4)
+                    maxQueue: concurrency * 4, shadowPercent: deployment.shadowPercent ?? 100,
+                    payloadLogging: deployment.payloadLogging)
                 fingerprints[key] =
                     "\(snapshot.version)|"
                     + (versions + (shadow.map { [$0] } ?? [])).map {
                         "\($0.version):\($0.weight):"
-                            + $0.replicas.map { "\($0.id)@\($0.endpoint)" }.joined(separator: ",")
+                            + $0.replicas.map { "\($0.id)@\($0.endpoint):\($0.dataSecret?.suffix(8) ?? "")" }.joined(
+                                separator: ",")
                     }.joined(separator: ";")
             }
         }

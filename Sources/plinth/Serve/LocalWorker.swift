@@ -19,6 +19,8 @@ final class LocalWorker: Sendable {
     let plinthBinary: String
     let capacity: NodeCapacity
     let interval: Duration
+    /// Passes `--access-log` to built-in runtimes (with `plinth serve --access-log`).
+    let runtimeAccessLog: Bool
     private let logger = Logger(component: "worker")
     private let state = Mutex(State())
 
@@ -32,7 +34,7 @@ final class LocalWorker: Sendable {
 
     init(
         control: ControlPlane, supervisor: ReplicaSupervisor, directory: ControlPlaneDirectory, plinthBinary: String,
-        interval: Duration = .milliseconds(200)
+        interval: Duration = .milliseconds(200), runtimeAccessLog: Bool = false
     ) {
         self.control = control
         self.supervisor = supervisor
@@ -40,6 +42,7 @@ final class LocalWorker: Sendable {
         self.plinthBinary = plinthBinary
         self.capacity = NodeResources.capacity(gpus: GPUInventory.detect())
         self.interval = interval
+        self.runtimeAccessLog = runtimeAccessLog
     }
 
     /// Starts the worker's thread.
@@ -107,14 +110,17 @@ final class LocalWorker: Sendable {
     }
 
     private func apply(_ desired: DesiredState) {
-        let snapshot = control.routingSnapshot()
+        // The same planner (and so the same runtime argv) as a remote `plinth worker`.
+        let planner = ReplicaPlanner(
+            runtimeCommand: [plinthBinary, "runtime"], replicasDirectory: supervisor.sandbox.replicasDirectory,
+            accessLog: runtimeAccessLog)
         var launches: [ReplicaLaunch] = []
         var unplannable: [String: ReplicaCondition] = [:]
         for replica in desired.replicas {
             do {
                 launches.append(
-                    try launch(
-                        replica, deployment: snapshot.deployment(tenant: replica.tenant, name: replica.deployment)))
+                    try planner.launch(
+                        for: replica, artifactPath: replica.artifact.map { control.artifactPath(sha256: $0.sha256) }))
             } catch {
                 unplannable[replica.id] = ReplicaCondition(reason: "InvalidReplica", message: "\(error)")
             }
@@ -124,20 +130,5 @@ final class LocalWorker: Sendable {
             $0.unplannable = unplannable
             $0.appliedGeneration = desired.generation
         }
-    }
-
-    /// The built-in runtime gets the deployment's batching and payload settings as flags.
-    private func launch(_ replica: DesiredReplica, deployment: RoutingDeployment?) throws -> ReplicaLaunch {
-        var command = [plinthBinary, "runtime", "--name", replica.deployment, "--version", replica.version]
-        if let deployment {
-            command += [
-                "--max-batch", String(max(1, deployment.maxBatchSize)),
-                "--max-delay-us", String(max(0, deployment.maxQueueDelayMicros)),
-                "--max-body-bytes", String(max(1024, deployment.maxPayloadBytes)),
-            ]
-        }
-        let planner = ReplicaPlanner(runtimeCommand: command, replicasDirectory: supervisor.sandbox.replicasDirectory)
-        return try planner.launch(
-            for: replica, artifactPath: replica.artifact.map { control.artifactPath(sha256: $0.sha256) })
     }
 }

@@ -59,7 +59,10 @@ enum ServeCommand {
         controlConfiguration.workers = WorkerSettings(
             heartbeatIntervalSeconds: Double(try args.int("heartbeat-interval", default: 5, range: 1...300)),
             missingAfterSeconds: Double(try args.int("worker-grace", default: 30, range: 1...86_400)))
+        let metrics = MetricsRegistry()
+        controlConfiguration.replicaColdStartObserver = ClusterMetrics.coldStartObserver(metrics)
         let control = try ControlPlane(configuration: controlConfiguration)
+        ClusterMetrics.registerReplicaCensus(metrics, control: control)
         DataDirectory.restrictDatabaseFiles(absoluteData)
 
         let binary = ReplicaSandbox.ownExecutable()
@@ -70,7 +73,8 @@ enum ServeCommand {
         supervisor.start()
         let directory = ControlPlaneDirectory(control: control)
         let localWorker = LocalWorker(
-            control: control, supervisor: supervisor, directory: directory, plinthBinary: binary)
+            control: control, supervisor: supervisor, directory: directory, plinthBinary: binary,
+            runtimeAccessLog: configuration.accessLog)
         localWorker.start()
 
         let journal = try UsageJournal(directory: absoluteData + "/usage")
@@ -78,9 +82,10 @@ enum ServeCommand {
         usageFolder.start()
         var gatewayConfiguration = GatewayConfiguration(serverVersion: PlinthVersion.current)
         gatewayConfiguration.maxPayloadBytes = 64 << 20
+        gatewayConfiguration.payloadLogDirectory = PayloadLogLayout.root(dataDirectory: absoluteData)
         let gateway = Gateway(
             configuration: gatewayConfiguration, directory: directory,
-            journal: journal, metrics: MetricsRegistry())
+            journal: journal, metrics: metrics)
 
         let router = Router()
         HealthRoutes.register(on: router)

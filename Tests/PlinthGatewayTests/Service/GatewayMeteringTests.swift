@@ -52,7 +52,13 @@ final class GatewayMeteringTests: XCTestCase {
         XCTAssertEqual(first.version, "v1")
         XCTAssertEqual(first.computeMicros, 7)
         XCTAssertGreaterThanOrEqual(first.queueMicros, 3)
-        XCTAssertEqual(first.batchSize, 2)
+        // The event counts the request's own rows; the runtime's merged batch (2) is a metric.
+        XCTAssertEqual(first.batchSize, 1)
+        let page = harness.gateway.metrics.render()
+        XCTAssertTrue(
+            page.contains(#"plinth_gateway_batch_size_bucket{tenant="acme",deployment="meter",le="2"} 4"#), page)
+        XCTAssertTrue(
+            page.contains(#"plinth_gateway_batch_size_bucket{tenant="acme",deployment="meter",le="1"} 0"#), page)
         XCTAssertEqual(first.bytesIn, Int64(body.count))
         XCTAssertEqual(first.bytesOut, Int64(body.count))
         XCTAssertFalse(first.shadow)

@@ -51,6 +51,7 @@ final class RuntimeStandIn: Sendable {
             headers.add("Plinth-Queue-Us", "3")
             headers.add("Plinth-Compute-Us", "7")
             headers.add("Plinth-Batch-Size", "2")
+            headers.add("Plinth-Request-Rows", "1")
             headers.add("X-Runtime", name)
             headers.add("X-Seen-Path", request.path)
             headers.add("X-Seen-Headers", request.headers.map { $0.name.lowercased() }.sorted().joined(separator: ","))
