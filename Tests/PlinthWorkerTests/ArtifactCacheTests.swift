@@ -89,6 +89,15 @@ final class ArtifactCacheTests: XCTestCase {
         external.format = "external"
         external.command = ["python3", "serve.py"]
         XCTAssertEqual(try planner.launch(for: external, artifactPath: "/x").command, ["python3", "serve.py"])
+        external.command = ["/usr/bin/python3", "{artifact}", "--model={artifact}"]
+        XCTAssertEqual(
+            try planner.launch(for: external, artifactPath: "/x").command,
+            [
+                "/usr/bin/python3", "/data/replicas/r-1/artifact/model.onnx",
+                "--model=/data/replicas/r-1/artifact/model.onnx",
+            ])
+        external.artifact = nil
+        XCTAssertThrowsError(try planner.launch(for: external, artifactPath: nil), "{artifact} needs an artifact")
 
         var bad = onnx
         bad.id = "../etc"

@@ -26,6 +26,9 @@ enum OpenAPISchemas {
             "maxRequestsPerSecond": integer,
         ])
         let tensor = object(["name": string, "datatype": string, "shape": array(integer)])
+        let runtimeManifest = object(
+            ["command": array(string), "env": ["type": "object", "additionalProperties": string]],
+            required: ["command"])
         let versionRef = object(
             ["model": string, "version": string, "weight": integer], required: ["model", "version"])
         let spec = object(
@@ -91,9 +94,10 @@ enum OpenAPISchemas {
                 "model": string, "version": string,
                 "state": ["type": "string", "enum": ["uploaded", "ready", "failed"]],
                 "reason": string, "sha256": string, "sizeBytes": integer,
-                "signature": object(["inputs": array(tensor), "outputs": array(tensor)]), "createdBy": string,
-                "createdAt": time,
+                "signature": object(["inputs": array(tensor), "outputs": array(tensor)]), "runtime": runtimeManifest,
+                "createdBy": string, "createdAt": time,
             ]),
+            "RuntimeManifest": runtimeManifest,
             "InstanceClass": object([
                 "name": string, "vcpus": number, "memoryBytes": integer, "gpuCount": integer, "gpuKind": string,
                 "pricePerSecond": number, "labels": labels,
@@ -126,7 +130,12 @@ enum OpenAPISchemas {
                                 "updatedAt": time,
                             ])),
                     ])),
-                "conditions": array(object(["type": string, "status": boolean, "reason": string, "message": string])),
+                "conditions": array(
+                    object([
+                        "type": string, "status": boolean, "reason": string, "message": string, "replica": string,
+                        "restarts": integer, "exitStatus": object(["code": integer, "signal": integer]),
+                        "logTail": array(string),
+                    ])),
                 "events": array(object(["time": time, "type": string, "reason": string, "message": string])),
             ]),
             "DeploymentLogs": object([

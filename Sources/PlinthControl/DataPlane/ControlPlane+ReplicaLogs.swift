@@ -52,6 +52,29 @@ extension ControlPlane {
         return .json(ReplicaLogsView(tenant: tenant, deployment: name, replicas: logs))
     }
 
+    /// A `ReplicaFailure` condition per replica whose worker reports it failing (crash loop, OOM,
+    /// startup timeout…), with its last exit status and output, sorted by replica id.
+    func replicaFailures(tenant: String, deployment: String) -> [DeploymentStatusView.Condition] {
+        loadWorkersIfNeeded()
+        return cluster.state.withLock { state in
+            var out: [DeploymentStatusView.Condition] = []
+            for (id, placement) in state.assignments {
+                guard let wanted = state.wanted[id], wanted.deployment.tenant == tenant,
+                    wanted.deployment.name == deployment, let worker = state.workers[placement.workerID],
+                    let report = worker.reports[id], let condition = report.condition
+                else { continue }
+                out.append(
+                    DeploymentStatusView.Condition(
+                        type: "ReplicaFailure", status: true, reason: condition.reason,
+                        message: "replica \(id) (\(wanted.version.model)/\(wanted.version.version)) on \(worker.name): "
+                            + condition.message,
+                        replica: id, restarts: report.restarts, exitStatus: condition.exitStatus,
+                        logTail: Array(condition.logTail.suffix(20))))
+            }
+            return out.sorted { ($0.replica ?? "") < ($1.replica ?? "") }
+        }
+    }
+
     /// The deployment's replicas that a worker reports (placed or retiring), sorted by id.
     func replicaLogs(tenant: String, deployment: String) -> [ReplicaLogsView.ReplicaLog] {
         loadWorkersIfNeeded()

@@ -128,14 +128,22 @@ extension ControlPlane {
         for (field, ref) in zip(fields, spec.referencedVersions) {
             guard
                 let row = try db.queryOne(
-                    "SELECT state FROM model_versions WHERE tenant = ? AND model = ? AND version = ?", tenant,
-                    ref.model,
-                    ref.version)
+                    """
+                    SELECT v.state, v.runtime, m.format FROM model_versions v
+                    JOIN models m ON m.tenant = v.tenant AND m.name = v.model
+                    WHERE v.tenant = ? AND v.model = ? AND v.version = ?
+                    """, tenant, ref.model, ref.version)
             else { throw ControlError.invalid(field: field, message: "no model version \(ref.model):\(ref.version)") }
             let state = try row.string("state")
             guard state == "ready" else {
                 throw ControlError.invalid(
                     field: field, message: "model version \(ref.model):\(ref.version) is \(state)")
+            }
+            if try row.string("format") == "external", row.optionalString("runtime") == nil {
+                throw ControlError.invalid(
+                    field: field,
+                    message: "external model version \(ref.model):\(ref.version) has no runtime manifest; "
+                        + "PUT .../models/\(ref.model)/versions/\(ref.version)/runtime first")
             }
         }
         guard let tenantRow = try db.queryOne("SELECT * FROM tenants WHERE name = ?", tenant) else {

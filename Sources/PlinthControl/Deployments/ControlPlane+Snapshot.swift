@@ -24,7 +24,7 @@ extension ControlPlane {
             var versions: [String: RoutingVersion] = [:]
             for row in try db.query(
                 """
-                SELECT v.tenant, v.model, v.version, v.sha256, v.signature, m.format FROM model_versions v
+                SELECT v.tenant, v.model, v.version, v.sha256, v.signature, v.runtime, m.format FROM model_versions v
                 JOIN models m ON m.tenant = v.tenant AND m.name = v.model
                 WHERE v.state = 'ready' AND EXISTS (SELECT 1 FROM deployment_versions d
                     WHERE d.tenant = v.tenant AND d.model = v.model AND d.version = v.version)
@@ -35,7 +35,8 @@ extension ControlPlane {
                 versions[key] = RoutingVersion(
                     model: try row.string("model"), version: try row.string("version"), weight: 0,
                     format: try row.string("format"), sha256: sha, artifactPath: blobs.path(for: sha),
-                    signature: JSONColumn.decode(ArtifactSignature.self, row.optionalString("signature")))
+                    signature: JSONColumn.decode(ArtifactSignature.self, row.optionalString("signature")),
+                    runtime: JSONColumn.decode(RuntimeManifest.self, row.optionalString("runtime")))
             }
             for row in try db.query("SELECT tenant, name, revision, spec FROM deployments") {
                 let tenant = try row.string("tenant")

@@ -1,4 +1,5 @@
 import Foundation
+import PlinthCore
 
 /// A deployment as the API shows it: name, current revision and its spec.
 struct DeploymentView: Codable, Sendable {
@@ -46,6 +47,11 @@ struct DeploymentStatusView: Codable, Sendable {
         var status: Bool
         var reason: String
         var message: String
+        /// For `ReplicaFailure`: the failing replica, its restarts, last exit and output.
+        var replica: String?
+        var restarts: Int?
+        var exitStatus: ExitStatus?
+        var logTail: [String]?
     }
 
     struct Event: Codable, Sendable {

@@ -16,6 +16,8 @@ struct VersionView: Codable, Sendable {
     var sha256: String
     var sizeBytes: Int64
     var signature: ArtifactSignature?
+    /// How an external version runs (`PUT .../runtime`); nil until set, and always for onnx.
+    var runtime: RuntimeManifest?
     var createdBy: String
     var createdAt: Date
 }
@@ -45,6 +47,11 @@ extension ControlPlane {
                 request: "Artifact", requestContentTypes: ["application/octet-stream", "multipart/form-data"],
                 status: 201, response: "Version", query: ["sha256"]
             ) { [self] context in try uploadArtifact(context) },
+            RouteDefinition(
+                .PUT, base + "/{version}/runtime", id: "setVersionRuntime",
+                "Set how an external version runs: its command and environment (422 for onnx versions).",
+                tag: "models", access: .tenant(Roles.builders), request: "RuntimeManifest", response: "Version"
+            ) { [self] context in try setVersionRuntime(context) },
             RouteDefinition(
                 .GET, base + "/{version}/artifact", id: "downloadArtifact", "Download a version's artifact.",
                 tag: "models", access: .tenant(Roles.builders), response: "Artifact"
@@ -92,8 +99,33 @@ extension ControlPlane {
             reason: row.optionalString("reason"), sha256: try row.string("sha256"),
             sizeBytes: try row.int64("size_bytes"),
             signature: JSONColumn.decode(ArtifactSignature.self, row.optionalString("signature")),
+            runtime: JSONColumn.decode(RuntimeManifest.self, row.optionalString("runtime")),
             createdBy: try row.string("created_by"),
             createdAt: Date(timeIntervalSince1970: Double(try row.int64("created_at"))))
+    }
+
+    /// PUT .../versions/{version}/runtime: validates and stores the manifest. Replicas of a deployed
+    /// version are replaced, since the manifest is part of their id.
+    private func setVersionRuntime(_ context: RequestContext) throws -> HTTPResponse {
+        let tenant = try context.parameter("tenant")
+        let model = try context.parameter("model")
+        let version = try context.parameter("version")
+        _ = try versionView(tenant: tenant, model: model, version: version)
+        let format = try modelView(model, tenant: tenant).format
+        let manifest = try context.request.decodeJSON(RuntimeManifest.self)
+        guard format == "external" else {
+            throw ControlError.invalid(field: "runtime", message: "only external versions take a runtime manifest")
+        }
+        if let problem = manifest.problem() {
+            throw ControlError.invalid(field: problem.field, message: problem.message)
+        }
+        try store.write { db in
+            try db.execute(
+                "UPDATE model_versions SET runtime = ? WHERE tenant = ? AND model = ? AND version = ?",
+                JSONColumn.encode(manifest), tenant, model, version)
+            guard db.changes > 0 else { throw ControlError.notFound("version not found") }
+        }
+        return .json(try versionView(tenant: tenant, model: model, version: version))
     }
 
     private func downloadArtifact(_ context: RequestContext) throws -> HTTPResponse {

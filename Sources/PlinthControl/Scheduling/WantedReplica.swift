@@ -53,16 +53,23 @@ public struct WantedReplica: Sendable, Equatable {
     /// Stable for an unchanged definition; any change to what the replica runs gives a new id, so
     /// a worker never mistakes a new definition for the replica it already runs.
     public static func replicaID(deployment: RoutingDeployment, version: RoutingVersion, index: Int) -> String {
-        let definition = [
+        let definition: [String] = [
             deployment.tenant, deployment.name, version.model, version.version, version.sha256, version.format,
             deployment.instanceClass, String(deployment.maxBatchSize), String(deployment.maxQueueDelayMicros),
             String(deployment.maxPayloadBytes),
-        ].joined(separator: "\u{1}")
-        return "r" + String(Hex.encode(SHA256.hash(definition)).prefix(12)) + "-" + String(index)
+        ]
+        // Only external versions add to the definition, so onnx replica ids stay as they were.
+        let manifest =
+            version.runtime.map { runtime in
+                runtime.command + (runtime.env ?? [:]).sorted { $0.key < $1.key }.map { $0.key + "=" + $0.value }
+            } ?? []
+        let text = (definition + (manifest.isEmpty ? [] : ["runtime"] + manifest)).joined(separator: "\u{1}")
+        return "r" + String(Hex.encode(SHA256.hash(text)).prefix(12)) + "-" + String(index)
     }
 
     /// The replica as a worker receives it in its `DesiredState`. The artifact is named after
-    /// the deployment, so the built-in runtime serves it under the deployment's name.
+    /// the deployment, so the built-in runtime serves it under the deployment's name. An external
+    /// version carries its manifest's argv (with `{artifact}` for the worker to fill) and env.
     public func desired(placement: Placement, artifactSizeBytes: UInt64) -> DesiredReplica {
         DesiredReplica(
             id: id, tenant: deployment.tenant, deployment: deployment.name, version: version.version,
@@ -71,10 +78,12 @@ public struct WantedReplica: Sendable, Equatable {
                 sha256: version.sha256, sizeBytes: artifactSizeBytes,
                 downloadPath: "/v1/workers/artifacts/" + version.sha256,
                 fileName: deployment.name + (version.format == "onnx" ? ".onnx" : ".model")),
+            command: version.format == "external" ? version.runtime?.command : nil,
             limits: InstanceLimits(
                 instanceClass: deployment.instanceClass, cpuMillicores: demand.cpuMillicores,
                 memoryBytes: demand.memoryBytes, gpus: demand.gpus),
             gpuIndices: placement.gpuIndices,
+            environment: version.format == "external" ? version.runtime?.env ?? [:] : [:],
             runtime: RuntimeSettings(
                 maxBatchSize: max(1, deployment.maxBatchSize),
                 maxQueueDelayMicros: max(0, deployment.maxQueueDelayMicros),

@@ -222,5 +222,11 @@ enum ControlSchema {
                 -- each running replica back its own GPUs instead of picking afresh.
                 ALTER TABLE replica_status ADD COLUMN gpus TEXT NOT NULL DEFAULT '';
                 """),
+        Migration(
+            version: 8, name: "version_runtime",
+            sql: """
+                -- An external version's runtime manifest (JSON: command, env); NULL for onnx.
+                ALTER TABLE model_versions ADD COLUMN runtime TEXT;
+                """),
 ]
 }

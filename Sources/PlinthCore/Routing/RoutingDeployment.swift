@@ -59,10 +59,12 @@ public struct RoutingVersion: Sendable, Codable, Hashable {
     /// Absolute path of the content-addressed artifact file.
     public var artifactPath: String
     public var signature: ArtifactSignature?
+    /// How to run an `external` version; nil for `onnx`.
+    public var runtime: RuntimeManifest?
 
     public init(
         model: String, version: String, weight: Int, format: String, sha256: String, artifactPath: String,
-        signature: ArtifactSignature?
+        signature: ArtifactSignature?, runtime: RuntimeManifest? = nil
     ) {
         self.model = model
         self.version = version
@@ -71,5 +73,6 @@ public struct RoutingVersion: Sendable, Codable, Hashable {
         self.sha256 = sha256
         self.artifactPath = artifactPath
         self.signature = signature
+        self.runtime = runtime
     }
 }

@@ -1,9 +1,9 @@
 import PlinthCore
 
 /// Turns the control plane's `DesiredReplica` into what the sandbox runs: the command (the
-/// built-in runtime for ONNX, the given argv for external runtimes), the artifact file, the
-/// environment and the limits. The one place the built-in runtime's argv is built, for the
-/// in-process worker of `plinth serve` and remote `plinth worker`s alike.
+/// built-in runtime for ONNX, the given argv for external runtimes with `{artifact}` filled in),
+/// the artifact file, the environment and the limits. The one place the built-in runtime's argv
+/// is built, for the in-process worker of `plinth serve` and remote `plinth worker`s alike.
 public struct ReplicaPlanner: Sendable {
     /// argv prefix of the built-in runtime: `[plinth, "runtime"]`.
     public let runtimeCommand: [String]
@@ -66,7 +66,13 @@ public struct ReplicaPlanner: Sendable {
             guard let given = replica.command, let first = given.first, !first.isEmpty else {
                 throw .invalid(replica.id, "an external replica needs a command")
             }
-            command = given
+            let manifest = RuntimeManifest(command: given)
+            if given.contains(where: { $0.contains(RuntimeManifest.artifactPlaceholder) }) {
+                guard let modelPath else { throw .invalid(replica.id, "the command names {artifact} but there is none") }
+                command = manifest.resolvedCommand(artifactPath: modelPath)
+            } else {
+                command = given
+            }
         default:
             throw .invalid(replica.id, "unknown format '\(replica.format)'")
         }
