@@ -4,7 +4,7 @@ import PlinthTestSupport
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `external` model versions deployed through the API: the worker runs the command from the
@@ -67,8 +67,11 @@ final class ExternalRuntimeTests: XCTestCase {
         let outputs = try XCTUnwrap((ok.json as? [String: Any])?["outputs"] as? [[String: Any]])
         XCTAssertEqual(Set(outputs.compactMap { $0["name"] as? String }), ["output_label", "output_probability"])
         // Answered by the process the manifest started (its --version), not the built-in argv.
-        XCTAssertEqual((ok.json as? [String: Any])?["model_version"] as? String, "ext-1", String(decoding: ok.body, as: UTF8.self))
-        XCTAssertEqual(try cluster.call(.POST, "/v2/models/scorer/infer", auth: nil, body: PlinthCluster.logregRequest()).status, 401)
+        XCTAssertEqual(
+            (ok.json as? [String: Any])?["model_version"] as? String, "ext-1", String(decoding: ok.body, as: UTF8.self))
+        XCTAssertEqual(
+            try cluster.call(.POST, "/v2/models/scorer/infer", auth: nil, body: PlinthCluster.logregRequest()).status,
+            401)
     }
 
     func testCrashLoopingExternalRuntimeBacksOffAndReportsExitAndOutput() throws {
@@ -76,7 +79,8 @@ final class ExternalRuntimeTests: XCTestCase {
         let auth = "Bearer " + key
         try deployExternal(
             tenant: "acme", key: key, model: "broken", artifact: Array("not a model\n".utf8),
-            command: ["/bin/sh", "-c", "echo boom $EXTERNAL_FLAVOUR $0 >&2; exit 3", "{artifact}"], deployment: "crashy")
+            command: ["/bin/sh", "-c", "echo boom $EXTERNAL_FLAVOUR $0 >&2; exit 3", "{artifact}"], deployment: "crashy"
+        )
 
         // The condition appears after a few failures, with the exit status and the output.
         var failure: [String: Any]?
@@ -86,7 +90,9 @@ final class ExternalRuntimeTests: XCTestCase {
             let status = try cluster.call(.GET, "/v1/tenants/acme/deployments/crashy/status", auth: auth)
             last = String(decoding: status.body, as: UTF8.self)
             let conditions = (status.json as? [String: Any])?["conditions"] as? [[String: Any]] ?? []
-            failure = conditions.first { $0["type"] as? String == "ReplicaFailure" && $0["reason"] as? String == "CrashLoopBackOff" }
+            failure = conditions.first {
+                $0["type"] as? String == "ReplicaFailure" && $0["reason"] as? String == "CrashLoopBackOff"
+            }
             if let failure, (failure["restarts"] as? Int ?? 0) >= 3 { break }
             usleep(200_000)
         }
@@ -94,7 +100,9 @@ final class ExternalRuntimeTests: XCTestCase {
         XCTAssertEqual((condition["exitStatus"] as? [String: Any])?["code"] as? Int, 3, last)
         // The manifest's env and the artifact's path in the replica folder reached the command.
         XCTAssertTrue(
-            (condition["logTail"] as? [String] ?? []).contains { $0.contains("boom test /") && $0.hasSuffix("/artifact/crashy.model") },
+            (condition["logTail"] as? [String] ?? []).contains {
+                $0.contains("boom test /") && $0.hasSuffix("/artifact/crashy.model")
+            },
             last)
         XCTAssertTrue((condition["message"] as? String ?? "").contains("exit"), last)
 

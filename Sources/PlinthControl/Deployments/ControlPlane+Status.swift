@@ -55,7 +55,7 @@ extension ControlPlane {
             $0.hasPrefix("Unschedulable") || $0.hasPrefix("QuotaExceeded")
         }
         let anyReady = versions.contains { !$0.shadow && $0.readyReplicas > 0 }
-        let conditions: [DeploymentStatusView.Condition] = [
+        var conditions = [
             DeploymentStatusView.Condition(
                 type: "Available", status: anyReady || minimum == 0,
                 reason: anyReady ? "ReplicasReady" : (minimum == 0 ? "ScaledToZero" : "NoReadyReplicas"),
@@ -66,7 +66,8 @@ extension ControlPlane {
                 type: "Progressing", status: !allReady,
                 reason: allReady ? "Complete" : unplaced.map { String($0.prefix { $0 != ":" }) } ?? "ReplicasPending",
                 message: allReady ? "every version has its desired replicas" : unplaced ?? "replicas are being started"),
-        ] + replicaFailures(tenant: tenant, deployment: name)
+        ]
+        conditions += replicaFailures(tenant: tenant, deployment: name)
         let events = try eventRows.map { row in
             DeploymentStatusView.Event(
                 time: Date(timeIntervalSince1970: Double(try row.int64("time"))), type: try row.string("type"),

@@ -64,7 +64,8 @@ public struct RuntimeManifest: Sendable, Codable, Hashable {
         for (name, value) in entries.sorted(by: { $0.key < $1.key }) {
             let field = "env.\(name)"
             guard Self.isEnvironmentName(name) else {
-                return Problem(field: "env", message: "'\(name)' is not a variable name ([A-Za-z_][A-Za-z0-9_]*, ≤ 128)")
+                return Problem(
+                    field: "env", message: "'\(name.prefix(64))' is not a variable name ([A-Za-z_][A-Za-z0-9_]*, ≤ 128)")
             }
             if name.hasPrefix("PLINTH_") || Self.reservedNames.contains(name) {
                 return Problem(field: field, message: "reserved; the sandbox sets it")

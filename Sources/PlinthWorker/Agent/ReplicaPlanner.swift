@@ -66,13 +66,10 @@ public struct ReplicaPlanner: Sendable {
             guard let given = replica.command, let first = given.first, !first.isEmpty else {
                 throw .invalid(replica.id, "an external replica needs a command")
             }
-            let manifest = RuntimeManifest(command: given)
-            if given.contains(where: { $0.contains(RuntimeManifest.artifactPlaceholder) }) {
-                guard let modelPath else { throw .invalid(replica.id, "the command names {artifact} but there is none") }
-                command = manifest.resolvedCommand(artifactPath: modelPath)
-            } else {
-                command = given
+            if modelPath == nil, given.contains(where: { $0.contains(RuntimeManifest.artifactPlaceholder) }) {
+                throw .invalid(replica.id, "the command names {artifact} but the replica has none")
             }
+            command = RuntimeManifest(command: given).resolvedCommand(artifactPath: modelPath ?? "")
         default:
             throw .invalid(replica.id, "unknown format '\(replica.format)'")
         }
