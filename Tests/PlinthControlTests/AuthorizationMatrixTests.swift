@@ -203,6 +203,15 @@ final class AuthorizationMatrixTests: XCTestCase {
                 rule: .tenant(Self.builders), success: 201
             ) { h in ("\(t)/models/base/versions/\(h.unique("v"))/artifact", "", nil, Array("bytes".utf8)) },
             Row(
+                method: .PUT, pattern: "/v1/tenants/{tenant}/models/{model}/versions/{version}/runtime",
+                rule: .tenant(Self.builders), success: 200
+            ) { h in
+                let name = h.unique("ext")
+                h.createModel(tenant: "acme", name: name, format: "external")
+                h.upload(tenant: "acme", model: name, version: "1")
+                return ("\(t)/models/\(name)/versions/1/runtime", "", ["command": ["/bin/true"]], nil)
+            },
+            Row(
                 method: .GET, pattern: "/v1/tenants/{tenant}/models/{model}/versions/{version}/artifact",
                 rule: .tenant(Self.builders), success: 200
             ) { _ in ("\(t)/models/base/versions/1/artifact", "", nil, nil) },
