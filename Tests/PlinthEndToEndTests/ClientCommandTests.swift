@@ -57,6 +57,29 @@ final class ClientCommandTests: XCTestCase {
         XCTAssertEqual(missing.status, 1)
         let badFlag = try PlinthProcess.run(["deploy", "x", "--tenant", "acme", "--replicas", "many"], environment: dev)
         XCTAssertEqual(badFlag.status, 2)
+
+        // An external version with its runtime manifest in one push; a bad manifest is refused.
+        let external = try PlinthProcess.run(
+            [
+                "models", "push", model, "--tenant", "acme", "--model", "byo", "--version", "1", "--format", "external",
+                "--runtime", #"{"command": ["/bin/sh", "{artifact}"], "env": {"MODE": "fast"}}"#,
+            ], environment: dev)
+        XCTAssertEqual(external.status, 0, external.stderr)
+        XCTAssertTrue(external.stdout.contains("{artifact}"), external.stdout)
+        let shown = try cluster.call(.GET, "/v1/tenants/acme/models/byo/versions/1", auth: "Bearer " + key)
+        XCTAssertEqual(((shown.json as? [String: Any])?["runtime"] as? [String: Any])?["env"] as? [String: String], ["MODE": "fast"])
+        let reserved = try PlinthProcess.run(
+            [
+                "models", "push", model, "--tenant", "acme", "--model", "byo", "--version", "2",
+                "--runtime", #"{"command": ["/bin/sh"], "env": {"PLINTH_SOCKET": "/x"}}"#,
+            ], environment: dev)
+        XCTAssertEqual(reserved.status, 1)
+        XCTAssertTrue(reserved.stderr.contains("PLINTH_SOCKET"), reserved.stderr)
+        XCTAssertEqual(try cluster.call(.GET, "/v1/tenants/acme/models/byo/versions/2", auth: "Bearer " + key).status, 404)
+        let notJSON = try PlinthProcess.run(
+            ["models", "push", model, "--tenant", "acme", "--model", "byo", "--version", "3", "--runtime", "nope"],
+            environment: dev)
+        XCTAssertEqual(notJSON.status, 2, notJSON.stderr)
     }
 
     func testRevokedKeyStopsWorkingAtTheGatewayWithinASecond() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import PlinthCore
 import PlinthCrypto
 import PlinthHTTP
 
@@ -67,12 +68,14 @@ enum ClientCommands {
     static let models = Command(
         name: "models",
         summary: "Upload a model version: `models push FILE --tenant T --model M --version V` (creates the model if needed).",
-        usageLine: "models push FILE --tenant T --model M --version V [--format onnx|external] | models list --tenant T",
+        usageLine:
+            "models push FILE --tenant T --model M --version V [--format onnx|external] [--runtime JSON] | models list --tenant T",
         flags: APIClient.flags + [
             FlagSpec("tenant", help: "tenant name"),
             FlagSpec("model", help: "model name (a DNS label)"),
             FlagSpec("version", help: "version label"),
             FlagSpec("format", help: "onnx (default) or external"),
+            FlagSpec("runtime", help: #"external versions: manifest {"command": [...], "env": {...}}"#),
         ],
         run: { args in
             let api = try APIClient(args)
@@ -90,11 +93,22 @@ enum ClientCommands {
                 } catch let error as CLIError where error.description.hasPrefix("HTTP 404") {
                     try api.call(.POST, base, json: ["name": model, "format": format])
                 }
+                var manifest: [String: Any]?
+                if let text = args.value("runtime") {
+                    manifest = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+                    guard let manifest else { throw UsageError("--runtime must be a JSON object") }
+                    // Checked before the upload, so a bad manifest leaves no version behind.
+                    if let data = try? JSONSerialization.data(withJSONObject: manifest),
+                        let problem = try? JSONDecoder().decode(RuntimeManifest.self, from: data).problem()
+                    {
+                        throw CLIError("--runtime: \(problem.field): \(problem.message)")
+                    }
+                }
                 let digest = try sha256(ofFile: file)
-                let path =
-                    base + "/" + APIClient.segment(model) + "/versions/" + APIClient.segment(version)
-                    + "/artifact?sha256=" + digest
-                Console.out(APIClient.render(try api.upload(.PUT, path, file: file)))
+                let versionPath = base + "/" + APIClient.segment(model) + "/versions/" + APIClient.segment(version)
+                var shown = try api.upload(.PUT, versionPath + "/artifact?sha256=" + digest, file: file)
+                if let manifest { shown = try api.call(.PUT, versionPath + "/runtime", json: manifest) }
+                Console.out(APIClient.render(shown))
             case ("list", 1):
                 Console.out(APIClient.render(try api.call(.GET, base)))
             default:
