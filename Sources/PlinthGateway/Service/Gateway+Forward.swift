@@ -72,30 +72,18 @@ extension Gateway {
             switch result {
             case .success(let response) where replica.wasNotRelayed(response):
                 // The worker's forwarder reached no replica: like a refused connection.
-                version.finish(replica.id, refused: true)
-                metrics.replicaEjected()
-                if excluded == nil {
-                    forward(
-                        request, to: version, loop: loop, timeout: timeout, excluding: replica.id,
-                        completion: completion)
-                } else {
-                    completion(.failure(HTTPError(502, "the model replica could not be reached")))
-                }
+                refused(
+                    replica.id, request, version: version, loop: loop, timeout: timeout, excluded: excluded,
+                    completion: completion)
             case .success(let response):
                 version.finish(replica.id, refused: false)
                 completion(.success(response))
             case .failure(.connectFailed(let why)):
-                version.finish(replica.id, refused: true)
-                metrics.replicaEjected()
                 logger.warning(
                     "replica refused connection, ejected", ["replica": .string(replica.id), "error": .string(why)])
-                if excluded == nil {
-                    forward(
-                        request, to: version, loop: loop, timeout: timeout, excluding: replica.id,
-                        completion: completion)
-                } else {
-                    completion(.failure(HTTPError(502, "the model replica could not be reached")))
-                }
+                refused(
+                    replica.id, request, version: version, loop: loop, timeout: timeout, excluded: excluded,
+                    completion: completion)
             case .failure(.timedOut):
                 version.finish(replica.id, refused: false)
                 completion(.failure(HTTPError(504, "the model did not answer within the deployment's request timeout")))
@@ -103,6 +91,19 @@ extension Gateway {
                 version.finish(replica.id, refused: false)
                 completion(.failure(HTTPError(502, "the model replica failed to answer")))
             }
+        }
+    }
+    /// A refused replica is ejected; the request goes to another one, once.
+    private func refused(
+        _ replicaID: String, _ request: HTTPClientRequest, version: VersionBalancer, loop: HTTPEventLoop,
+        timeout: Duration, excluded: String?, completion: @escaping (Result<HTTPClientResponse, HTTPError>) -> Void
+    ) {
+        version.finish(replicaID, refused: true)
+        metrics.replicaEjected()
+        if excluded == nil {
+            forward(request, to: version, loop: loop, timeout: timeout, excluding: replicaID, completion: completion)
+        } else {
+            completion(.failure(HTTPError(502, "the model replica could not be reached")))
         }
     }
 }
