@@ -11,19 +11,7 @@ import XCTest
 /// `nvidia-smi` (two GPUs) registers them, the scheduler gives each replica of a GPU class its
 /// own GPU, the sandbox hands exactly that one to the replica (its runtime logs what it got,
 /// read back through the logs API), and a third replica is unschedulable with a clear reason.
-final class GPUWorkerTests: XCTestCase {
-    var worker: PlinthProcess?
-    var root = ""
-
-    override func tearDown() {
-        worker?.signal(SIGKILL)
-        _ = worker?.waitForExit(timeout: 10)
-        if !root.isEmpty {
-            for pid in MultiWorkerTests.processes(matching: root) { kill(pid, SIGKILL) }
-            try? FileManager.default.removeItem(atPath: root)
-        }
-    }
-
+final class GPUWorkerTests: WorkerProcessTestCase {
     /// Answers only the query the GPU inventory makes, like nvidia-smi 5xx would.
     static let fakeNvidiaSmi = """
         #!/bin/sh

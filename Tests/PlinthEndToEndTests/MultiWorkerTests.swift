@@ -10,22 +10,7 @@ import XCTest
 
 /// The data plane across processes: `plinth serve` (control plane, gateway, local worker) plus two
 /// `plinth worker` processes with their own data directories, all on this machine.
-final class MultiWorkerTests: XCTestCase {
-    var workers: [String: PlinthProcess] = [:]
-    var root = ""
-
-    override func tearDown() {
-        for worker in workers.values {
-            worker.signal(SIGKILL)
-            _ = worker.waitForExit(timeout: 10)
-        }
-        // Replicas die with a SIGKILLed agent (WorkerDeathTests); anything left by a failure is ended here.
-        if !root.isEmpty {
-            for pid in Self.processes(matching: root) { kill(pid, SIGKILL) }
-            try? FileManager.default.removeItem(atPath: root)
-        }
-    }
-
+final class MultiWorkerTests: WorkerProcessTestCase {
     func testReplicasSpreadOverWorkersSurviveKillsAndMoveOffADeadWorker() throws {
         root = try TestSupport.temporaryDirectory("plmw").path
         let cluster = try PlinthCluster(

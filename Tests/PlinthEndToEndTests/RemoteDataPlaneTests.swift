@@ -10,21 +10,7 @@ import XCTest
 /// Workers with `--data-listen`: the gateway reaches their replicas over TCP through each
 /// worker's authenticated forwarder, never through their Unix sockets. Real processes: a
 /// `plinth serve` and two `plinth worker`s, each with its own data directory.
-final class RemoteDataPlaneTests: XCTestCase {
-    var workers: [String: PlinthProcess] = [:]
-    var root = ""
-
-    override func tearDown() {
-        for worker in workers.values {
-            worker.signal(SIGKILL)
-            _ = worker.waitForExit(timeout: 10)
-        }
-        if !root.isEmpty {
-            for pid in MultiWorkerTests.processes(matching: root) { kill(pid, SIGKILL) }
-            try? FileManager.default.removeItem(atPath: root)
-        }
-    }
-
+final class RemoteDataPlaneTests: WorkerProcessTestCase {
     func testGatewayServesRemoteReplicasOverTCPThroughAuthenticatedForwarders() throws {
         root = try TestSupport.temporaryDirectory("plrd").path
         let cluster = try PlinthCluster(dataDirectory: root + "/s", arguments: ["--heartbeat-interval", "1"])

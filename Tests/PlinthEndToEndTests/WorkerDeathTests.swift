@@ -9,19 +9,7 @@ import XCTest
 
 /// A `plinth worker` killed with SIGKILL takes its replicas with it (they hold its lifeline), and
 /// the worker started again on the same data directory runs each replica exactly once.
-final class WorkerDeathTests: XCTestCase {
-    var worker: PlinthProcess?
-    var root = ""
-
-    override func tearDown() {
-        worker?.signal(SIGKILL)
-        _ = worker?.waitForExit(timeout: 10)
-        if !root.isEmpty {
-            for pid in MultiWorkerTests.processes(matching: root) { kill(pid, SIGKILL) }
-            try? FileManager.default.removeItem(atPath: root)
-        }
-    }
-
+final class WorkerDeathTests: WorkerProcessTestCase {
     func startWorker(_ cluster: PlinthCluster, tokenFile: String) throws -> PlinthProcess {
         try PlinthProcess([
             "worker", "--control", "http://127.0.0.1:\(cluster.port)", "--token-file", tokenFile, "--data",
