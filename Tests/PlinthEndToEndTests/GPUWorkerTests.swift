@@ -58,14 +58,7 @@ final class GPUWorkerTests: WorkerProcessTestCase {
                 json: ["vcpus": 0.5, "memoryBytes": 512 << 20, "gpuCount": 1, "gpuKind": "nvidia"]
             ).status, 201)
         let developer = "Bearer " + (try cluster.tenantWithKey("acme", role: "developer"))
-        XCTAssertEqual(
-            try cluster.call(.POST, "/v1/tenants/acme/models", auth: developer, json: ["name": "m", "format": "onnx"])
-                .status, 201)
-        let bytes = Array(
-            try Data(contentsOf: URL(fileURLWithPath: PlinthCluster.vectorsDirectory + "/logreg_30.onnx")))
-        XCTAssertEqual(
-            try cluster.call(.PUT, "/v1/tenants/acme/models/m/versions/1/artifact", auth: developer, body: bytes)
-                .status, 201)
+        try cluster.uploadModel(tenant: "acme", auth: developer, model: "m")
         let spec: [String: Any] = [
             "versions": [["model": "m", "version": "1"]], "instanceClass": "gpu-fake", "minReplicas": 3,
             "maxReplicas": 3,

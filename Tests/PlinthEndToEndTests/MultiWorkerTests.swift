@@ -40,15 +40,7 @@ final class MultiWorkerTests: WorkerProcessTestCase {
         // One deployment of 3 replicas: one per worker (1 vCPU each; every node offers its CPUs).
         let invoker = try cluster.tenantWithKey("acme", role: "invoker")
         let developer = "Bearer " + (try cluster.key("acme", role: "developer"))
-        XCTAssertEqual(
-            try cluster.call(
-                .POST, "/v1/tenants/acme/models", auth: developer, json: ["name": "churn", "format": "onnx"]
-            ).status, 201)
-        let bytes = Array(
-            try Data(contentsOf: URL(fileURLWithPath: PlinthCluster.vectorsDirectory + "/logreg_30.onnx")))
-        XCTAssertEqual(
-            try cluster.call(.PUT, "/v1/tenants/acme/models/churn/versions/1/artifact", auth: developer, body: bytes)
-                .status, 201)
+        try cluster.uploadModel(tenant: "acme", auth: developer, model: "churn")
         let spec: [String: Any] = [
             "versions": [["model": "churn", "version": "1"]], "instanceClass": "cpu-small", "minReplicas": 3,
             "maxReplicas": 3,
@@ -85,6 +77,8 @@ final class MultiWorkerTests: WorkerProcessTestCase {
         print("multi-worker: \(result.succeeded) requests, \(result.retried) retried, during a replica kill -9")
 
         // Roll out version 2 under load: the old replicas serve until the new ones are ready.
+        let bytes = Array(
+            try Data(contentsOf: URL(fileURLWithPath: PlinthCluster.vectorsDirectory + "/logreg_30.onnx")))
         XCTAssertEqual(
             try cluster.call(.PUT, "/v1/tenants/acme/models/churn/versions/2/artifact", auth: developer, body: bytes)
                 .status, 201)

@@ -90,13 +90,20 @@ final class PlinthCluster: @unchecked Sendable {
         return key
     }
 
-    /// Uploads `file` as model `model` version 1 and deploys it as `deployment`; waits until ready.
-    func deploy(tenant: String, key: String, model: String, file: String, deployment: String, batch: Int = 8) throws {
-        let auth = "Bearer " + key
+    /// Creates ONNX model `model` and uploads `file` (default: the logistic regression) as version 1.
+    func uploadModel(
+        tenant: String, auth: String, model: String, file: String = PlinthCluster.vectorsDirectory + "/logreg_30.onnx"
+    ) throws {
         XCTAssertEqual(try call(.POST, "/v1/tenants/\(tenant)/models", auth: auth, json: ["name": model, "format": "onnx"]).status, 201)
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
         let upload = try call(.PUT, "/v1/tenants/\(tenant)/models/\(model)/versions/1/artifact", auth: auth, body: bytes)
         XCTAssertEqual(upload.status, 201, String(decoding: upload.body, as: UTF8.self))
+    }
+
+    /// Uploads `file` as model `model` version 1 and deploys it as `deployment`; waits until ready.
+    func deploy(tenant: String, key: String, model: String, file: String, deployment: String, batch: Int = 8) throws {
+        let auth = "Bearer " + key
+        try uploadModel(tenant: tenant, auth: auth, model: model, file: file)
         let spec: [String: Any] = [
             "versions": [["model": model, "version": "1"]], "instanceClass": "cpu-small", "minReplicas": 1,
             "batching": ["maxBatchSize": batch, "maxQueueDelayMicros": 200],

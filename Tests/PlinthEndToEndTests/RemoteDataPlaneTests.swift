@@ -49,15 +49,7 @@ final class RemoteDataPlaneTests: WorkerProcessTestCase {
         // batching settings that must reach the remote runtimes too.
         let invoker = try cluster.tenantWithKey("acme", role: "invoker")
         let developer = "Bearer " + (try cluster.key("acme", role: "developer"))
-        XCTAssertEqual(
-            try cluster.call(
-                .POST, "/v1/tenants/acme/models", auth: developer, json: ["name": "churn", "format": "onnx"]
-            ).status, 201)
-        let bytes = Array(
-            try Data(contentsOf: URL(fileURLWithPath: PlinthCluster.vectorsDirectory + "/logreg_30.onnx")))
-        XCTAssertEqual(
-            try cluster.call(.PUT, "/v1/tenants/acme/models/churn/versions/1/artifact", auth: developer, body: bytes)
-                .status, 201)
+        try cluster.uploadModel(tenant: "acme", auth: developer, model: "churn")
         let spec: [String: Any] = [
             "versions": [["model": "churn", "version": "1"]], "instanceClass": "cpu-small", "minReplicas": 3,
             "maxReplicas": 3, "batching": ["maxBatchSize": 5, "maxQueueDelayMicros": 1500],

@@ -39,14 +39,7 @@ final class WorkerDeathTests: WorkerProcessTestCase {
         worker = try startWorker(cluster, tokenFile: tokenFile)
 
         let developer = "Bearer " + (try cluster.tenantWithKey("acme", role: "developer"))
-        XCTAssertEqual(
-            try cluster.call(.POST, "/v1/tenants/acme/models", auth: developer, json: ["name": "m", "format": "onnx"])
-                .status, 201)
-        let bytes = Array(
-            try Data(contentsOf: URL(fileURLWithPath: PlinthCluster.vectorsDirectory + "/logreg_30.onnx")))
-        XCTAssertEqual(
-            try cluster.call(.PUT, "/v1/tenants/acme/models/m/versions/1/artifact", auth: developer, body: bytes)
-                .status, 201)
+        try cluster.uploadModel(tenant: "acme", auth: developer, model: "m")
         // Two replicas spread over the two nodes (serve's local worker and node-w).
         let spec: [String: Any] = [
             "versions": [["model": "m", "version": "1"]], "instanceClass": "cpu-small", "minReplicas": 2,

@@ -87,8 +87,8 @@ final class DeliveryObserverTests: XCTestCase {
         let log = Log()
         let server = try server(log, delayMs: 300)
         defer { server.stop() }
-        let fd = try connectAndSend(port: server.port, "GET /async HTTP/1.1\r\nHost: x\r\n\r\n")
-        reset(fd)
+        let client = try connectAndSend(port: server.port, "GET /async HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.reset()
         XCTAssertEqual(log.waitForFinal().last, .failed)
         XCTAssertEqual(log.finals, [.failed])
     }
@@ -97,11 +97,11 @@ final class DeliveryObserverTests: XCTestCase {
         let log = Log()
         let server = try server(log, bodyBytes: 32 << 20)
         defer { server.stop() }
-        let fd = try connectAndSend(port: server.port, "GET /async HTTP/1.1\r\nHost: x\r\n\r\n")
+        let client = try connectAndSend(port: server.port, "GET /async HTTP/1.1\r\nHost: x\r\n\r\n")
         // The body is far larger than the socket buffers: the server's sends fall short.
         let deadline = Date().addingTimeInterval(10)
         while !log.events.contains(.incomplete) && Date() < deadline { usleep(1_000) }
-        reset(fd)
+        client.reset()
         let events = log.waitForFinal()
         XCTAssertEqual(events.first, .sending)
         XCTAssertTrue(events.contains(.incomplete))
@@ -109,30 +109,9 @@ final class DeliveryObserverTests: XCTestCase {
         XCTAssertEqual(log.finals, [.failed])
     }
 
-    private func connectAndSend(port: Int, _ text: String) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard rc == 0 else {
-            close(fd)
-            throw HTTPError(500, "connect failed: \(errno)")
-        }
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
-        return fd
-    }
-
-    /// Closes with SO_LINGER 0: the kernel answers the connection with a reset.
-    private func reset(_ fd: Int32) {
-        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-        close(fd)
+    private func connectAndSend(port: Int, _ text: String) throws -> RawHTTPClient {
+        let client = try RawHTTPClient(port: port)
+        try client.send(text)
+        return client
     }
 }

@@ -72,7 +72,18 @@ public final class RawHTTPClient: @unchecked Sendable {
         }
     }
 
-    deinit { close(fd) }
+    private var closed = false
+
+    deinit { if !closed { close(fd) } }
+
+    /// Closes with SO_LINGER 0: the kernel answers the connection with a reset (RST).
+    public func reset() {
+        guard !closed else { return }
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close(fd)
+        closed = true
+    }
 
     private static func setTimeout(_ fd: Int32, _ timeout: TimeInterval) {
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
