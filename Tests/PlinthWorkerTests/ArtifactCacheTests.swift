@@ -79,6 +79,7 @@ final class ArtifactCacheTests: XCTestCase {
             [
                 "/usr/bin/plinth", "runtime", "--model", "/data/replicas/r-1/artifact/model.onnx", "--listen",
                 "unix:/data/replicas/r-1/run/replica.sock", "--name", "fraud", "--version", "3",
+                "--event-loops", "1",
             ])
         XCTAssertEqual(launch.files, ["model.onnx": "/data/artifacts/\(helloDigest)"])
         XCTAssertEqual(launch.environment["OMP_NUM_THREADS"], "1")

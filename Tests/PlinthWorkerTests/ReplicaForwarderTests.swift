@@ -158,9 +158,14 @@ final class ReplicaForwarderTests: XCTestCase {
             command,
             [
                 "plinth", "runtime", "--model", "/r/r1/artifact/scorer.onnx", "--listen", "unix:/r/r1/run/replica.sock",
-                "--name", "scorer", "--version", "3", "--max-batch", "32", "--max-delay-us", "1500",
+                "--name", "scorer", "--version", "3", "--event-loops", "1", "--max-batch", "32", "--max-delay-us", "1500",
                 "--max-body-bytes", "4096", "--access-log",
             ])
+        // A replica gets one event loop per CPU of its instance class.
+        var large = replica
+        large.limits = InstanceLimits(instanceClass: "cpu-large", cpuMillicores: 2500, memoryBytes: 1 << 30)
+        let largeCommand = try planner.launch(for: large, artifactPath: "/cache/ab").command
+        XCTAssertEqual(largeCommand.firstIndex(of: "--event-loops").map { largeCommand[$0 + 1] }, "3")
         // The settings travel in the desired state (JSON) to remote workers.
         let decoded = try JSONDecoder().decode(DesiredReplica.self, from: JSONEncoder().encode(replica))
         XCTAssertEqual(decoded.runtime, replica.runtime)

@@ -9,25 +9,44 @@ extension UsageEvent {
 
     static let binaryFormat: UInt8 = 1
 
-    /// Appends the encoding of `self` to `out`.
+    /// Appends the encoding of `self` to `out`. Written field by field into reserved room, with no
+    /// temporary arrays: this runs once per metered request on the gateway's path.
     public func encode(into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + Self.fixedBytes + 10 + requestID.utf8.count + tenantID.utf8.count
+            + apiKeyID.utf8.count + deployment.utf8.count + version.utf8.count)
         out.append(Self.binaryFormat)
         out.append(shadow ? 1 : 0)
         Self.put(UInt64(UInt16(clamping: status)), bytes: 2, &out)
-        for v in [timestampMicros, latencyMicros, queueMicros, computeMicros, bytesIn, bytesOut] {
-            Self.put(UInt64(bitPattern: v), bytes: 8, &out)
-        }
+        Self.put(UInt64(bitPattern: timestampMicros), bytes: 8, &out)
+        Self.put(UInt64(bitPattern: latencyMicros), bytes: 8, &out)
+        Self.put(UInt64(bitPattern: queueMicros), bytes: 8, &out)
+        Self.put(UInt64(bitPattern: computeMicros), bytes: 8, &out)
+        Self.put(UInt64(bitPattern: bytesIn), bytes: 8, &out)
+        Self.put(UInt64(bitPattern: bytesOut), bytes: 8, &out)
         Self.put(UInt64(UInt32(clamping: batchSize)), bytes: 4, &out)
-        for s in [requestID, tenantID, apiKeyID, deployment, version] {
-            var utf8 = Array(s.utf8.prefix(Self.maxFieldBytes))
-            // Never cut inside a scalar: drop continuation bytes left dangling.
-            if utf8.count == Self.maxFieldBytes {
-                while let last = utf8.last, last & 0xC0 == 0x80 { utf8.removeLast() }
-                if let last = utf8.last, last >= 0xC0 { utf8.removeLast() }
-            }
-            Self.put(UInt64(utf8.count), bytes: 2, &out)
-            out.append(contentsOf: utf8)
+        Self.putString(requestID, &out)
+        Self.putString(tenantID, &out)
+        Self.putString(apiKeyID, &out)
+        Self.putString(deployment, &out)
+        Self.putString(version, &out)
+    }
+
+    /// Bytes before the strings: format, flags, status, six i64 and the batch size.
+    static let fixedBytes = 1 + 1 + 2 + 6 * 8 + 4
+
+    /// u16 length + UTF-8, cut at `maxFieldBytes` but never inside a scalar.
+    private static func putString(_ s: String, _ out: inout [UInt8]) {
+        let count = s.utf8.count
+        guard count > maxFieldBytes else {
+            put(UInt64(count), bytes: 2, &out)
+            out.append(contentsOf: s.utf8)
+            return
         }
+        var utf8 = Array(s.utf8.prefix(maxFieldBytes))
+        while let last = utf8.last, last & 0xC0 == 0x80 { utf8.removeLast() }
+        if let last = utf8.last, last >= 0xC0 { utf8.removeLast() }
+        put(UInt64(utf8.count), bytes: 2, &out)
+        out.append(contentsOf: utf8)
     }
 
     /// The encoding of `self`.
@@ -55,8 +74,10 @@ extension UsageEvent {
             timestampMicros: Int64(bitPattern: ts))
     }
 
+    @inline(__always)
     private static func put(_ v: UInt64, bytes: Int, _ out: inout [UInt8]) {
-        for i in 0..<bytes { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
+        var le = v.littleEndian
+        withUnsafeBytes(of: &le) { out.append(contentsOf: $0.prefix(bytes)) }
     }
 
     private struct Reader {

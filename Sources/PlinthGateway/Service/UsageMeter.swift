@@ -36,10 +36,18 @@ struct UsageMeter: Sendable {
 
     /// Reads the runtime's timing headers; malformed or absent values count as unknown.
     mutating func absorbRuntimeHeaders(_ headers: HTTPHeaders) {
-        if let v = headers["Plinth-Queue-Us"].flatMap({ Int64($0) }), v >= 0 { runtimeQueueMicros = v }
-        if let v = headers["Plinth-Compute-Us"].flatMap({ Int64($0) }), v >= 0 { computeMicros = v }
-        if let v = headers["Plinth-Request-Rows"].flatMap({ Int($0) }), v > 0 { requestRows = v }
-        if let v = headers["Plinth-Batch-Size"].flatMap({ Int($0) }), v > 0 { runtimeBatchRows = v }
+        // One pass over the answer's fields (four lookups scanned them four times).
+        for (name, value) in headers {
+            if HTTPHeaders.equalsIgnoringCase(name, "Plinth-Queue-Us") {
+                if let v = Int64(value), v >= 0 { runtimeQueueMicros = v }
+            } else if HTTPHeaders.equalsIgnoringCase(name, "Plinth-Compute-Us") {
+                if let v = Int64(value), v >= 0 { computeMicros = v }
+            } else if HTTPHeaders.equalsIgnoringCase(name, "Plinth-Request-Rows") {
+                if let v = Int(value), v > 0 { requestRows = v }
+            } else if HTTPHeaders.equalsIgnoringCase(name, "Plinth-Batch-Size") {
+                if let v = Int(value), v > 0 { runtimeBatchRows = v }
+            }
+        }
     }
 
     var queueMicros: Int64 { gatewayQueueMicros + runtimeQueueMicros }

@@ -65,18 +65,20 @@ enum JournalFormat {
     /// A framed format-2 record holding `event`, without its length word (stored last, so a
     /// record is never visible half-written) and with a zero state word.
     static func record(_ event: UsageEvent) throws(JournalError) -> (length: UInt32, bytes: [UInt8]) {
-        var payload: [UInt8] = []
-        event.encode(into: &payload)
-        guard payload.count <= maxPayload else { throw .recordTooLarge(payload.count) }
-        var out: [UInt8] = []
-        out.reserveCapacity(recordSize(payload: payload.count))
-        put(UInt64(payload.count), 4, &out)
-        let crc = CRC32.update(CRC32.checksum(out), payload)
-        put(UInt64(crc), 4, &out)
-        put(0, 4, &out)
-        out.append(contentsOf: payload)
+        // One buffer: the header's words are filled in once the payload is encoded after them.
+        var out = [UInt8](repeating: 0, count: recordHeaderSize)
+        event.encode(into: &out)
+        let length = out.count - recordHeaderSize
+        guard length <= maxPayload else { throw .recordTooLarge(length) }
         while out.count % 4 != 0 { out.append(0) }
-        return (UInt32(payload.count), out)
+        out.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 0, as: UInt32.self)
+            let lengthWord = UnsafeRawBufferPointer(rebasing: raw[0..<4])
+            let payload = UnsafeRawBufferPointer(rebasing: raw[recordHeaderSize..<(recordHeaderSize + length)])
+            let crc = CRC32.update(CRC32.update(0, lengthWord), payload)
+            raw.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+        }
+        return (UInt32(length), out)
     }
 
     static func put(_ v: UInt64, _ n: Int, _ out: inout [UInt8]) {

@@ -139,15 +139,14 @@ public final class UpstreamClient: @unchecked Sendable {
             return .failure(.failed(.connectFailed("\(endpoint): \(String(cString: strerror(code)))")))
         }
         if target.family != AF_UNIX { Sys.setOption(fd, Int32(IPPROTO_TCP), plinth_tcp_nodelay, 1) }
-        var ev = epoll_event()
-        ev.events = plinth_epollin | plinth_epollout | plinth_epollrdhup | plinth_epollet
-        ev.data.u64 = tag | UInt64(UInt32(bitPattern: fd))
-        if epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0 {
+        // EPOLLOUT only while a TCP connect is in progress (see `Sys.watch`).
+        if !Sys.watch(epfd: epfd, EPOLL_CTL_ADD, fd: fd, tag: tag | UInt64(UInt32(bitPattern: fd)), writable: r != 0) {
             close(fd)
             return .failure(.failed(.connectFailed("epoll_ctl failed")))
         }
         let conn = UpstreamConnection(fd: fd, endpoint: endpoint)
         conn.state = r == 0 ? .writing : .connecting
+        conn.watchingWritable = r != 0
         conn.connectDeadline = min(deadline, Sys.monotonicNanos() + Sys.nanoseconds(connectTimeout))
         connections[fd] = conn
         return .success(conn)
@@ -199,7 +198,8 @@ public final class UpstreamClient: @unchecked Sendable {
             } else if n < 0 && errno == EINTR {
                 continue
             } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                return  // EPOLLOUT brings us back
+                watchWritable(conn, true)  // EPOLLOUT brings us back
+                return
             } else {
                 failBeforeAnswer(conn)
                 return
@@ -208,6 +208,13 @@ public final class UpstreamClient: @unchecked Sendable {
         // No read now: the answer cannot be there yet, so it would only say EAGAIN (one wasted
         // recv per request); the socket's edge-triggered EPOLLIN reports the answer.
         conn.state = .reading
+        watchWritable(conn, false)
+    }
+
+    private func watchWritable(_ conn: UpstreamConnection, _ on: Bool) {
+        guard conn.watchingWritable != on else { return }
+        conn.watchingWritable = on
+        _ = Sys.watch(epfd: epfd, EPOLL_CTL_MOD, fd: conn.fd, tag: tag | UInt64(UInt32(bitPattern: conn.fd)), writable: on)
     }
 
     private func read(_ conn: UpstreamConnection) {

@@ -42,6 +42,8 @@ final class UpstreamConnection {
     var connectDeadline: UInt64 = 0
     var mayReplay = false
     var completion: ((Result<HTTPClientResponse, HTTPClientError>) -> Void)?
+    /// EPOLLOUT is in this socket's epoll interest (connecting, or a request waiting for room).
+    var watchingWritable = false
 
     init(fd: Int32, endpoint: HTTPEndpoint) {
         transport = PlainSocketTransport(fd: fd)

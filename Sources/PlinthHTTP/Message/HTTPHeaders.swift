@@ -20,8 +20,13 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// The first value for `name`, nil when absent.
     public subscript(_ name: String) -> String? {
-        for field in fields where HTTPHeaders.equalsIgnoringCase(field.name, name) { return field.value }
-        return nil
+        // Through the buffer: iterating `fields` copied each tuple (two retains and releases).
+        fields.withUnsafeBufferPointer { buffer in
+            for i in buffer.indices where HTTPHeaders.equalsIgnoringCase(buffer[i].name, name) {
+                return buffer[i].value
+            }
+            return nil
+        }
     }
 
     /// Every value for `name`, in order.
@@ -63,7 +68,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 
     /// ASCII case-insensitive comparison without allocating.
-    static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
+    public static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
         // Lengths first (O(1) for native strings): most comparisons in a lookup fail there.
         guard a.utf8.count == b.utf8.count else { return false }
         var a = a

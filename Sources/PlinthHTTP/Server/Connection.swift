@@ -54,6 +54,9 @@ final class Connection {
         since = now
     }
 
+    /// EPOLLOUT is in this socket's epoll interest (only while output waits for room).
+    var watchingWritable = false
+
     var fd: Int32 { transport.fd }
     var pendingOutput: Int { output.count - outputSent }
 

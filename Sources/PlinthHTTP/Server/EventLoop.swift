@@ -26,6 +26,8 @@ final class EventLoop: @unchecked Sendable {
     private var acceptPaused = false
     var connections: [Int32: Connection] = [:]
     private let mailbox = Mutex<[LoopMessage]>([])
+    /// Jobs the loop posted to itself, run after the current round of events.
+    private var localJobs: [@Sendable () -> Void] = []
     let readBuffer: UnsafeMutableRawPointer
     var now: UInt64 = Sys.monotonicNanos()
     private var nextID: UInt64 = 1
@@ -78,6 +80,12 @@ final class EventLoop: @unchecked Sendable {
 
     /// Hands a message to the loop from any thread.
     func post(_ message: LoopMessage) {
+        // From the loop itself (a request released by one finishing on this loop): run it after
+        // this round of events, without the mailbox's lock, an eventfd write and an epoll wake-up.
+        if case .run(let job) = message, isCurrentThread {
+            localJobs.append(job)
+            return
+        }
         // Only the first message into an empty mailbox needs to wake the loop: it drains everything
         // queued after it reads the eventfd.
         let wasEmpty = mailbox.withLock { box -> Bool in
@@ -147,6 +155,7 @@ final class EventLoop: @unchecked Sendable {
                     }
                 }
             }
+            runLocalJobs()
             if now >= nextSweep {
                 if acceptPaused && !stopping { resumeAccepting() }
                 sweepTimeouts()
@@ -217,10 +226,7 @@ final class EventLoop: @unchecked Sendable {
             }
             let conn = Connection(fd: fd, id: nextID, remote: SocketAddress.describe(storage), now: now)
             nextID += 1
-            var ev = epoll_event()
-            ev.events = plinth_epollin | plinth_epollout | plinth_epollrdhup | plinth_epollet
-            ev.data.u64 = UInt64(UInt32(bitPattern: fd))
-            if epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0 {
+            if !Sys.watch(epfd: epfd, EPOLL_CTL_ADD, fd: fd, tag: UInt64(UInt32(bitPattern: fd)), writable: false) {
                 close(fd)
                 ctx.openConnections.subtract(1, ordering: .relaxed)
                 continue
@@ -288,9 +294,13 @@ final class EventLoop: @unchecked Sendable {
             if written > 0 { conn.since = now }
             conn.outputSent += written
             if watched { conn.settleDeliveries() }
-            if conn.pendingOutput > 0 { return }
+            if conn.pendingOutput > 0 {
+                watchWritable(conn, true)
+                return
+            }
             conn.output.removeAll(keepingCapacity: conn.output.capacity <= 64 * 1024)
             conn.outputSent = 0
+            watchWritable(conn, false)
         }
         if conn.closeAfterFlush && conn.phase != .handler && conn.deferredJob == nil {
             closeConnection(conn)
@@ -300,6 +310,13 @@ final class EventLoop: @unchecked Sendable {
             conn.deferredJob = nil
             ctx.pool.submit(job)
         }
+    }
+
+    /// Adds or drops EPOLLOUT for a connection whose output backed up or drained.
+    private func watchWritable(_ conn: Connection, _ on: Bool) {
+        guard conn.watchingWritable != on else { return }
+        conn.watchingWritable = on
+        _ = Sys.watch(epfd: epfd, EPOLL_CTL_MOD, fd: conn.fd, tag: UInt64(UInt32(bitPattern: conn.fd)), writable: on)
     }
 
     func closeConnection(_ conn: Connection) {
@@ -313,6 +330,14 @@ final class EventLoop: @unchecked Sendable {
     }
 
     // MARK: mailbox, timers, shutdown
+
+    private func runLocalJobs() {
+        while !localJobs.isEmpty {
+            let jobs = localJobs
+            localJobs.removeAll(keepingCapacity: true)
+            for job in jobs { job() }
+        }
+    }
 
     private func drainMailbox() {
         var value: UInt64 = 0
@@ -427,6 +452,7 @@ final class EventLoop: @unchecked Sendable {
         while !connections.values.allSatisfy({ $0.phase != .handler }) && Sys.monotonicNanos() < grace {
             usleep(10_000)
             drainMailbox()
+            runLocalJobs()
         }
         for conn in Array(connections.values) where conn.phase != .handler { closeConnection(conn) }
     }

@@ -31,6 +31,18 @@ enum Sys {
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
+    /// Edge-triggered interest in a socket: always input and hangups, output only while there is
+    /// output waiting for room. A permanently watched EPOLLOUT fires on every read the peer makes
+    /// of a Unix socket (the kernel's write-space wakeup), waking this loop for nothing; the
+    /// peer's reads of our requests and our reads of its answers then cost both sides an epoll
+    /// round and a context switch per request.
+    static func watch(epfd: Int32, _ op: Int32, fd: Int32, tag: UInt64, writable: Bool) -> Bool {
+        var ev = epoll_event()
+        ev.events = plinth_epollin | plinth_epollrdhup | plinth_epollet | (writable ? plinth_epollout : 0)
+        ev.data.u64 = tag
+        return epoll_ctl(epfd, op, fd, &ev) == 0
+    }
+
     /// Writes as much as the socket takes now. Returns bytes written, or -1 on a fatal error; 0 with
     /// `wouldBlock` set when the kernel buffer is full.
     static func send(_ t: any ConnectionTransport, _ p: UnsafeRawPointer, _ n: Int) -> (written: Int, wouldBlock: Bool)
