@@ -128,6 +128,39 @@ final class UsageFoldTests: XCTestCase {
         XCTAssertEqual(sink.snapshot, expectedTotals((0..<8).map { makeEvent($0) }))
     }
 
+    func testRetentionRemovesOnlyFoldedSegmentsPastAgeOrSize() throws {
+        let journal = try UsageJournal(directory: directory, options: .init(flushEvery: 4, maxSegmentBytes: 1024))
+        let events = (0..<120).map { makeEvent($0) }
+        for e in events { try journal.append(e) }
+        try journal.flush()
+        let sink = MemoryUsageSink()
+        let reader = UsageJournalReader(directory: directory)
+        let all = segmentFiles(directory)
+        XCTAssertGreaterThan(all.count, 4)
+        // Folded only up to the third segment: the rest is not in the store and must stay.
+        let segments = try reader.segments()
+        let partial = try reader.fold(into: sink, upTo: UsageCursor(segment: segments[2], offset: 0))
+        let cursor = try XCTUnwrap(partial.cursor)
+        XCTAssertEqual(cursor.segment, segments[2])
+
+        // Young and small: nothing goes.
+        XCTAssertEqual(try reader.prune(before: cursor, retention: .init(maxAgeSeconds: 3600, maxBytes: 1 << 30)), 0)
+        // Over the byte budget: the oldest folded segment goes first, until the rest fits.
+        let firstSize = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: all[1])[.size] as? Int64)
+        XCTAssertEqual(try reader.prune(before: cursor, retention: .init(maxAgeSeconds: 3600, maxBytes: firstSize)), 1)
+        XCTAssertEqual(segmentFiles(directory), Array(all.dropFirst()))
+        // Past their age: every folded one goes, nothing unfolded does.
+        let later = Date().addingTimeInterval(7200)
+        XCTAssertEqual(
+            try reader.prune(before: cursor, retention: .init(maxAgeSeconds: 3600, maxBytes: 1 << 30), now: later), 1)
+        XCTAssertEqual(segmentFiles(directory), Array(all.dropFirst(2)))
+
+        // Folding the rest still counts every event once.
+        try reader.fold(into: sink, upTo: journal.durablePosition)
+        XCTAssertEqual(sink.snapshot, expectedTotals(events))
+        journal.close()
+    }
+
     func testFoldAcrossRotationAndPruneFoldedSegments() throws {
         let journal = try UsageJournal(directory: directory, options: .init(flushEvery: 4, maxSegmentBytes: 1024))
         let events = (0..<120).map { makeEvent($0) }

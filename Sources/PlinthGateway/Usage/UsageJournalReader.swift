@@ -138,6 +138,41 @@ public struct UsageJournalReader: Sendable {
         return removed
     }
 
+    /// How long folded segments are kept, and how many bytes of them at most.
+    public struct Retention: Sendable, Equatable {
+        public var maxAgeSeconds: Double
+        public var maxBytes: Int64
+        public init(maxAgeSeconds: Double = 24 * 3600, maxBytes: Int64 = 1 << 30) {
+            self.maxAgeSeconds = maxAgeSeconds
+            self.maxBytes = maxBytes
+        }
+    }
+
+    /// Deletes folded segments (wholly before `cursor`) last written more than `maxAgeSeconds`
+    /// ago, then the oldest folded ones while they hold more than `maxBytes`. Segments not yet
+    /// folded are never touched: their events are not in the store. Returns how many went.
+    @discardableResult
+    public func prune(before cursor: UsageCursor, retention: Retention, now: Date = Date()) throws -> Int {
+        var folded: [(path: String, bytes: Int64, modified: Double)] = []
+        for segment in try segments() where segment < cursor.segment {
+            let path = directory + "/" + JournalFormat.fileName(segment: segment)
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            folded.append((path, Int64(info.st_size), Double(info.st_mtim.tv_sec)))
+        }
+        var kept = folded.reduce(Int64(0)) { $0 + $1.bytes }
+        var removed = 0
+        for segment in folded {  // oldest first
+            let expired = now.timeIntervalSince1970 - segment.modified > retention.maxAgeSeconds
+            guard expired || kept > retention.maxBytes else { continue }
+            if unlink(segment.path) == 0 {
+                removed += 1
+                kept -= segment.bytes
+            }
+        }
+        return removed
+    }
+
     /// Every delivered (billed) event from `cursor` on, in order (diagnostics, billing re-exports,
     /// tests). A record left mid-send by a dead process counts as delivered, a pending one not.
     public func events(from cursor: UsageCursor = UsageCursor(segment: 0, offset: 0)) throws -> [UsageEvent] {

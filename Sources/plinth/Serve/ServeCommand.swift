@@ -14,7 +14,8 @@ enum ServeCommand {
     static let command = Command(
         name: "serve",
         summary: "Run Plinth on this machine: control plane, gateway and a local worker, SQLite in --data.",
-        usageLine: "serve [--data DIR] [--listen HOST:PORT] [--event-loops N] [--access-log] [--heartbeat-interval S] [--worker-grace S]",
+        usageLine:
+            "serve [--data DIR] [--listen HOST:PORT] [--event-loops N] [--access-log] [--heartbeat-interval S] [--worker-grace S] [--usage-journal-hours H] [--usage-journal-mb M]",
         flags: [
             FlagSpec("data", help: "data directory (default ./plinth-data)"),
             FlagSpec("listen", help: "address to listen on: HOST:PORT, [IPv6]:PORT or unix:PATH (default 127.0.0.1:8080)"),
@@ -22,6 +23,8 @@ enum ServeCommand {
             FlagSpec("access-log", value: false, help: "log one JSON line per request"),
             FlagSpec("heartbeat-interval", help: "seconds between worker heartbeats (default 5)"),
             FlagSpec("worker-grace", help: "seconds without a heartbeat before a worker's replicas move (default 30)"),
+            FlagSpec("usage-journal-hours", help: "hours folded usage-journal segments are kept (default 24)"),
+            FlagSpec("usage-journal-mb", help: "most megabytes of folded usage-journal segments kept (default 1024)"),
         ],
         run: { args in try run(args) })
 
@@ -41,6 +44,9 @@ enum ServeCommand {
             "event-loops", default: configuration.eventLoopCount, range: 1...256)
         configuration.accessLog = args.has("access-log")
 
+        let journalRetention = UsageJournalReader.Retention(
+            maxAgeSeconds: Double(try args.int("usage-journal-hours", default: 24, range: 0...87_600)) * 3600,
+            maxBytes: Int64(try args.int("usage-journal-mb", default: 1024, range: 0...1_048_576)) << 20)
         let log = Logger(component: "serve")
         try DataDirectory.prepare(dataDirectory)
         let absoluteData = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
@@ -78,7 +84,8 @@ enum ServeCommand {
         localWorker.start()
 
         let journal = try UsageJournal(directory: absoluteData + "/usage")
-        let usageFolder = UsageFolder(journal: journal, sink: UsageLedger(store: control.store))
+        let usageFolder = UsageFolder(
+            journal: journal, sink: UsageLedger(store: control.store), retention: journalRetention)
         usageFolder.start()
         var gatewayConfiguration = GatewayConfiguration(serverVersion: PlinthVersion.current)
         gatewayConfiguration.maxPayloadBytes = 64 << 20

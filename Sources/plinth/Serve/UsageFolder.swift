@@ -9,13 +9,15 @@ import Synchronization
 final class UsageFolder: Sendable {
     let journal: UsageJournal
     let sink: UsageLedger
+    let retention: UsageJournalReader.Retention
     private let stopping = Mutex(false)
     private let done = DispatchSemaphore(value: 0)
     private let logger = Logger(component: "usage-fold")
 
-    init(journal: UsageJournal, sink: UsageLedger) {
+    init(journal: UsageJournal, sink: UsageLedger, retention: UsageJournalReader.Retention = .init()) {
         self.journal = journal
         self.sink = sink
+        self.retention = retention
     }
 
     func start() {
@@ -48,6 +50,15 @@ final class UsageFolder: Sendable {
                 "usage folded",
                 ["events": .int(report.events), "limit": .string(limit.description),
                  "cursor": .string(report.cursor?.description ?? "-")])
+            for segment in report.corruptSegments {
+                logger.error("usage journal segment holds an invalid record; the rest of it was skipped",
+                    ["segment": .int(Int(segment))])
+            }
+            // The cursor is stored with the folded rows, so segments before it are in the store.
+            if let cursor = report.cursor {
+                let removed = try reader.prune(before: cursor, retention: retention)
+                if removed > 0 { logger.debug("usage journal segments removed", ["count": .int(removed)]) }
+            }
         } catch {
             logger.error("usage fold failed", ["error": .string("\(error)")])
         }
