@@ -32,6 +32,27 @@ final class JournalFormatTests: XCTestCase {
         XCTAssertEqual(UsageEvent.decode(payload), event)
     }
 
+    func testLongFieldsAreCutBeforeTheScalarThatCrossesTheLimit() throws {
+        let max = UsageEvent.maxFieldBytes
+        // ASCII up to one byte short of the limit, then a two-byte "é": it would cross the limit.
+        let crossing = String(repeating: "a", count: max - 1) + "é" + "tail"
+        // Exactly at the limit with a complete "é" at the end: kept whole.
+        let exact = String(repeating: "a", count: max - 2) + "é"
+        let event = UsageEvent(
+            requestID: crossing, tenantID: exact, apiKeyID: String(repeating: "k", count: 3 * max), deployment: "d",
+            version: "", status: 200, latencyMicros: 1, queueMicros: 0, computeMicros: 0, bytesIn: 0, bytesOut: 0,
+            batchSize: 1, shadow: true, timestampMicros: 0)
+        XCTAssertEqual(event.encoded.count, event.encodedSize)
+        let (_, bytes) = try JournalFormat.record(event)
+        let decoded = try XCTUnwrap(
+            UsageEvent.decode(bytes[JournalFormat.recordHeaderSize..<(JournalFormat.recordHeaderSize + event.encodedSize)]))
+        XCTAssertEqual(decoded.requestID, String(repeating: "a", count: max - 1))
+        XCTAssertEqual(decoded.tenantID, exact)
+        XCTAssertEqual(decoded.apiKeyID, String(repeating: "k", count: max))
+        XCTAssertEqual(decoded.version, "")
+        XCTAssertTrue(decoded.shadow)
+    }
+
     private static func reference(_ bytes: some Sequence<UInt8>) -> UInt32 {
         var c: UInt32 = 0xFFFF_FFFF
         for b in bytes {

@@ -9,44 +9,65 @@ extension UsageEvent {
 
     static let binaryFormat: UInt8 = 1
 
-    /// Appends the encoding of `self` to `out`. Written field by field into reserved room, with no
-    /// temporary arrays: this runs once per metered request on the gateway's path.
+    /// Appends the encoding of `self` to `out`.
     public func encode(into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + Self.fixedBytes + 10 + requestID.utf8.count + tenantID.utf8.count
-            + apiKeyID.utf8.count + deployment.utf8.count + version.utf8.count)
-        out.append(Self.binaryFormat)
-        out.append(shadow ? 1 : 0)
-        Self.put(UInt64(UInt16(clamping: status)), bytes: 2, &out)
-        Self.put(UInt64(bitPattern: timestampMicros), bytes: 8, &out)
-        Self.put(UInt64(bitPattern: latencyMicros), bytes: 8, &out)
-        Self.put(UInt64(bitPattern: queueMicros), bytes: 8, &out)
-        Self.put(UInt64(bitPattern: computeMicros), bytes: 8, &out)
-        Self.put(UInt64(bitPattern: bytesIn), bytes: 8, &out)
-        Self.put(UInt64(bitPattern: bytesOut), bytes: 8, &out)
-        Self.put(UInt64(UInt32(clamping: batchSize)), bytes: 4, &out)
-        Self.putString(requestID, &out)
-        Self.putString(tenantID, &out)
-        Self.putString(apiKeyID, &out)
-        Self.putString(deployment, &out)
-        Self.putString(version, &out)
+        let size = encodedSize
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: size))
+        out.withUnsafeMutableBytes { raw in _ = encode(to: raw.baseAddress! + start) }
+    }
+
+    /// Bytes `encode` writes.
+    public var encodedSize: Int {
+        Self.fixedBytes + 10 + Self.fieldBytes(requestID) + Self.fieldBytes(tenantID) + Self.fieldBytes(apiKeyID)
+            + Self.fieldBytes(deployment) + Self.fieldBytes(version)
+    }
+
+    /// Writes the encoding at `out` (room for `encodedSize` bytes) and returns the bytes written.
+    /// Stores straight into the buffer: this runs once per metered request on the gateway's path.
+    public func encode(to out: UnsafeMutableRawPointer) -> Int {
+        out.storeBytes(of: Self.binaryFormat, as: UInt8.self)
+        out.storeBytes(of: shadow ? 1 : 0, toByteOffset: 1, as: UInt8.self)
+        out.storeBytes(of: UInt16(clamping: status).littleEndian, toByteOffset: 2, as: UInt16.self)
+        out.storeBytes(of: timestampMicros.littleEndian, toByteOffset: 4, as: Int64.self)
+        out.storeBytes(of: latencyMicros.littleEndian, toByteOffset: 12, as: Int64.self)
+        out.storeBytes(of: queueMicros.littleEndian, toByteOffset: 20, as: Int64.self)
+        out.storeBytes(of: computeMicros.littleEndian, toByteOffset: 28, as: Int64.self)
+        out.storeBytes(of: bytesIn.littleEndian, toByteOffset: 36, as: Int64.self)
+        out.storeBytes(of: bytesOut.littleEndian, toByteOffset: 44, as: Int64.self)
+        out.storeBytes(of: UInt32(clamping: batchSize).littleEndian, toByteOffset: 52, as: UInt32.self)
+        var at = Self.fixedBytes
+        at = Self.putString(requestID, out, at)
+        at = Self.putString(tenantID, out, at)
+        at = Self.putString(apiKeyID, out, at)
+        at = Self.putString(deployment, out, at)
+        return Self.putString(version, out, at)
     }
 
     /// Bytes before the strings: format, flags, status, six i64 and the batch size.
     static let fixedBytes = 1 + 1 + 2 + 6 * 8 + 4
 
-    /// u16 length + UTF-8, cut at `maxFieldBytes` but never inside a scalar.
-    private static func putString(_ s: String, _ out: inout [UInt8]) {
+    /// UTF-8 bytes a field keeps: all of it, or at most `maxFieldBytes` cut before a scalar.
+    private static func fieldBytes(_ s: String) -> Int {
         let count = s.utf8.count
-        guard count > maxFieldBytes else {
-            put(UInt64(count), bytes: 2, &out)
-            out.append(contentsOf: s.utf8)
-            return
+        guard count > maxFieldBytes else { return count }
+        var n = maxFieldBytes
+        let utf8 = Array(s.utf8.prefix(maxFieldBytes + 1))
+        // Never cut inside a scalar: back up to the start of the scalar that crosses the limit.
+        while n > 0 && utf8[n] & 0xC0 == 0x80 { n -= 1 }
+        return n
+    }
+
+    /// u16 length + UTF-8 at `at`; returns the offset after it.
+    private static func putString(_ s: String, _ out: UnsafeMutableRawPointer, _ at: Int) -> Int {
+        let n = fieldBytes(s)
+        out.storeBytes(of: UInt16(n).littleEndian, toByteOffset: at, as: UInt16.self)
+        var i = at + 2
+        for byte in s.utf8.prefix(n) {
+            out.storeBytes(of: byte, toByteOffset: i, as: UInt8.self)
+            i += 1
         }
-        var utf8 = Array(s.utf8.prefix(maxFieldBytes))
-        while let last = utf8.last, last & 0xC0 == 0x80 { utf8.removeLast() }
-        if let last = utf8.last, last >= 0xC0 { utf8.removeLast() }
-        put(UInt64(utf8.count), bytes: 2, &out)
-        out.append(contentsOf: utf8)
+        return i
     }
 
     /// The encoding of `self`.
@@ -74,11 +95,6 @@ extension UsageEvent {
             timestampMicros: Int64(bitPattern: ts))
     }
 
-    @inline(__always)
-    private static func put(_ v: UInt64, bytes: Int, _ out: inout [UInt8]) {
-        var le = v.littleEndian
-        withUnsafeBytes(of: &le) { out.append(contentsOf: $0.prefix(bytes)) }
-    }
 
     private struct Reader {
         let bytes: ArraySlice<UInt8>

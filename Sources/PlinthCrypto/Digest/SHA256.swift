@@ -1,6 +1,7 @@
 import COpenSSL
 
-/// SHA-256 (FIPS 180-4) through OpenSSL, with the algorithm fetched once and contexts reused.
+/// SHA-256 (FIPS 180-4) through OpenSSL: one-shot hashes use its low-level interface (no EVP
+/// overhead on short inputs); `SHA256Hasher` streams through EVP.
 public enum SHA256 {
     /// Digest length in bytes.
     public static let byteCount = 32
@@ -18,15 +19,9 @@ public enum SHA256 {
 
     /// The SHA-256 digest of a raw buffer.
     public static func hash(_ buffer: UnsafeRawBufferPointer) -> [UInt8] {
-        Algorithms.digestContexts.with(free: { EVP_MD_CTX_free($0) }) { ctx in
-            var out = [UInt8](repeating: 0, count: byteCount)
-            var ok = EVP_MD_CTX_copy_ex(ctx, Algorithms.sha256Template.pointer) == 1
-            if buffer.count > 0 { ok = ok && EVP_DigestUpdate(ctx, buffer.baseAddress, buffer.count) == 1 }
-            var length: UInt32 = 0
-            ok = ok && out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(ctx, $0.baseAddress, &length) } == 1
-            // Only fails on allocation failure or a broken OpenSSL; nothing sensible to return.
-            precondition(ok && length == 32, "EVP SHA-256 failed")
-            return out
+        [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
+            plinth_sha256(buffer.baseAddress, buffer.count, out.baseAddress)
+            count = byteCount
         }
     }
 

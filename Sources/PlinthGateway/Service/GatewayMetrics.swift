@@ -23,8 +23,26 @@ final class GatewayMetrics: Sendable {
         let queue: Histogram
         let compute: Histogram
         let batchSize: Histogram
+        private let tenant: String
+        private let deployment: String
+        /// requests_total children by version and status, found without hashing four labels.
+        private let requestCounters = Mutex<[(version: String, status: Int, counter: Counter)]>([])
+
+        fileprivate func requestCounter(_ family: MetricFamily<Counter>, version: String, status: Int) -> Counter {
+            let hit = requestCounters.withLock { list in
+                list.first { $0.status == status && $0.version == version }?.counter
+            }
+            if let hit { return hit }
+            let counter = family.labels(tenant, deployment, version, String(status))
+            requestCounters.withLock { list in
+                if list.count < 64 { list.append((version, status, counter)) }
+            }
+            return counter
+        }
 
         fileprivate init(_ m: GatewayMetrics, tenant: String, deployment: String) {
+            self.tenant = tenant
+            self.deployment = deployment
             inFlight = m.inFlightGauge.labels(tenant, deployment)
             queueDepth = m.queueGauge.labels(tenant, deployment)
             overloaded = m.overloadedCounter.labels(tenant, deployment)
@@ -97,7 +115,7 @@ final class GatewayMetrics: Sendable {
     }
 
     func requestFinished(meter: UsageMeter, series: DeploymentSeries, status: Int, end: UInt64) {
-        requests.labels(meter.tenantName, meter.deployment, meter.version, String(status)).inc()
+        series.requestCounter(requests, version: meter.version, status: status).inc()
         series.total.observe(Double(end &- meter.start) / 1e9)
         if meter.computeMicros > 0 {
             series.queue.observe(Double(meter.queueMicros) / 1e6)

@@ -65,18 +65,20 @@ enum JournalFormat {
     /// A framed format-2 record holding `event`, without its length word (stored last, so a
     /// record is never visible half-written) and with a zero state word.
     static func record(_ event: UsageEvent) throws(JournalError) -> (length: UInt32, bytes: [UInt8]) {
-        // One buffer: the header's words are filled in once the payload is encoded after them.
-        var out = [UInt8](repeating: 0, count: recordHeaderSize)
-        event.encode(into: &out)
-        let length = out.count - recordHeaderSize
+        // One exact-size buffer: header words, then the payload written in place.
+        let length = event.encodedSize
         guard length <= maxPayload else { throw .recordTooLarge(length) }
-        while out.count % 4 != 0 { out.append(0) }
-        out.withUnsafeMutableBytes { raw in
+        let size = recordSize(payload: length)
+        let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.initializeMemory(as: UInt8.self, repeating: 0)
+            let written = event.encode(to: raw.baseAddress! + recordHeaderSize)
+            precondition(written == length, "usage event encoded \(written) bytes, sized \(length)")
             raw.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 0, as: UInt32.self)
             let lengthWord = UnsafeRawBufferPointer(rebasing: raw[0..<4])
             let payload = UnsafeRawBufferPointer(rebasing: raw[recordHeaderSize..<(recordHeaderSize + length)])
-            let crc = CRC32.update(CRC32.update(0, lengthWord), payload)
-            raw.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+            raw.storeBytes(of: CRC32.update(CRC32.update(0, lengthWord), payload).littleEndian, toByteOffset: 4, as: UInt32.self)
+            count = size
         }
         return (UInt32(length), out)
     }

@@ -3,6 +3,22 @@ public enum HTTPEndpoint: Sendable, Hashable, CustomStringConvertible {
     case tcp(host: String, port: Int)
     case unix(path: String)
 
+    /// Replica socket paths are long and share their prefix; their ends tell them apart. Equal
+    /// endpoints still hash equally (the hash reads a subset of what `==` compares). Pools are
+    /// looked up by endpoint on every forwarded request.
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .tcp(let host, let port):
+            hasher.combine(0 as UInt8)
+            hasher.combine(host)
+            hasher.combine(port)
+        case .unix(let path):
+            hasher.combine(1 as UInt8)
+            hasher.combine(path.utf8.count)
+            for byte in path.utf8.suffix(24) { hasher.combine(byte) }
+        }
+    }
+
     /// "http://host:port", "http://[::1]:port", "http://host" (port 80), "unix:/path".
     public init(url: String) throws {
         if url.hasPrefix("unix:") {

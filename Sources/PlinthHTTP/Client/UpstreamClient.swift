@@ -265,16 +265,20 @@ public final class UpstreamClient: @unchecked Sendable {
     private func succeed(_ conn: UpstreamConnection) {
         let response = HTTPClientResponse(status: conn.status, headers: conn.headers, body: conn.responseBody)
         let completion = conn.completion
-        if conn.keepAlive && conn.input.isEmpty && (idle[conn.endpoint]?.count ?? 0) < maxIdlePerEndpoint {
+        var pooled = false
+        if conn.keepAlive && conn.input.isEmpty {
+            // One lookup: the pool's count and the append share it.
+            idle[conn.endpoint, default: []].appendIfRoom(conn, limit: maxIdlePerEndpoint, added: &pooled)
+        }
+        if pooled {
             conn.reset()
             conn.reused = true
             conn.state = .idle
-            idle[conn.endpoint, default: []].append(conn)
         } else {
             discard(conn)
         }
         completion?(.success(response))
-        serveWaiters(conn.endpoint)
+        if !waiting.isEmpty { serveWaiters(conn.endpoint) }
     }
 
     /// Hands free sockets of `endpoint` to requests that found its backlog full.
@@ -387,5 +391,12 @@ public final class UpstreamClient: @unchecked Sendable {
         out += [13, 10]
         out += body
         return out
+    }
+}
+
+extension Array where Element == UpstreamConnection {
+    fileprivate mutating func appendIfRoom(_ conn: UpstreamConnection, limit: Int, added: inout Bool) {
+        added = count < limit
+        if added { append(conn) }
     }
 }

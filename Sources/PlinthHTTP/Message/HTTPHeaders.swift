@@ -19,6 +19,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public var isEmpty: Bool { fields.isEmpty }
 
     /// The first value for `name`, nil when absent.
+    @inlinable
     public subscript(_ name: String) -> String? {
         // Through the buffer: iterating `fields` copied each tuple (two retains and releases).
         fields.withUnsafeBufferPointer { buffer in
@@ -67,21 +68,31 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         fields.makeIterator()
     }
 
-    /// ASCII case-insensitive comparison without allocating.
+    /// ASCII case-insensitive comparison without allocating or copying either string.
+    @inlinable
     public static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
-        // Lengths first (O(1) for native strings): most comparisons in a lookup fail there.
+        // Lengths first (O(1) for native strings), inlined at the caller: most comparisons in a
+        // lookup fail there, and a call per field was a large share of the gateway's header work.
         guard a.utf8.count == b.utf8.count else { return false }
-        var a = a
-        var b = b
-        return a.withUTF8 { ua in
-            b.withUTF8 { ub in
-                for i in 0..<ua.count where ua[i] != ub[i] {
-                    if ua[i] | 0x20 != ub[i] | 0x20 { return false }
-                    let lower = ua[i] | 0x20
-                    if lower < 0x61 || lower > 0x7A { return false }
-                }
-                return true
-            }
+        return sameLengthEqualsIgnoringCase(a, b)
+    }
+
+    @usableFromInline
+    static func sameLengthEqualsIgnoringCase(_ a: String, _ b: String) -> Bool {
+        let fast = a.utf8.withContiguousStorageIfAvailable { ua in
+            b.utf8.withContiguousStorageIfAvailable { ub in equalsIgnoringCase(ua, ub) }
         }
+        if let fast, let result = fast { return result }
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)  // bridged strings only
+        return x.withUnsafeBufferPointer { equalsIgnoringCase($0, y) }
+    }
+
+    private static func equalsIgnoringCase(_ ua: UnsafeBufferPointer<UInt8>, _ ub: some Collection<UInt8>) -> Bool {
+        for (x, y) in zip(ua, ub) where x != y {
+            let lower = x | 0x20
+            if lower != y | 0x20 || lower < 0x61 || lower > 0x7A { return false }
+        }
+        return true
     }
 }

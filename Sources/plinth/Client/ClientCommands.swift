@@ -153,7 +153,7 @@ enum ClientCommands {
         })
 
     static func sha256(ofFile path: String) throws -> String {
-        var hasher = SHA256Hasher()
+        let hasher = SHA256Hasher()
         try FileChunks(path: path).forEach { chunk in hasher.update(chunk) }
         return Hex.encode(hasher.finalize())
     }
