@@ -14,8 +14,12 @@ public enum HTTPEndpoint: Sendable, Hashable, CustomStringConvertible {
             hasher.combine(port)
         case .unix(let path):
             hasher.combine(1 as UInt8)
-            hasher.combine(path.utf8.count)
-            for byte in path.utf8.suffix(24) { hasher.combine(byte) }
+            let utf8 = path.utf8
+            hasher.combine(utf8.count)
+            let tail: Void? = utf8.withContiguousStorageIfAvailable { bytes in
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(24))))
+            }
+            if tail == nil { Array(utf8.suffix(24)).withUnsafeBytes { hasher.combine(bytes: $0) } }
         }
     }
 
