@@ -33,6 +33,29 @@ final class AdmissionTests: XCTestCase {
         XCTAssertEqual(q.finish()?.waiter, "w3")
     }
 
+    func testAReleasePrefersAWaiterOfItsOwnAffinityButNeverStarvesTheHead() {
+        var q = AdmissionQueue<String>(maxConcurrent: 1, maxQueued: 100)
+        guard case .run = q.arrive("running", now: 0, affinity: 0) else { return XCTFail() }
+        // Head on loop 1, then loop-0 waiters behind it.
+        _ = q.arrive("head@1", now: 1, affinity: 1)
+        for i in 0..<10 { _ = q.arrive("w\(i)@0", now: 2 + UInt64(i), affinity: 0) }
+        // Loop 0 releases: its own waiters go first, but the head is passed at most maxBypass times.
+        var order: [String] = []
+        for _ in 0..<(AdmissionQueue<String>.maxBypass + 1) { order.append(q.finish(preferring: 0)!.waiter) }
+        XCTAssertEqual(order, ["w0@0", "w1@0", "w2@0", "w3@0", "head@1"])
+        // No preference, or none of that affinity within the window: plain FIFO.
+        XCTAssertEqual(q.finish()?.waiter, "w4@0")
+        XCTAssertEqual(q.finish(preferring: 7)?.waiter, "w5@0")
+        XCTAssertEqual(q.queued, 4)
+
+        // Only the first affinityWindow waiters are looked at.
+        var far = AdmissionQueue<String>(maxConcurrent: 1, maxQueued: 100)
+        _ = far.arrive("running", now: 0)
+        for i in 0..<AdmissionQueue<String>.affinityWindow { _ = far.arrive("a\(i)", now: 1, affinity: 1) }
+        _ = far.arrive("beyond", now: 2, affinity: 0)
+        XCTAssertEqual(far.finish(preferring: 0)?.waiter, "a0")
+    }
+
     func testRaisingConcurrencyStartsWaiters() {
         var q = AdmissionQueue<Int>(maxConcurrent: 1, maxQueued: 5)
         _ = q.arrive(0, now: 0)

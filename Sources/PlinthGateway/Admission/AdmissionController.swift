@@ -56,12 +56,14 @@ public final class AdmissionController: Sendable {
     }
 
     /// Asks for a slot. For `.queued`, `onOutcome` is called exactly once later.
-    public func admit(onOutcome: @escaping Callback) -> AdmissionDecision {
+    /// `affinity` (an event loop's number, or -1) lets a `release` with the same affinity start
+    /// this request ahead of a few others, so it continues on the releasing thread.
+    public func admit(affinity: Int = -1, onOutcome: @escaping Callback) -> AdmissionDecision {
         let now = clock()
         let (decision, expired, retry) = state.withLock { state -> (AdmissionDecision, [Callback], Int) in
             let expired = expireLocked(&state, now: now)
             let retry = Self.retryAfter(state)
-            switch state.queue.arrive(onOutcome, now: now) {
+            switch state.queue.arrive(onOutcome, now: now, affinity: affinity) {
             case .run: return (.started(AdmissionPermit(startedAt: now, queuedNanos: 0)), expired, retry)
             case .queued(let ticket): return (.queued(ticket: ticket), expired, retry)
             case .rejected: return (.rejected(retryAfterSeconds: retry), expired, retry)
@@ -72,14 +74,14 @@ public final class AdmissionController: Sendable {
     }
 
     /// Gives a slot back; starts the next queued request, if any.
-    public func release(_ permit: AdmissionPermit) {
+    public func release(_ permit: AdmissionPermit, affinity: Int = -1) {
         let now = clock()
         let (next, expired, retry) = state.withLock { state -> ((Callback, UInt64)?, [Callback], Int) in
             let service = Double(now &- permit.startedAt)
             state.meanServiceNanos =
                 state.meanServiceNanos == 0 ? service : state.meanServiceNanos * 0.9 + service * 0.1
             let expired = expireLocked(&state, now: now)
-            return (state.queue.finish(), expired, Self.retryAfter(state))
+            return (state.queue.finish(preferring: affinity), expired, Self.retryAfter(state))
         }
         for callback in expired { callback(.timedOut(retryAfterSeconds: retry)) }
         if let (callback, enqueuedAt) = next {

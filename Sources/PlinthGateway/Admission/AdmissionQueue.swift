@@ -13,7 +13,10 @@ public struct AdmissionQueue<Waiter> {
     public private(set) var maxQueued: Int
     /// Requests holding a slot.
     public private(set) var running = 0
-    private var waiting: [(ticket: UInt64, enqueuedAt: UInt64, waiter: Waiter)] = []
+    private var waiting: [(ticket: UInt64, enqueuedAt: UInt64, waiter: Waiter, affinity: Int, bypassed: Int)] = []
+    /// How far past the head `finish(preferring:)` looks, and how often the head may be passed.
+    public static var affinityWindow: Int { 8 }
+    public static var maxBypass: Int { 4 }
     private var head = 0
     private var nextTicket: UInt64 = 1
 
@@ -26,7 +29,8 @@ public struct AdmissionQueue<Waiter> {
     public var queued: Int { waiting.count - head }
 
     /// A request arrives at `now`.
-    public mutating func arrive(_ waiter: Waiter, now: UInt64) -> Arrival {
+    /// `affinity` tags the waiter (an event loop's number, say) for `finish(preferring:)`.
+    public mutating func arrive(_ waiter: Waiter, now: UInt64, affinity: Int = -1) -> Arrival {
         if running < maxConcurrent && queued == 0 {
             running += 1
             return .run
@@ -34,16 +38,39 @@ public struct AdmissionQueue<Waiter> {
         guard queued < maxQueued else { return .rejected }
         let ticket = nextTicket
         nextTicket += 1
-        waiting.append((ticket, now, waiter))
+        waiting.append((ticket, now, waiter, affinity, 0))
         return .queued(ticket: ticket)
     }
 
     /// A running request finished. Returns the waiter that now takes its slot (with the time it
     /// was queued), or nil when the slot is simply freed.
-    public mutating func finish() -> (waiter: Waiter, enqueuedAt: UInt64)? {
+    /// With `preferring` ≥ 0, a waiter with that affinity among the first `affinityWindow` goes
+    /// ahead of the head (the slot's thread continues it without a hand-off to another thread);
+    /// the head is passed at most `maxBypass` times, so nobody waits long for it.
+    public mutating func finish(preferring affinity: Int = -1) -> (waiter: Waiter, enqueuedAt: UInt64)? {
         precondition(running > 0, "finish without a running request")
-        if running <= maxConcurrent, let next = popFront() { return next }
+        if running <= maxConcurrent {
+            if affinity >= 0, let next = popPreferred(affinity) { return next }
+            if let next = popFront() { return next }
+        }
         running -= 1
+        return nil
+    }
+
+    private mutating func popPreferred(_ affinity: Int) -> (waiter: Waiter, enqueuedAt: UInt64)? {
+        guard head < waiting.count, waiting[head].affinity != affinity,
+            waiting[head].bypassed < Self.maxBypass
+        else { return nil }
+        let end = min(waiting.count, head + Self.affinityWindow)
+        var i = head + 1
+        while i < end {
+            if waiting[i].affinity == affinity {
+                waiting[head].bypassed += 1
+                let entry = waiting.remove(at: i)
+                return (entry.waiter, entry.enqueuedAt)
+            }
+            i += 1
+        }
         return nil
     }
 

@@ -49,7 +49,7 @@ extension Gateway {
         // Counted as queued before asking: a queued request's callback may run on another thread
         // before `admit` returns here.
         queueGauge.inc()
-        let decision = plan.state.admission.admit { [self] outcome in
+        let decision = plan.state.admission.admit(affinity: loop.index) { [self] outcome in
             // Runs on whichever thread freed the slot: continue on the request's own loop.
             queueGauge.dec()
             loop.execute { [self] in admitted(call, outcome) }
@@ -76,7 +76,7 @@ extension Gateway {
             let deadline = call.meter.start + GatewayClock.nanoseconds(call.route.requestTimeout)
             if GatewayClock.now() >= deadline {
                 // Waited past this request's own timeout: give the slot straight back.
-                call.plan?.state.admission.release(permit)
+                call.plan?.state.admission.release(permit, affinity: call.loop.index)
                 call.finish(self, overloadedResponse(call, retryAfter: 1))
                 return
             }
@@ -101,7 +101,7 @@ extension Gateway {
             forwarded, to: plan.state.versions[plan.versionIndex], loop: call.loop, timeout: call.route.requestTimeout
         ) { [self] result in
             call.series.inFlight.dec()
-            plan.state.admission.release(permit)
+            plan.state.admission.release(permit, affinity: call.loop.index)
             let response: HTTPResponse
             switch result {
             case .success(let upstream):

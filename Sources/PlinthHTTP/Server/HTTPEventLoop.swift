@@ -8,6 +8,9 @@ public struct HTTPEventLoop: Sendable {
     /// True on this loop's own thread.
     public var inEventLoop: Bool { loop.isCurrentThread }
 
+    /// This loop's number within its server (0-based).
+    public var index: Int { loop.index }
+
     /// Runs `job` on the loop's thread soon (posted through its mailbox; never inline).
     public func execute(_ job: @escaping @Sendable () -> Void) {
         loop.post(.run(job))
