@@ -5,7 +5,8 @@
 #
 # usage: bench/gateway/run.sh [--with-references]
 # env:   PLINTH_BIN (default .build/release/plinth, built unless SKIP_BUILD=1), DURATION (10s),
-#        THREADS (wrk -t, 2), CONNECTIONS ("1 16 64"), RUNTIME_THREADS (compute threads per runtime, 1)
+#        THREADS (wrk -t, 2), CONNECTIONS ("1 16 64"), RUNTIME_THREADS (compute threads per runtime, 1),
+#        WARMUP (unmeasured wrk run before each measurement, 2s; 0 for none)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -13,7 +14,7 @@ WITH_REFERENCES=0
 for arg in "$@"; do
   case "$arg" in
     --with-references) WITH_REFERENCES=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -21,6 +22,7 @@ DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-"1 16 64"}
 RUNTIME_THREADS=${RUNTIME_THREADS:-1}
+WARMUP=${WARMUP:-2s}
 if [[ -z "${PLINTH_BIN:-}" ]]; then
   PLINTH_BIN=.build/release/plinth
   [[ "${SKIP_BUILD:-0}" == 1 ]] || swift build -c release --product plinth >&2
@@ -55,6 +57,9 @@ cpu_ticks() { [[ -n "$1" ]] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/nu
 run_wrk() {  # url connections body-file api-key [pid] -> "rps p50ms p99ms errors cpu_us_per_request(pid)"
   local out threads=$THREADS pid=${5:-} before after
   (( $2 < threads )) && threads=$2
+  # Each target gets the same unmeasured run first: the first seconds after a start or a switch
+  # between targets (caches, pools, the kernel's socket memory) were reliably slower.
+  [[ "$WARMUP" == 0 ]] || BODY_FILE="$3" API_KEY="$4" wrk -t"$threads" -c"$2" -d"$WARMUP" -s bench/gateway/infer.lua "$1" >/dev/null
   before=$(cpu_ticks "$pid")
   out=$(BODY_FILE="$3" API_KEY="$4" wrk -t"$threads" -c"$2" -d"$DURATION" --latency -s bench/gateway/infer.lua "$1")
   after=$(cpu_ticks "$pid")
