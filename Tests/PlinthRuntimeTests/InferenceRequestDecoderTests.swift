@@ -86,6 +86,10 @@ final class InferenceRequestDecoderTests: XCTestCase {
             // Fractions that cross the 19 kept digits (the plain loop hands over to the careful one).
             "12345678901234567890.5", "1234567890123456789.123", "123456789012345678.9", "0.12345678901234567890123",
             "0.0000000000000000000000012345678901234567890123", "-0.352334", "0.0", "9.999999999999999999999",
+            // Short plain decimals that are Float rounding midpoints as Doubles: the plain-decimal
+            // path must hand them to the slow path.
+            "159190.0703125", "30374.6708984375", "11335.38525390625", "18216.5126953125", "970444.09375",
+            "4.014026880264282", "-4.014026880264282",
         ]
         for _ in 0..<8000 {
             let bits = UInt32.random(in: 0...UInt32.max, using: &generator)
@@ -139,6 +143,12 @@ final class InferenceRequestDecoderTests: XCTestCase {
         for _ in 0..<5000 {
             let d = Double(bitPattern: UInt64.random(in: 0...UInt64.max))
             if d.isFinite { texts.append(d.description) }
+        }
+        // Plain decimals (the common tensor data): the plain-decimal path, up to 19 digits and past.
+        texts += ["-0.352334", "-0", "0.0", "0.000001", "1234567890123456789", "12345678901234567890", "9007199254740993.5"]
+        for _ in 0..<3000 {
+            let precision = Int.random(in: 0...20)
+            texts.append(String(format: "%.\(precision)f", Double.random(in: -1e6...1e6)))
         }
         for text in texts {
             let body = "{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"datatype\":\"FP64\",\"data\":[\(text)]}]}"

@@ -11,30 +11,30 @@ public enum InferenceResponseEncoder {
         var out: [UInt8] = []
         let estimate = response.outputs.reduce(0) { $0 + ($1.binary ? 0 : $1.tensor.data.count * 12) }
         out.reserveCapacity(256 + estimate)
-        out.append(contentsOf: "{\"model_name\":".utf8)
+        appendLiteral("{\"model_name\":", to: &out)
         appendString(response.modelName, to: &out)
         if let version = response.modelVersion {
-            out.append(contentsOf: ",\"model_version\":".utf8)
+            appendLiteral(",\"model_version\":", to: &out)
             appendString(version, to: &out)
         }
         if let id = response.id {
-            out.append(contentsOf: ",\"id\":".utf8)
+            appendLiteral(",\"id\":", to: &out)
             appendString(id, to: &out)
         }
         if !response.parameters.isEmpty {
-            out.append(contentsOf: ",\"parameters\":".utf8)
+            appendLiteral(",\"parameters\":", to: &out)
             appendParameters(response.parameters, to: &out)
         }
-        out.append(contentsOf: ",\"outputs\":[".utf8)
+        appendLiteral(",\"outputs\":[", to: &out)
         var binaryParts: [ResponseOutput] = []
         for (index, output) in response.outputs.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             let tensor = output.tensor
-            out.append(contentsOf: "{\"name\":".utf8)
+            appendLiteral("{\"name\":", to: &out)
             appendString(tensor.name, to: &out)
-            out.append(contentsOf: ",\"datatype\":\"".utf8)
-            out.append(contentsOf: tensor.datatype.rawValue.utf8)
-            out.append(contentsOf: "\",\"shape\":[".utf8)
+            appendLiteral(",\"datatype\":\"", to: &out)
+            appendBytes(of: tensor.datatype.rawValue, to: &out)
+            appendLiteral("\",\"shape\":[", to: &out)
             for (i, dim) in tensor.shape.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 appendInteger(Int64(dim), to: &out)
@@ -47,16 +47,16 @@ public enum InferenceResponseEncoder {
                 binaryParts.append(output)
             }
             if !parameters.isEmpty || output.labels != nil {
-                out.append(contentsOf: ",\"parameters\":".utf8)
+                appendLiteral(",\"parameters\":", to: &out)
                 appendParameters(parameters, labels: output.labels, to: &out)
             }
             if !output.binary {
-                out.append(contentsOf: ",\"data\":".utf8)
+                appendLiteral(",\"data\":", to: &out)
                 appendData(tensor.data, to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
-        out.append(contentsOf: "]}".utf8)
+        appendLiteral("]}", to: &out)
         guard !binaryParts.isEmpty else { return Encoded(body: out, jsonLength: nil) }
         let jsonLength = out.count
         for output in binaryParts {
@@ -77,12 +77,12 @@ public enum InferenceResponseEncoder {
             case .string(let s): appendString(s, to: &out)
             case .int(let i): appendInteger(i, to: &out)
             case .double(let d): appendDouble(d, to: &out)
-            case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+            case .bool(let b): appendLiteral(b ? "true" : "false", to: &out)
             }
         }
         if let labels {
             if !parameters.isEmpty { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"labels\":[".utf8)
+            appendLiteral("\"labels\":[", to: &out)
             for (index, label) in labels.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 appendString(label, to: &out)
@@ -119,7 +119,7 @@ public enum InferenceResponseEncoder {
         case .bool(let values):
             for (i, v) in values.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: (v ? "true" : "false").utf8)
+                appendLiteral(v ? "true" : "false", to: &out)
             }
         case .bytes(let values):
             for (i, v) in values.enumerated() {
@@ -135,7 +135,7 @@ public enum InferenceResponseEncoder {
     @inline(__always)
     static func appendFloat(_ v: Float, to out: inout [UInt8]) {
         guard v.isFinite else {
-            out.append(contentsOf: (v.isNaN ? "NaN" : v < 0 ? "-Infinity" : "Infinity").utf8)
+            appendLiteral(v.isNaN ? "NaN" : v < 0 ? "-Infinity" : "Infinity", to: &out)
             return
         }
         if v == v.rounded(), abs(v) < 1e7 {
@@ -144,12 +144,12 @@ public enum InferenceResponseEncoder {
             if v == 0 && v.sign == .minus { out.insert(UInt8(ascii: "-"), at: out.count - 1) }
             return
         }
-        out.append(contentsOf: v.description.utf8)
+        appendBytes(of: v.description, to: &out)
     }
 
     static func appendDouble(_ v: Double, to out: inout [UInt8]) {
         guard v.isFinite else {
-            out.append(contentsOf: (v.isNaN ? "NaN" : v < 0 ? "-Infinity" : "Infinity").utf8)
+            appendLiteral(v.isNaN ? "NaN" : v < 0 ? "-Infinity" : "Infinity", to: &out)
             return
         }
         if v == v.rounded(), abs(v) < 1e15 {
@@ -157,7 +157,20 @@ public enum InferenceResponseEncoder {
             if v == 0 && v.sign == .minus { out.insert(UInt8(ascii: "-"), at: out.count - 1) }
             return
         }
-        out.append(contentsOf: v.description.utf8)
+        appendBytes(of: v.description, to: &out)
+    }
+
+    /// A literal's bytes; cheaper than appending a String's `utf8` view.
+    @inline(__always)
+    static func appendLiteral(_ literal: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// A String's UTF-8 bytes in one copy (no escaping).
+    @inline(__always)
+    static func appendBytes(of text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { out.append(contentsOf: $0) }
     }
 
     static func appendInteger(_ v: Int64, to out: inout [UInt8]) {
@@ -194,14 +207,14 @@ public enum InferenceResponseEncoder {
         }
         for byte in s.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-            case 0x0A: out.append(contentsOf: "\\n".utf8)
-            case 0x0D: out.append(contentsOf: "\\r".utf8)
-            case 0x09: out.append(contentsOf: "\\t".utf8)
+            case UInt8(ascii: "\""): appendLiteral("\\\"", to: &out)
+            case UInt8(ascii: "\\"): appendLiteral("\\\\", to: &out)
+            case 0x0A: appendLiteral("\\n", to: &out)
+            case 0x0D: appendLiteral("\\r", to: &out)
+            case 0x09: appendLiteral("\\t", to: &out)
             case 0..<0x20:
                 let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: "\\u00".utf8)
+                appendLiteral("\\u00", to: &out)
                 out.append(hex[Int(byte >> 4)])
                 out.append(hex[Int(byte & 0xF)])
             default: out.append(byte)

@@ -199,13 +199,71 @@ extension JSONReader {
         return value
     }
 
+    /// The next value when it is a plain decimal (`-?digits[.digits]`, at most 19 digits, no
+    /// exponent) whose value Clinger's fast path gives exactly: its magnitude as Double and
+    /// sign, position moved past it. Nil, position unchanged, for anything else (the general
+    /// reader then takes it, errors included). Tensor data is mostly such numbers; this skips
+    /// the general scanner's per-digit bookkeeping and its token.
+    @inline(__always)
+    mutating func readPlainDecimal() -> (magnitude: Double, negative: Bool)? {
+        skipWhitespace()
+        let base = self.base
+        let end = self.end
+        var p = position
+        guard p < end else { return nil }
+        let negative = base[p] == UInt8(ascii: "-")
+        if negative { p += 1 }
+        let integerStart = p
+        var mantissa: UInt64 = 0
+        while p < end {
+            let d = base[p] &- UInt8(ascii: "0")
+            guard d < 10 else { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            p += 1
+        }
+        let integerDigits = p - integerStart
+        // No digits, or a leading zero: the general reader says what is wrong.
+        guard integerDigits == 1 || (integerDigits > 1 && base[integerStart] != UInt8(ascii: "0")) else { return nil }
+        var fractionDigits = 0
+        if p < end && base[p] == UInt8(ascii: ".") {
+            p += 1
+            let fractionStart = p
+            while p < end {
+                let d = base[p] &- UInt8(ascii: "0")
+                guard d < 10 else { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                p += 1
+            }
+            fractionDigits = p - fractionStart
+            guard fractionDigits > 0 else { return nil }
+        }
+        // Up to 19 digits cannot overflow; the mantissa is exact below 2^53, as is 10^22.
+        guard integerDigits + fractionDigits <= 19, mantissa <= 1 << 53,
+            p == end || (base[p] | 0x20) != UInt8(ascii: "e")
+        else { return nil }
+        position = p
+        guard mantissa != 0 else { return (0, negative) }
+        let d = Double(mantissa)
+        return (fractionDigits == 0 ? d : d / exactPowerOfTen(fractionDigits), negative)
+    }
+
     /// Reads a float element; also accepts Python's `NaN`, `Infinity`, `-Infinity`.
     mutating func readFloat() throws(InferenceError) -> Float {
+        let start = position
+        if let (d, negative) = readPlainDecimal() {
+            // As in `floatValue`: a Double on a Float rounding midpoint goes the slow way.
+            if d.bitPattern & 0x1FFF_FFFF != 0x1000_0000 {
+                let f = Float(d)
+                return negative ? -f : f
+            }
+            position = start
+        }
         if startsNonFinite(), let special = readNonFinite() { return Float(special) }
         return try floatValue(scanNumber())
     }
 
     mutating func readDouble() throws(InferenceError) -> Double {
+        if let (d, negative) = readPlainDecimal() { return negative ? -d : d }
         if startsNonFinite(), let special = readNonFinite() { return special }
         return try doubleValue(scanNumber())
     }
