@@ -227,6 +227,34 @@ final class InferenceRequestDecoderTests: XCTestCase {
         }
     }
 
+    /// Member names and datatypes are matched on their bytes when plain; escaped spellings of
+    /// the same names mean the same, and duplicates are caught across spellings. Error offsets
+    /// (the position after the name's colon) are unchanged.
+    func testMemberNamesMatchWithOrWithoutEscapes() throws {
+        let escaped = #"{"\u0069nputs":[{"na\u006de":"x","sh\u0061pe":[1,2],"datatype":"FP\u00332","d\u0061ta":[1,2],"extra":{"a":[1]}}],"other":1}"#
+        let request = try decode(escaped)
+        XCTAssertEqual(request.inputs, [WireTensor(name: "x", datatype: .fp32, shape: [1, 2], data: .float32([1, 2]))])
+        for datatype in OIPDatatype.allCases {
+            XCTAssertEqual("\(datatype.staticName)", datatype.rawValue)
+        }
+        let input = #""name":"a","shape":[1],"datatype":"FP32","data":[1]"#
+        let table: [(String, InferenceError)] = [
+            (#"{"inputs":[],"\u0069nputs":[]}"#, .malformedJSON(offset: 27, reason: "duplicate member 'inputs'")),
+            ("{\"inputs\":[{\(input),\"na\\u006de\":\"b\"}]}", .malformedJSON(offset: 76, reason: "duplicate member 'name'")),
+            ("{\"inputs\":[{\(input),\"x\":1,\"x\":2}]}", .malformedJSON(offset: 74, reason: "duplicate member 'x'")),
+            (#"{"x":1,"inputs":[],"x":2}"#, .malformedJSON(offset: 23, reason: "duplicate member 'x'")),
+            (#"{"inputs":[{"name":"a","shape":[1],"datatype":"FP33","data":[1]}]}"#,
+             .malformedJSON(offset: 46, reason: "unknown datatype 'FP33'")),
+            (#"{"inputs":[{"name":"a","shape":[1],"datatype":"fp32","data":[1]}]}"#,
+             .malformedJSON(offset: 46, reason: "unknown datatype 'fp32'")),
+        ]
+        for (body, expected) in table {
+            XCTAssertThrowsError(try decode(body), body) { error in
+                XCTAssertEqual(error as? InferenceError, expected, body)
+            }
+        }
+    }
+
     func testInvalidUTF8InAStringIsRejected() {
         var body = Array("{\"inputs\":[{\"name\":\"".utf8)
         body += [0xC3, 0x28]
