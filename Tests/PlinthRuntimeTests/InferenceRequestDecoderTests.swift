@@ -38,6 +38,48 @@ final class InferenceRequestDecoderTests: XCTestCase {
         XCTAssertEqual(request.inputs[0].data, .int64([1, 2, 3, 4, 5, -6]))
     }
 
+    /// FP32 data's own loop gives what the general flattening reader gives: the same values
+    /// (bit for bit), or the same error at the same offset, for flat, nested, spaced, mixed and
+    /// broken arrays.
+    func testFloatDataLoopMatchesTheGeneralReader() {
+        var texts = [
+            "[1,2,3]", "[ 1 , 2 ,3 ]", "[[1,2],[3,4]]", "[ [1, 2], [3, 4] ]", "[]", "[ ]", "[-0.352334,0.5]",
+            "[1e-3,NaN,-Infinity,Infinity,0.1]", "[0.5,159190.0703125,4.014026880264282,-4.014026880264282]",
+            "[12345678901234567890.5,0.12345678901234567890123,1234567890123456789]",
+            "[1,2,]", "[1 2]", "[1,[2]]", "[[1],2]", "[1,2", "[", "[01]", "[1.]", "[-]", "[1e39]", "[\"1\"]",
+            "[1,nul]", "[1,2]x", "\t[\n1,\r2\t]", "[-0,0.0,-0.000]",
+            String(repeating: "[", count: 70) + "1" + String(repeating: "]", count: 70),
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let values = (0..<Int.random(in: 1...20, using: &generator)).map { _ in
+                String(format: "%.\(Int.random(in: 0...12, using: &generator))f", Double.random(in: -100...100, using: &generator))
+            }
+            texts.append("[" + values.joined(separator: Bool.random(using: &generator) ? "," : " , ") + "]")
+        }
+        for text in texts {
+            let bytes = Array(text.utf8)
+            bytes.withUnsafeBufferPointer { buffer in
+                var fast = JSONReader(buffer)
+                var general = JSONReader(buffer)
+                let a = Result { () throws(InferenceError) in try fast.readFloatData(capacity: 4) }
+                let b = Result { () throws(InferenceError) in
+                    try general.readFlattened(FloatElementReader.self, .fp32, capacity: 4)
+                }
+                switch (a, b) {
+                case (.success(let x), .success(let y)):
+                    XCTAssertEqual(x.map(\.bitPattern), y.map(\.bitPattern), text)
+                    XCTAssertEqual(fast.position, general.position, text)
+                    XCTAssertEqual(fast.depth, general.depth, text)
+                case (.failure(let x), .failure(let y)):
+                    XCTAssertEqual(x, y, text)
+                default:
+                    XCTFail("\(text): \(a) vs \(b)")
+                }
+            }
+        }
+    }
+
     func testDataBeforeDatatypeIsParsedOnceTheTypeIsKnown() throws {
         let request = try decode(
             """
