@@ -101,26 +101,18 @@ final class InferenceService: Sendable {
     /// The inputs in the model's order, each matching the model's name, datatype and shape.
     func checkInputs(_ inputs: [WireTensor]) throws(InferenceError) -> [WireTensor] {
         let specs = model.inputs
+        // Usually the request lists the model's inputs in its order: checked in place, no copy.
+        if inputs.count == specs.count, zip(inputs, specs).allSatisfy({ $0.name == $1.name }) {
+            for (input, spec) in zip(inputs, specs) { try Self.check(input, against: spec) }
+            return inputs
+        }
         var ordered = [WireTensor?](repeating: nil, count: specs.count)
         for input in inputs {
             guard let index = specs.firstIndex(where: { $0.name == input.name }) else {
                 throw .inputMismatch(
                     "unknown input '\(input.name)'; the model's inputs are \(Self.describe(model.inputs))")
             }
-            let spec = specs[index]
-            guard input.datatype == spec.datatype else {
-                throw .inputMismatch(
-                    "input '\(input.name)' has datatype \(input.datatype); the model expects \(spec.datatype)")
-            }
-            // An empty declared shape means the model leaves the rank unknown.
-            let fits =
-                spec.shape.isEmpty
-                || (input.shape.count == spec.shape.count
-                    && zip(input.shape, spec.shape).allSatisfy { $1 < 0 || $0 == $1 })
-            guard fits else {
-                throw .inputMismatch(
-                    "input '\(input.name)' has shape \(input.shape); the model expects \(spec.shape) (-1: any size)")
-            }
+            try Self.check(input, against: specs[index])
             ordered[index] = input
         }
         var checked: [WireTensor] = []
@@ -132,6 +124,23 @@ final class InferenceService: Sendable {
             checked.append(input)
         }
         return checked
+    }
+
+    /// One input against the spec of the same name: datatype and shape.
+    private static func check(_ input: WireTensor, against spec: TensorSpec) throws(InferenceError) {
+        guard input.datatype == spec.datatype else {
+            throw .inputMismatch(
+                "input '\(input.name)' has datatype \(input.datatype); the model expects \(spec.datatype)")
+        }
+        // An empty declared shape means the model leaves the rank unknown.
+        let fits =
+            spec.shape.isEmpty
+            || (input.shape.count == spec.shape.count
+                && zip(input.shape, spec.shape).allSatisfy { $1 < 0 || $0 == $1 })
+        guard fits else {
+            throw .inputMismatch(
+                "input '\(input.name)' has shape \(input.shape); the model expects \(spec.shape) (-1: any size)")
+        }
     }
 
     /// The outputs to return, in order, with whether each goes binary.
