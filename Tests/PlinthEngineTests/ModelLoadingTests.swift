@@ -233,7 +233,9 @@ final class ScalerOperatorTests: XCTestCase {
 
     func testPerFeatureAndBroadcastParametersScaleEveryRow() throws {
         let x: [Float] = [0.5, -1.25, 3, 7.1, 0.3, -2]
-        let cases: [([Float], [Float])] = [([0.1, 0.2, 0.3], [2, 0.5, -1]), ([0.7], [1.5]), ([0.7], []), ([], [3, 2, 1])]
+        let cases: [([Float], [Float])] = [
+            ([0.1, 0.2, 0.3], [2, 0.5, -1]), ([0.7], [1.5]), ([0.7], []), ([], [3, 2, 1]),
+        ]
         for (offset, scale) in cases {
             let model = try scaler(offset: offset, scale: scale)
             let y = try XCTUnwrap(try model.run(["x": Tensor(shape: [2, 3], floats: x)])["y"]?.floats)

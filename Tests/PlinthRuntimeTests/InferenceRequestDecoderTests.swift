@@ -53,7 +53,9 @@ final class InferenceRequestDecoderTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<200 {
             let values = (0..<Int.random(in: 1...20, using: &generator)).map { _ in
-                String(format: "%.\(Int.random(in: 0...12, using: &generator))f", Double.random(in: -100...100, using: &generator))
+                String(
+                    format: "%.\(Int.random(in: 0...12, using: &generator))f",
+                    Double.random(in: -100...100, using: &generator))
             }
             texts.append("[" + values.joined(separator: Bool.random(using: &generator) ? "," : " , ") + "]")
         }
@@ -187,7 +189,9 @@ final class InferenceRequestDecoderTests: XCTestCase {
             if d.isFinite { texts.append(d.description) }
         }
         // Plain decimals (the common tensor data): the plain-decimal path, up to 19 digits and past.
-        texts += ["-0.352334", "-0", "0.0", "0.000001", "1234567890123456789", "12345678901234567890", "9007199254740993.5"]
+        texts += [
+            "-0.352334", "-0", "0.0", "0.000001", "1234567890123456789", "12345678901234567890", "9007199254740993.5",
+        ]
         for _ in 0..<3000 {
             let precision = Int.random(in: 0...20)
             texts.append(String(format: "%.\(precision)f", Double.random(in: -1e6...1e6)))
@@ -273,22 +277,31 @@ final class InferenceRequestDecoderTests: XCTestCase {
     /// the same names mean the same, and duplicates are caught across spellings. Error offsets
     /// (the position after the name's colon) are unchanged.
     func testMemberNamesMatchWithOrWithoutEscapes() throws {
-        let escaped = #"{"\u0069nputs":[{"na\u006de":"x","sh\u0061pe":[1,2],"datatype":"FP\u00332","d\u0061ta":[1,2],"extra":{"a":[1]}}],"other":1}"#
+        let escaped =
+            #"{"\u0069nputs":[{"na\u006de":"x","sh\u0061pe":[1,2],"datatype":"FP\u00332","d\u0061ta":[1,2],"extra":{"a":[1]}}],"other":1}"#
         let request = try decode(escaped)
-        XCTAssertEqual(request.inputs, [WireTensor(name: "x", datatype: .fp32, shape: [1, 2], data: .float32([1, 2]))])
+        XCTAssertEqual(
+            request.inputs, [WireTensor(name: "x", datatype: .fp32, shape: [1, 2], data: .float32([1, 2]))])
         for datatype in OIPDatatype.allCases {
             XCTAssertEqual("\(datatype.staticName)", datatype.rawValue)
         }
         let input = #""name":"a","shape":[1],"datatype":"FP32","data":[1]"#
         let table: [(String, InferenceError)] = [
             (#"{"inputs":[],"\u0069nputs":[]}"#, .malformedJSON(offset: 27, reason: "duplicate member 'inputs'")),
-            ("{\"inputs\":[{\(input),\"na\\u006de\":\"b\"}]}", .malformedJSON(offset: 76, reason: "duplicate member 'name'")),
+            (
+                "{\"inputs\":[{\(input),\"na\\u006de\":\"b\"}]}",
+                .malformedJSON(offset: 76, reason: "duplicate member 'name'")
+            ),
             ("{\"inputs\":[{\(input),\"x\":1,\"x\":2}]}", .malformedJSON(offset: 74, reason: "duplicate member 'x'")),
             (#"{"x":1,"inputs":[],"x":2}"#, .malformedJSON(offset: 23, reason: "duplicate member 'x'")),
-            (#"{"inputs":[{"name":"a","shape":[1],"datatype":"FP33","data":[1]}]}"#,
-             .malformedJSON(offset: 46, reason: "unknown datatype 'FP33'")),
-            (#"{"inputs":[{"name":"a","shape":[1],"datatype":"fp32","data":[1]}]}"#,
-             .malformedJSON(offset: 46, reason: "unknown datatype 'fp32'")),
+            (
+                #"{"inputs":[{"name":"a","shape":[1],"datatype":"FP33","data":[1]}]}"#,
+                .malformedJSON(offset: 46, reason: "unknown datatype 'FP33'")
+            ),
+            (
+                #"{"inputs":[{"name":"a","shape":[1],"datatype":"fp32","data":[1]}]}"#,
+                .malformedJSON(offset: 46, reason: "unknown datatype 'fp32'")
+            ),
         ]
         for (body, expected) in table {
             XCTAssertThrowsError(try decode(body), body) { error in

@@ -9,10 +9,12 @@ final class InferenceServiceInputsTests: XCTestCase {
     /// Two inputs, a [-1, 2] FP32 and b [-1] INT64; its outputs echo its inputs in order.
     final class TwoInputModel: ServedModel {
         let inputs = [
-            TensorSpec(name: "a", datatype: .fp32, shape: [-1, 2]), TensorSpec(name: "b", datatype: .int64, shape: [-1]),
+            TensorSpec(name: "a", datatype: .fp32, shape: [-1, 2]),
+            TensorSpec(name: "b", datatype: .int64, shape: [-1]),
         ]
         let outputs = [
-            TensorSpec(name: "a", datatype: .fp32, shape: [-1, 2]), TensorSpec(name: "b", datatype: .int64, shape: [-1]),
+            TensorSpec(name: "a", datatype: .fp32, shape: [-1, 2]),
+            TensorSpec(name: "b", datatype: .int64, shape: [-1]),
         ]
         func run(_ inputs: [WireTensor]) throws -> [WireTensor] { inputs }
     }

@@ -126,7 +126,9 @@ struct JSONReader {
         var i = position + 1
         while i < end {
             let c = base[i]
-            if c == UInt8(ascii: "\"") { return UnsafeBufferPointer(start: base + position + 1, count: i - position - 1) }
+            if c == UInt8(ascii: "\"") {
+                return UnsafeBufferPointer(start: base + position + 1, count: i - position - 1)
+            }
             if c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80 { return nil }
             i += 1
         }
