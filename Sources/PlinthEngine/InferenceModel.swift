@@ -54,6 +54,28 @@ public final class InferenceModel: Sendable {
         for name in given.keys where !plan.inputs.contains(where: { $0.signature.name == name }) {
             throw .invalidInput(name: name, reason: "the model has no such input; expected \(inputs.map(\.name))")
         }
+        var ordered: [Tensor] = []
+        ordered.reserveCapacity(plan.inputs.count)
+        for (sig, _) in plan.inputs {
+            guard let t = given[sig.name] else { throw Self.missing(sig) }
+            try InferenceModel.check(t, against: sig)  // in order, so the first bad input is the one named
+            ordered.append(t)
+        }
+        let results = try run(inputs: ordered)
+        var result: [String: Tensor] = [:]
+        for (index, sig) in outputs.enumerated() { result[sig.name] = results[index] }
+        return result
+    }
+
+    /// Runs the model on inputs in `inputs` order (each checked as by `run(_:)`); returns the
+    /// outputs in `outputs` order. The serving path: no names looked up per request.
+    public func run(inputs given: [Tensor]) throws(EngineError) -> [Tensor] {
+        guard given.count == plan.inputs.count else {
+            if given.count < plan.inputs.count { throw Self.missing(plan.inputs[given.count].signature) }
+            throw .invalidInput(
+                name: "#\(plan.inputs.count)",
+                reason: "the model has \(plan.inputs.count) inputs (\(inputs.map(\.name))), \(given.count) were given")
+        }
         var frame = frames.withLock { $0.popLast() } ?? Frame(slotCount: plan.slotCount, constants: plan.constants)
         defer {
             for (_, slot) in plan.inputs { frame.values[slot] = nil }
@@ -65,22 +87,25 @@ public final class InferenceModel: Sendable {
             let done = frame
             frames.withLock { $0.append(done) }
         }
-        for (sig, slot) in plan.inputs {
-            guard let t = given[sig.name] else {
-                throw .invalidInput(name: sig.name, reason: "missing; expected \(sig.type.rawValue) \(sig.shape)")
-            }
+        for (index, (sig, slot)) in plan.inputs.enumerated() {
+            let t = given[index]
             try InferenceModel.check(t, against: sig)
             frame.values[slot] = t
         }
         for step in plan.steps { try step.op.run(&frame, step.io) }
-        var result: [String: Tensor] = [:]
+        var result: [Tensor] = []
+        result.reserveCapacity(plan.outputs.count)
         for (sig, slot) in plan.outputs {
             guard let t = frame.values[slot] else {
                 throw .execution(node: sig.name, reason: "output was not produced")
             }
-            result[sig.name] = t
+            result.append(t)
         }
         return result
+    }
+
+    private static func missing(_ sig: TensorSignature) -> EngineError {
+        .invalidInput(name: sig.name, reason: "missing; expected \(sig.type.rawValue) \(sig.shape)")
     }
 
     static func check(_ t: Tensor, against sig: TensorSignature) throws(EngineError) {

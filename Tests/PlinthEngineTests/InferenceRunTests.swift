@@ -17,6 +17,33 @@ final class InferenceRunTests: XCTestCase {
         XCTAssertEqual(Set(try model.run(feeds).keys), Set(model.outputs.map(\.name)))
     }
 
+    /// The serving path's positional run gives the named run's outputs, in `outputs` order, and
+    /// rejects a wrong number of inputs by naming what is missing or how many are expected.
+    func testPositionalRunMatchesNamedRunAndChecksTheInputCount() throws {
+        for name in ["op_equal_where", "logreg_30", "skl_random_forest_string_labels"] {
+            let (model, c) = try vector(name)
+            var feeds: [String: Tensor] = [:]
+            for i in c.inputs { feeds[i.name] = i.tensor }
+            let named = try model.run(feeds)
+            let positional = try model.run(inputs: model.inputs.map { feeds[$0.name]! })
+            XCTAssertEqual(positional, model.outputs.map { named[$0.name]! }, name)
+        }
+        let (model, c) = try vector("op_equal_where")
+        XCTAssertGreaterThan(model.inputs.count, 1)
+        XCTAssertThrowsError(try model.run(inputs: [c.inputs[0].tensor])) { error in
+            XCTAssertEqual(
+                error as? EngineError,
+                .invalidInput(
+                    name: model.inputs[1].name,
+                    reason: "missing; expected \(model.inputs[1].type.rawValue) \(model.inputs[1].shape)"))
+        }
+        let extra = model.inputs.map { _ in c.inputs[0].tensor } + [c.inputs[0].tensor]
+        XCTAssertThrowsError(try model.run(inputs: extra)) { error in
+            guard case .invalidInput(_, let reason)? = error as? EngineError else { return XCTFail("\(error)") }
+            XCTAssert(reason.contains("were given"), reason)
+        }
+    }
+
     func testStableModelsExposeTheirSignatures() throws {
         let mlp = try InferenceModel(path: VectorCase.directory + "/mlp_784_256_128_10.onnx")
         XCTAssertEqual(mlp.inputs, [TensorSignature(name: "input", type: .float32, shape: [-1, 784])])

@@ -208,3 +208,43 @@ final class ModelLoadingTests: XCTestCase {
         }
     }
 }
+
+/// ai.onnx.ml Scaler's two shapes of parameters: per feature, and one value for all features
+/// (or none), over several rows.
+final class ScalerOperatorTests: XCTestCase {
+    private func floatsAttribute(_ name: String, _ values: [Float]) -> ProtoWriter {
+        var a = ProtoWriter()
+        a.string(1, name)
+        a.floats(7, values, packed: true)
+        a.int(20, 6)  // FLOATS
+        return a
+    }
+
+    private func scaler(offset: [Float], scale: [Float]) throws -> InferenceModel {
+        var attributes: [ProtoWriter] = []
+        if !offset.isEmpty { attributes.append(floatsAttribute("offset", offset)) }
+        if !scale.isEmpty { attributes.append(floatsAttribute("scale", scale)) }
+        let bytes = OnnxBuilder.model(
+            nodes: [OnnxBuilder.node("Scaler", ["x"], ["y"], domain: "ai.onnx.ml", attributes: attributes)],
+            inputs: [OnnxBuilder.floatValue("x", [nil, 3])], outputs: [OnnxBuilder.floatValue("y", [nil, 3])],
+            opsets: [("", 17), ("ai.onnx.ml", 1)])
+        return try InferenceModel(bytes: bytes, directory: nil)
+    }
+
+    func testPerFeatureAndBroadcastParametersScaleEveryRow() throws {
+        let x: [Float] = [0.5, -1.25, 3, 7.1, 0.3, -2]
+        let cases: [([Float], [Float])] = [
+            ([0.1, 0.2, 0.3], [2, 0.5, -1]), ([0.7], [1.5]), ([0.7], []), ([], [3, 2, 1]),
+        ]
+        for (offset, scale) in cases {
+            let model = try scaler(offset: offset, scale: scale)
+            let y = try XCTUnwrap(try model.run(["x": Tensor(shape: [2, 3], floats: x)])["y"]?.floats)
+            let expected = x.indices.map { i -> Float in
+                let o: Float = offset.isEmpty ? 0 : offset[offset.count == 1 ? 0 : i % 3]
+                let s: Float = scale.isEmpty ? 1 : scale[scale.count == 1 ? 0 : i % 3]
+                return (x[i] - o) * s
+            }
+            XCTAssertEqual(y.map(\.bitPattern), expected.map(\.bitPattern), "offset \(offset) scale \(scale)")
+        }
+    }
+}

@@ -7,12 +7,12 @@ import XCTest
 /// The executor's non-blocking paths: `submit` (completion on the batch's thread) and the event
 /// loop's run-if-idle, mixed with blocking callers.
 final class BatchingExecutorTests: XCTestCase {
-    static func row(_ i: Int) -> [String: WireTensor] {
-        ["x": WireTensor(name: "x", datatype: .fp32, shape: [1, 3], data: .float32([Float(i), 1, 1]))]
+    static func row(_ i: Int) -> [WireTensor] {
+        [WireTensor(name: "x", datatype: .fp32, shape: [1, 3], data: .float32([Float(i), 1, 1]))]
     }
 
     static func y(_ outcome: BatchingExecutor.Outcome) -> [Float] {
-        guard case .float32(let values) = outcome.outputs["y"]?.data else { return [] }
+        guard case .float32(let values) = outcome.outputs.first(where: { $0.name == "y" })?.data else { return [] }
         return values
     }
 

@@ -38,6 +38,50 @@ final class InferenceRequestDecoderTests: XCTestCase {
         XCTAssertEqual(request.inputs[0].data, .int64([1, 2, 3, 4, 5, -6]))
     }
 
+    /// FP32 data's own loop gives what the general flattening reader gives: the same values
+    /// (bit for bit), or the same error at the same offset, for flat, nested, spaced, mixed and
+    /// broken arrays.
+    func testFloatDataLoopMatchesTheGeneralReader() {
+        var texts = [
+            "[1,2,3]", "[ 1 , 2 ,3 ]", "[[1,2],[3,4]]", "[ [1, 2], [3, 4] ]", "[]", "[ ]", "[-0.352334,0.5]",
+            "[1e-3,NaN,-Infinity,Infinity,0.1]", "[0.5,159190.0703125,4.014026880264282,-4.014026880264282]",
+            "[12345678901234567890.5,0.12345678901234567890123,1234567890123456789]",
+            "[1,2,]", "[1 2]", "[1,[2]]", "[[1],2]", "[1,2", "[", "[01]", "[1.]", "[-]", "[1e39]", "[\"1\"]",
+            "[1,nul]", "[1,2]x", "\t[\n1,\r2\t]", "[-0,0.0,-0.000]",
+            String(repeating: "[", count: 70) + "1" + String(repeating: "]", count: 70),
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let values = (0..<Int.random(in: 1...20, using: &generator)).map { _ in
+                String(
+                    format: "%.\(Int.random(in: 0...12, using: &generator))f",
+                    Double.random(in: -100...100, using: &generator))
+            }
+            texts.append("[" + values.joined(separator: Bool.random(using: &generator) ? "," : " , ") + "]")
+        }
+        for text in texts {
+            let bytes = Array(text.utf8)
+            bytes.withUnsafeBufferPointer { buffer in
+                var fast = JSONReader(buffer)
+                var general = JSONReader(buffer)
+                let a = Result { () throws(InferenceError) in try fast.readFloatData(capacity: 4) }
+                let b = Result { () throws(InferenceError) in
+                    try general.readFlattened(FloatElementReader.self, .fp32, capacity: 4)
+                }
+                switch (a, b) {
+                case (.success(let x), .success(let y)):
+                    XCTAssertEqual(x.map(\.bitPattern), y.map(\.bitPattern), text)
+                    XCTAssertEqual(fast.position, general.position, text)
+                    XCTAssertEqual(fast.depth, general.depth, text)
+                case (.failure(let x), .failure(let y)):
+                    XCTAssertEqual(x, y, text)
+                default:
+                    XCTFail("\(text): \(a) vs \(b)")
+                }
+            }
+        }
+    }
+
     func testDataBeforeDatatypeIsParsedOnceTheTypeIsKnown() throws {
         let request = try decode(
             """
@@ -83,6 +127,13 @@ final class InferenceRequestDecoderTests: XCTestCase {
             "0.000000000000000000000000000000000000000000001401298464324817",
             "16777217", "16777219", "33554435", "0.30000001192092896", "2.5e-8", "-0", "1E+2",
             "9007199254740993", "1.00000005960464477539062500001", "1.000000059604644775390625",
+            // Fractions that cross the 19 kept digits (the plain loop hands over to the careful one).
+            "12345678901234567890.5", "1234567890123456789.123", "123456789012345678.9", "0.12345678901234567890123",
+            "0.0000000000000000000000012345678901234567890123", "-0.352334", "0.0", "9.999999999999999999999",
+            // Short plain decimals that are Float rounding midpoints as Doubles: the plain-decimal
+            // path must hand them to the slow path.
+            "159190.0703125", "30374.6708984375", "11335.38525390625", "18216.5126953125", "970444.09375",
+            "4.014026880264282", "-4.014026880264282",
         ]
         for _ in 0..<8000 {
             let bits = UInt32.random(in: 0...UInt32.max, using: &generator)
@@ -136,6 +187,14 @@ final class InferenceRequestDecoderTests: XCTestCase {
         for _ in 0..<5000 {
             let d = Double(bitPattern: UInt64.random(in: 0...UInt64.max))
             if d.isFinite { texts.append(d.description) }
+        }
+        // Plain decimals (the common tensor data): the plain-decimal path, up to 19 digits and past.
+        texts += [
+            "-0.352334", "-0", "0.0", "0.000001", "1234567890123456789", "12345678901234567890", "9007199254740993.5",
+        ]
+        for _ in 0..<3000 {
+            let precision = Int.random(in: 0...20)
+            texts.append(String(format: "%.\(precision)f", Double.random(in: -1e6...1e6)))
         }
         for text in texts {
             let body = "{\"inputs\":[{\"name\":\"a\",\"shape\":[1],\"datatype\":\"FP64\",\"data\":[\(text)]}]}"
@@ -210,6 +269,43 @@ final class InferenceRequestDecoderTests: XCTestCase {
             } catch {
                 XCTAssertTrue("\(error)".contains(expected), "\(body): \(error) lacks '\(expected)'")
                 XCTAssertEqual((error as? InferenceError)?.status, 400)
+            }
+        }
+    }
+
+    /// Member names and datatypes are matched on their bytes when plain; escaped spellings of
+    /// the same names mean the same, and duplicates are caught across spellings. Error offsets
+    /// (the position after the name's colon) are unchanged.
+    func testMemberNamesMatchWithOrWithoutEscapes() throws {
+        let escaped =
+            #"{"\u0069nputs":[{"na\u006de":"x","sh\u0061pe":[1,2],"datatype":"FP\u00332","d\u0061ta":[1,2],"extra":{"a":[1]}}],"other":1}"#
+        let request = try decode(escaped)
+        XCTAssertEqual(
+            request.inputs, [WireTensor(name: "x", datatype: .fp32, shape: [1, 2], data: .float32([1, 2]))])
+        for datatype in OIPDatatype.allCases {
+            XCTAssertEqual("\(datatype.staticName)", datatype.rawValue)
+        }
+        let input = #""name":"a","shape":[1],"datatype":"FP32","data":[1]"#
+        let table: [(String, InferenceError)] = [
+            (#"{"inputs":[],"\u0069nputs":[]}"#, .malformedJSON(offset: 27, reason: "duplicate member 'inputs'")),
+            (
+                "{\"inputs\":[{\(input),\"na\\u006de\":\"b\"}]}",
+                .malformedJSON(offset: 76, reason: "duplicate member 'name'")
+            ),
+            ("{\"inputs\":[{\(input),\"x\":1,\"x\":2}]}", .malformedJSON(offset: 74, reason: "duplicate member 'x'")),
+            (#"{"x":1,"inputs":[],"x":2}"#, .malformedJSON(offset: 23, reason: "duplicate member 'x'")),
+            (
+                #"{"inputs":[{"name":"a","shape":[1],"datatype":"FP33","data":[1]}]}"#,
+                .malformedJSON(offset: 46, reason: "unknown datatype 'FP33'")
+            ),
+            (
+                #"{"inputs":[{"name":"a","shape":[1],"datatype":"fp32","data":[1]}]}"#,
+                .malformedJSON(offset: 46, reason: "unknown datatype 'fp32'")
+            ),
+        ]
+        for (body, expected) in table {
+            XCTAssertThrowsError(try decode(body), body) { error in
+                XCTAssertEqual(error as? InferenceError, expected, body)
             }
         }
     }

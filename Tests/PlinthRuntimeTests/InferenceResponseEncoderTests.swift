@@ -61,6 +61,45 @@ final class InferenceResponseEncoderTests: XCTestCase {
         }
     }
 
+    /// The response is built in a `ByteWriter` sized from an estimate; bodies far past it (long
+    /// ids and labels, escapes) grow it and come out as the same bytes an Array would hold.
+    func testResponsesPastTheSizeEstimateGrowTheBuffer() throws {
+        let id = String(repeating: "q\"\\\n\u{1}é", count: 3000)
+        let labels = (0..<500).map { "label-\($0)-\(String(repeating: "x", count: $0 % 40))" }
+        let response = InferenceResponse(
+            modelName: "m", modelVersion: "1", id: id, parameters: [("k", .string(id))],
+            outputs: [
+                ResponseOutput(
+                    tensor: WireTensor(name: "p", datatype: .fp32, shape: [1, 2], data: .float32([0.25, -0.0])),
+                    labels: labels)
+            ])
+        let body = InferenceResponseEncoder.encode(response).body
+        var expected: [UInt8] = []
+        expected += Array(#"{"model_name":"m","model_version":"1","id":"#.utf8)
+        InferenceResponseEncoder.appendString(id, to: &expected)
+        expected += Array(#","parameters":{"k":"#.utf8)
+        InferenceResponseEncoder.appendString(id, to: &expected)
+        expected += Array(#"},"outputs":[{"name":"p","datatype":"FP32","shape":[1,2],"parameters":"#.utf8)
+        InferenceResponseEncoder.appendParameters([], labels: labels, to: &expected)
+        expected += Array(#","data":[0.25,-0]}]}"#.utf8)
+        XCTAssertEqual(body, expected)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        XCTAssertEqual(json["id"] as? String, id)
+
+        var writer = ByteWriter(capacity: 1)
+        var array: [UInt8] = []
+        for i in 0..<5000 {
+            let byte = UInt8(truncatingIfNeeded: i)
+            writer.appendByte(byte)
+            array.append(byte)
+            let run = [UInt8](repeating: byte, count: i % 37)
+            run.withUnsafeBufferPointer { writer.appendBytes($0) }
+            array += run
+        }
+        XCTAssertEqual(writer.count, array.count)
+        XCTAssertEqual(writer.finish(), array)
+    }
+
     func testNonFiniteFloatsUsePythonJSONSpelling() {
         var out: [UInt8] = []
         InferenceResponseEncoder.appendData(.float32([.nan, .infinity, -.infinity, -0.0]), to: &out)

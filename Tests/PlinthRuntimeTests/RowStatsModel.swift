@@ -14,8 +14,8 @@ final class RowStatsModel: ServedModel {
     let largestBatch = Mutex(0)
     let runs = Mutex(0)
 
-    func run(_ inputs: [String: WireTensor]) throws -> [String: WireTensor] {
-        guard let x = inputs["x"], case .float32(let values) = x.data else {
+    func run(_ inputs: [WireTensor]) throws -> [WireTensor] {
+        guard let x = inputs.first, x.name == "x", case .float32(let values) = x.data else {
             throw InferenceError.executionFailed("no x")
         }
         let rows = x.shape[0]
@@ -29,8 +29,8 @@ final class RowStatsModel: ServedModel {
             label.append(Int64(row.indices.max { row[$0] < row[$1] } ?? 0))
         }
         return [
-            "y": WireTensor(name: "y", datatype: .fp32, shape: [rows, 2], data: .float32(y)),
-            "label": WireTensor(name: "label", datatype: .int64, shape: [rows], data: .int64(label)),
+            WireTensor(name: "y", datatype: .fp32, shape: [rows, 2], data: .float32(y)),
+            WireTensor(name: "label", datatype: .int64, shape: [rows], data: .int64(label)),
         ]
     }
 }

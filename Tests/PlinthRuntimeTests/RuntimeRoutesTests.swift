@@ -8,12 +8,12 @@ import XCTest
 
 /// The OIP routes through `Router.handle` (no sockets) over a small real model.
 final class RuntimeRoutesTests: XCTestCase {
-    func makeRouter(model: RowStatsModel = RowStatsModel(), maxBatch: Int = 8, maxDelayMicros: Int = 0)
-        -> (Router, BatchingExecutor)
-    {
+    func makeRouter(
+        model: RowStatsModel = RowStatsModel(), name: String = "stats", maxBatch: Int = 8, maxDelayMicros: Int = 0
+    ) -> (Router, BatchingExecutor) {
         let executor = BatchingExecutor(
             model: model, maxBatch: maxBatch, maxDelayMicros: maxDelayMicros, concurrency: 1)
-        let service = InferenceService(name: "stats", version: "1", model: model, executor: executor)
+        let service = InferenceService(name: name, version: "1", model: model, executor: executor)
         let router = Router()
         RuntimeRoutes.install(on: router, service: service, isReady: { true })
         return (router, executor)
@@ -54,6 +54,23 @@ final class RuntimeRoutesTests: XCTestCase {
         XCTAssertEqual(router.handle(HTTPRequest(method: .GET, path: "/v2/models/other")).status, 404)
         XCTAssertEqual(router.handle(HTTPRequest(method: .GET, path: "/v2/models/stats/versions/2/ready")).status, 404)
         XCTAssertEqual(Self.post(router, "/v2/models/other/infer", Array("{}".utf8)).status, 404)
+    }
+
+    /// The infer route skips the path-parameter lookup when the raw path is the model's own; a
+    /// name with '%' must still be matched after percent-decoding, as the other routes do.
+    func testInferMatchesTheModelNameAfterPercentDecoding() throws {
+        let body = Array(#"{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]}"#.utf8)
+        let (router, executor) = makeRouter(name: "a%62")
+        defer { executor.shutdown() }
+        XCTAssertEqual(Self.post(router, "/v2/models/a%2562/infer", body).status, 200)
+        let raw = Self.post(router, "/v2/models/a%62/infer", body)
+        XCTAssertEqual(raw.status, 404)
+        XCTAssertEqual(try Self.json(raw)["error"] as? String, "model 'ab' not found; this runtime serves 'a%62'")
+        let (plain, plainExecutor) = makeRouter()
+        defer { plainExecutor.shutdown() }
+        XCTAssertEqual(Self.post(plain, "/v2/models/stats/infer", body).status, 200)
+        XCTAssertEqual(Self.post(plain, "/v2/models/st%61ts/infer", body).status, 200)
+        XCTAssertEqual(Self.post(plain, "/v2/models/stat/infer", body).status, 404)
     }
 
     func testJSONInferenceReturnsOutputsAndTimings() throws {

@@ -73,10 +73,14 @@ struct LinearClassifierOperator: Operator {
         var labelIndex = [Int](repeating: 0, count: rows)
         var scores = [Float](repeating: 0, count: classes)
         for r in 0..<rows {
-            for c in 0..<classes {
-                var s = intercepts.isEmpty ? 0 : intercepts[c]
-                for j in 0..<f { s += x[r * f + j] * coefficients[c * f + j] }
-                scores[c] = s
+            x.withUnsafeBufferPointer { x in
+                coefficients.withUnsafeBufferPointer { coefficients in
+                    for c in 0..<classes {
+                        var s = intercepts.isEmpty ? 0 : intercepts[c]
+                        for j in 0..<f { s += x[r * f + j] * coefficients[c * f + j] }
+                        scores[c] = s
+                    }
+                }
             }
             if binary {
                 let s = scores[0]

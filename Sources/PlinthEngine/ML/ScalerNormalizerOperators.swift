@@ -10,11 +10,31 @@ struct ScalerOperator: Operator {
             throw .execution(node: io.node, reason: "offset/scale do not fit \(f) features")
         }
         var y = frame.pool.floats(x.count)
-        for i in 0..<x.count {
-            let j = f > 0 ? i % f : 0
-            let o = offset.isEmpty ? 0 : (offset.count == 1 ? offset[0] : offset[j])
-            let s = scale.isEmpty ? 1 : (scale.count == 1 ? scale[0] : scale[j])
-            y[i] = (x[i] - o) * s
+        // Per feature over unsafe buffers: no division or bounds check per element; the same
+        // arithmetic per element, so results are unchanged.
+        let perFeature = offset.count > 1 || scale.count > 1
+        y.withUnsafeMutableBufferPointer { y in
+            x.withUnsafeBufferPointer { x in
+                offset.withUnsafeBufferPointer { offset in
+                    scale.withUnsafeBufferPointer { scale in
+                        let o0: Float = offset.isEmpty ? 0 : offset[0]
+                        let s0: Float = scale.isEmpty ? 1 : scale[0]
+                        guard perFeature, f > 0 else {
+                            for i in 0..<x.count { y[i] = (x[i] - o0) * s0 }
+                            return
+                        }
+                        var i = 0
+                        while i < x.count {
+                            for j in 0..<min(f, x.count - i) {
+                                let o = offset.count > 1 ? offset[j] : o0
+                                let s = scale.count > 1 ? scale[j] : s0
+                                y[i + j] = (x[i + j] - o) * s
+                            }
+                            i += f
+                        }
+                    }
+                }
+            }
         }
         frame.setOutput(io, 0, Tensor(shape: t.shape, floats: y))
     }

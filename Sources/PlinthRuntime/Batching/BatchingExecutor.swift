@@ -9,7 +9,8 @@ import Synchronization
 final class BatchingExecutor: @unchecked Sendable {
     /// What one request got back.
     struct Outcome: Sendable {
-        var outputs: [String: WireTensor]
+        /// The model's outputs, in its `outputs` order.
+        var outputs: [WireTensor]
         var queueMicros: UInt64
         var computeMicros: UInt64
         /// Rows in the batch the model ran (1 when not batched with others for a 1-row request).
@@ -23,7 +24,7 @@ final class BatchingExecutor: @unchecked Sendable {
     // @unchecked Sendable: `outcome` is written by one worker before `done.signal()` and read
     // by the caller only after `done.wait()`, which orders the two.
     private final class Ticket: @unchecked Sendable {
-        let inputs: [String: WireTensor]
+        let inputs: [WireTensor]
         let rows: Int
         let arrivalMicros: UInt64
         let done: DispatchSemaphore?
@@ -31,7 +32,7 @@ final class BatchingExecutor: @unchecked Sendable {
         var outcome: Result<Outcome, InferenceError> = .failure(.unavailable)
 
         init(
-            inputs: [String: WireTensor], rows: Int, arrivalMicros: UInt64,
+            inputs: [WireTensor], rows: Int, arrivalMicros: UInt64,
             completion: (@Sendable (Result<Outcome, InferenceError>) -> Void)? = nil
         ) {
             self.inputs = inputs
@@ -82,7 +83,7 @@ final class BatchingExecutor: @unchecked Sendable {
 
     /// Runs `inputs` (checked against the model's signature), batched with concurrent requests.
     /// Blocks until done.
-    func infer(_ inputs: [String: WireTensor]) throws(InferenceError) -> Outcome {
+    func infer(_ inputs: [WireTensor]) throws(InferenceError) -> Outcome {
         guard let outcome = try infer(inputs, onlyIfIdle: false) else { throw .unavailable }
         return outcome
     }
@@ -90,7 +91,7 @@ final class BatchingExecutor: @unchecked Sendable {
     /// With `onlyIfIdle`: runs `inputs` on this thread only when nothing is queued, a slot is free
     /// and batches start without delay — so it never waits for others; otherwise returns nil
     /// without submitting anything. For an event loop that may compute a small model inline.
-    func infer(_ inputs: [String: WireTensor], onlyIfIdle: Bool) throws(InferenceError) -> Outcome? {
+    func infer(_ inputs: [WireTensor], onlyIfIdle: Bool) throws(InferenceError) -> Outcome? {
         if onlyIfIdle { return try inferIfIdle(inputs) }
         let (key, rows) = batchKey(inputs)
         let ticket = Ticket(inputs: inputs, rows: rows, arrivalMicros: Self.nowMicros())
@@ -134,7 +135,7 @@ final class BatchingExecutor: @unchecked Sendable {
     /// request could not run inline: no thread blocks waiting, so the answer costs one worker
     /// wake-up and one post back to the loop.
     func submit(
-        _ inputs: [String: WireTensor], completion: @escaping @Sendable (Result<Outcome, InferenceError>) -> Void
+        _ inputs: [WireTensor], completion: @escaping @Sendable (Result<Outcome, InferenceError>) -> Void
     ) {
         let (key, rows) = batchKey(inputs)
         let ticket = Ticket(inputs: inputs, rows: rows, arrivalMicros: Self.nowMicros(), completion: completion)
@@ -157,7 +158,7 @@ final class BatchingExecutor: @unchecked Sendable {
     /// The event loop's path: when nothing is queued and a slot is free (and batches start without
     /// delay), claims the slot and runs `inputs` on this thread — no ticket, batch key or
     /// semaphore; otherwise nil without submitting anything.
-    private func inferIfIdle(_ inputs: [String: WireTensor]) throws(InferenceError) -> Outcome? {
+    private func inferIfIdle(_ inputs: [WireTensor]) throws(InferenceError) -> Outcome? {
         let arrival = Self.nowMicros()
         condition.lock()
         guard !stopping else {
@@ -197,20 +198,16 @@ final class BatchingExecutor: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Requests with equal keys can share a batch: same input names, datatypes and non-batch
-    /// dimensions, and one common first dimension across their inputs.
-    private func batchKey(_ inputs: [String: WireTensor]) -> (String, Int) {
-        let rows = inputs.values.first?.shape.first ?? 1
-        guard batching, inputs.values.allSatisfy({ $0.shape.first == rows }) else {
+    /// Requests with equal keys can share a batch: same datatypes and non-batch dimensions
+    /// (inputs are positional, so names match already), and one common first dimension across
+    /// their inputs.
+    private func batchKey(_ inputs: [WireTensor]) -> (String, Int) {
+        let rows = inputs.first?.shape.first ?? 1
+        guard batching, inputs.allSatisfy({ $0.shape.first == rows }) else {
             return ("unbatched-\(UInt64.random(in: 0...UInt64.max))", max(rows, 1))
         }
         var key = ""
-        for name in inputs.count == 1 ? Array(inputs.keys) : inputs.keys.sorted() {
-            let tensor = inputs[name]!
-            key += String(name.utf8.count)
-            key += ":"
-            key += name
-            key += "|"
+        for tensor in inputs {
             key += tensor.datatype.rawValue
             for dim in tensor.shape.dropFirst() {
                 key += ","
@@ -222,9 +219,9 @@ final class BatchingExecutor: @unchecked Sendable {
     }
 
     /// Rows of a request as `batchKey` counts them.
-    private func rowCount(_ inputs: [String: WireTensor]) -> Int {
-        let rows = inputs.values.first?.shape.first ?? 1
-        return batching && inputs.values.allSatisfy({ $0.shape.first == rows }) ? rows : max(rows, 1)
+    private func rowCount(_ inputs: [WireTensor]) -> Int {
+        let rows = inputs.first?.shape.first ?? 1
+        return batching && inputs.allSatisfy({ $0.shape.first == rows }) ? rows : max(rows, 1)
     }
 
     /// Applies scheduler actions; `condition` is held.
@@ -291,7 +288,7 @@ final class BatchingExecutor: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func runOne(_ inputs: [String: WireTensor]) -> Result<[String: WireTensor], InferenceError> {
+    private func runOne(_ inputs: [WireTensor]) -> Result<[WireTensor], InferenceError> {
         do {
             return .success(try model.run(inputs))
         } catch let error as InferenceError {
@@ -305,7 +302,7 @@ final class BatchingExecutor: @unchecked Sendable {
     private func run(_ tickets: [Ticket]) {
         let start = Self.nowMicros()
         let rows = tickets.reduce(0) { $0 + $1.rows }
-        var results: [Result<[String: WireTensor], InferenceError>]
+        var results: [Result<[WireTensor], InferenceError>]
         var batched = false
         if tickets.count > 1, let merged = BatchAssembler.merge(tickets.map(\.inputs)),
             let outputs = try? model.run(merged),

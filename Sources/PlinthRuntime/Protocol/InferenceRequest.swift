@@ -54,7 +54,7 @@ public struct InferenceRequest: Sendable, Equatable {
 
     /// Request-level `parameters.binary_data_output` (Triton): all outputs binary by default.
     public var binaryDataOutput: Bool {
-        if case .bool(let value) = parameters["binary_data_output"] { return value }
+        if !parameters.isEmpty, case .bool(let value) = parameters["binary_data_output"] { return value }
         return false
     }
 }

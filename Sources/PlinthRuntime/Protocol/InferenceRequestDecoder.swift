@@ -45,25 +45,30 @@ public enum InferenceRequestDecoder {
         }
         var request = InferenceRequest(inputs: [])
         var pending: [PendingInput] = []
+        var seenKnown: UInt64 = 0
         var seen = MemberNames()
-        try reader.readObject { (r, key) throws(InferenceError) in
-            guard seen.insert(key) else { throw r.error("duplicate member '\(key)'") }
-            switch key {
-            case "id":
+        try reader.readObject(known: requestMembers) { (r, index, key) throws(InferenceError) in
+            guard let index else {
+                guard seen.insert(key) else { throw r.error("duplicate member '\(key)'") }
+                try r.skipValue()
+                return
+            }
+            guard seenKnown & (1 << index) == 0 else { throw r.error("duplicate member '\(requestMembers[index])'") }
+            seenKnown |= 1 << index
+            switch index {
+            case 0:  // id
                 guard r.peek() == UInt8(ascii: "\"") else { throw r.error("'id' must be a string") }
                 request.id = try r.readString()
-            case "parameters":
+            case 1:  // parameters
                 request.parameters = try readParameters(&r)
-            case "inputs":
+            case 2:  // inputs
                 try r.readArray { (r) throws(InferenceError) in pending.append(try readInput(&r)) }
-            case "outputs":
+            default:  // outputs
                 try r.readArray { (r) throws(InferenceError) in request.outputs.append(try readOutput(&r)) }
-            default:
-                try r.skipValue()
             }
         }
         try reader.expectEnd()
-        guard seen.contains("inputs") else { throw .invalidRequest("missing 'inputs'") }
+        guard seenKnown & (1 << 2) != 0 else { throw .invalidRequest("missing 'inputs'") }
         guard !pending.isEmpty else { throw .invalidRequest("'inputs' is empty") }
 
         var binaryOffset = 0
@@ -113,31 +118,50 @@ public enum InferenceRequestDecoder {
         return count
     }
 
+    /// Members of the request object and of an input, in the order their indices are matched.
+    static let requestMembers = KnownNames(["id", "parameters", "inputs", "outputs"])
+    static let inputMembers = KnownNames(["name", "shape", "datatype", "parameters", "data"])
+    /// `OIPDatatype` raw values, matched on bytes.
+    static let datatypes = OIPDatatype.allCases
+    static let datatypeNames = KnownNames(datatypes.map(\.staticName))
+
     private static func readInput(_ r: inout JSONReader) throws(InferenceError) -> PendingInput {
         var input = PendingInput()
+        var seenKnown: UInt64 = 0
         var seen = MemberNames()
         guard r.peek() == UInt8(ascii: "{") else { throw r.error("each input must be an object") }
-        try r.readObject { (r, key) throws(InferenceError) in
-            guard seen.insert(key) else { throw r.error("duplicate member '\(key)'") }
-            switch key {
-            case "name":
+        try r.readObject(known: inputMembers) { (r, index, key) throws(InferenceError) in
+            guard let index else {
+                guard seen.insert(key) else { throw r.error("duplicate member '\(key)'") }
+                try r.skipValue()
+                return
+            }
+            guard seenKnown & (1 << index) == 0 else { throw r.error("duplicate member '\(inputMembers[index])'") }
+            seenKnown |= 1 << index
+            switch index {
+            case 0:  // name
                 guard r.peek() == UInt8(ascii: "\"") else { throw r.error("'name' must be a string") }
                 input.name = try r.readString()
-            case "shape":
+            case 1:  // shape
                 var shape: [Int] = []
                 try r.readArray { (r) throws(InferenceError) in
                     shape.append(Int(try r.readInteger(in: 0...Int64(Int32.max), "a shape dimension")))
                 }
                 input.shape = shape
-            case "datatype":
+            case 2:  // datatype
                 guard r.peek() == UInt8(ascii: "\"") else { throw r.error("'datatype' must be a string") }
                 let offset = r.position
+                if let span = r.plainStringSpan(), let known = datatypeNames.index(of: span) {
+                    input.datatype = datatypes[known]
+                    r.position += span.count + 2
+                    return
+                }
                 let text = try r.readString()
                 guard let datatype = OIPDatatype(rawValue: text) else {
                     throw .malformedJSON(offset: offset, reason: "unknown datatype '\(text)'")
                 }
                 input.datatype = datatype
-            case "parameters":
+            case 3:  // parameters
                 let parameters = try readParameters(&r)
                 if let size = parameters["binary_data_size"] {
                     guard case .int(let bytes) = size, bytes >= 0, bytes <= Int64(Int32.max) else {
@@ -145,7 +169,7 @@ public enum InferenceRequestDecoder {
                     }
                     input.binaryDataSize = Int(bytes)
                 }
-            case "data":
+            default:  // data
                 guard r.peek() == UInt8(ascii: "[") else { throw r.error("'data' must be an array") }
                 if let datatype = input.datatype {
                     let capacity = input.shape.map { $0.reduce(1) { $0 &* max($1, 0) } } ?? 0
@@ -154,8 +178,6 @@ public enum InferenceRequestDecoder {
                     input.deferredDataOffset = r.position
                     try r.skipValue()
                 }
-            default:
-                try r.skipValue()
             }
         }
         return input

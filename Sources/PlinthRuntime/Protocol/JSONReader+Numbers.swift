@@ -13,11 +13,35 @@ struct NumberToken {
     var isInteger = true
 }
 
-/// Powers of ten exactly representable as Double (10^0 … 10^22).
-private let exactPowersOfTen: [Double] = (0...22).map { e in
-    var value = 1.0
-    for _ in 0..<e { value *= 10 }
-    return value
+/// 10^e for 0 ≤ e ≤ 22 (exactly representable as Double). A switch over literals, not a global
+/// array: a global is initialised lazily, and every read of it paid a `swift_once` check.
+@inline(__always)
+private func exactPowerOfTen(_ e: Int) -> Double {
+    switch e {
+    case 0: 1e0
+    case 1: 1e1
+    case 2: 1e2
+    case 3: 1e3
+    case 4: 1e4
+    case 5: 1e5
+    case 6: 1e6
+    case 7: 1e7
+    case 8: 1e8
+    case 9: 1e9
+    case 10: 1e10
+    case 11: 1e11
+    case 12: 1e12
+    case 13: 1e13
+    case 14: 1e14
+    case 15: 1e15
+    case 16: 1e16
+    case 17: 1e17
+    case 18: 1e18
+    case 19: 1e19
+    case 20: 1e20
+    case 21: 1e21
+    default: 1e22
+    }
 }
 
 extension JSONReader {
@@ -72,6 +96,18 @@ extension JSONReader {
                 position = p
                 throw error("expected a digit after '.'")
             }
+            // While fewer than 19 digits are kept no digit can overflow or be dropped: a plain
+            // loop, the exponent counted once. Past that, the careful loop below.
+            let fraction = p
+            let limit = min(end, p + (19 - digits))
+            while p < limit {
+                let d = base[p] &- UInt8(ascii: "0")
+                guard d < 10 else { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                p += 1
+            }
+            exponent -= p - fraction
+            if p == limit && p < end && isDigit(base[p]) { digits = Self.decimalLength(mantissa) }
             while p < end {
                 let d = base[p] &- UInt8(ascii: "0")
                 guard d < 10 else { break }
@@ -112,6 +148,17 @@ extension JSONReader {
         return token
     }
 
+    /// Digits of `value` without leading zeros (0 for 0): the significant digits kept so far.
+    static func decimalLength(_ value: UInt64) -> Int {
+        var count = 0
+        var rest = value
+        while rest > 0 {
+            count += 1
+            rest /= 10
+        }
+        return count
+    }
+
     private func tokenText(_ token: NumberToken) -> String {
         String(decoding: UnsafeBufferPointer(start: base + token.start, count: token.end - token.start), as: UTF8.self)
     }
@@ -123,7 +170,7 @@ extension JSONReader {
         if token.mantissa == 0 && !token.truncated { return token.negative ? -0.0 : 0.0 }
         if !token.truncated && token.mantissa <= 1 << 53 && token.exponent >= -22 && token.exponent <= 22 {
             var d = Double(token.mantissa)
-            d = token.exponent < 0 ? d / exactPowersOfTen[-token.exponent] : d * exactPowersOfTen[token.exponent]
+            d = token.exponent < 0 ? d / exactPowerOfTen(-token.exponent) : d * exactPowerOfTen(token.exponent)
             // All values here are normal Floats; a Double whose low 29 bits are exactly 1000…0
             // lies on a midpoint and rounding it again could differ from rounding the decimal.
             if d.bitPattern & 0x1FFF_FFFF != 0x1000_0000 {
@@ -143,7 +190,7 @@ extension JSONReader {
         if token.mantissa == 0 && !token.truncated { return token.negative ? -0.0 : 0.0 }
         if !token.truncated && token.mantissa <= 1 << 53 && token.exponent >= -22 && token.exponent <= 22 {
             var d = Double(token.mantissa)
-            d = token.exponent < 0 ? d / exactPowersOfTen[-token.exponent] : d * exactPowersOfTen[token.exponent]
+            d = token.exponent < 0 ? d / exactPowerOfTen(-token.exponent) : d * exactPowerOfTen(token.exponent)
             return token.negative ? -d : d
         }
         guard let value = Double(tokenText(token)), value.isFinite else {
@@ -152,15 +199,85 @@ extension JSONReader {
         return value
     }
 
+    /// The next value when it is a plain decimal (`-?digits[.digits]`, at most 19 digits, no
+    /// exponent) whose value Clinger's fast path gives exactly: its magnitude as Double and
+    /// sign, position moved past it. Nil, position unchanged, for anything else (the general
+    /// reader then takes it, errors included). Tensor data is mostly such numbers; this skips
+    /// the general scanner's per-digit bookkeeping and its token.
+    @inline(__always)
+    mutating func readPlainDecimal() -> (magnitude: Double, negative: Bool)? {
+        skipWhitespace()
+        let base = self.base
+        let end = self.end
+        var p = position
+        guard p < end else { return nil }
+        let negative = base[p] == UInt8(ascii: "-")
+        if negative { p += 1 }
+        let integerStart = p
+        var mantissa: UInt64 = 0
+        while p < end {
+            let d = base[p] &- UInt8(ascii: "0")
+            guard d < 10 else { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            p += 1
+        }
+        let integerDigits = p - integerStart
+        // No digits, or a leading zero: the general reader says what is wrong.
+        guard integerDigits == 1 || (integerDigits > 1 && base[integerStart] != UInt8(ascii: "0")) else { return nil }
+        var fractionDigits = 0
+        if p < end && base[p] == UInt8(ascii: ".") {
+            p += 1
+            let fractionStart = p
+            while p < end {
+                let d = base[p] &- UInt8(ascii: "0")
+                guard d < 10 else { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                p += 1
+            }
+            fractionDigits = p - fractionStart
+            guard fractionDigits > 0 else { return nil }
+        }
+        // Up to 19 digits cannot overflow; the mantissa is exact below 2^53, as is 10^22.
+        guard integerDigits + fractionDigits <= 19, mantissa <= 1 << 53,
+            p == end || (base[p] | 0x20) != UInt8(ascii: "e")
+        else { return nil }
+        position = p
+        guard mantissa != 0 else { return (0, negative) }
+        let d = Double(mantissa)
+        return (fractionDigits == 0 ? d : d / exactPowerOfTen(fractionDigits), negative)
+    }
+
     /// Reads a float element; also accepts Python's `NaN`, `Infinity`, `-Infinity`.
     mutating func readFloat() throws(InferenceError) -> Float {
-        if let special = readNonFinite() { return Float(special) }
+        let start = position
+        if let (d, negative) = readPlainDecimal() {
+            // As in `floatValue`: a Double on a Float rounding midpoint goes the slow way.
+            if d.bitPattern & 0x1FFF_FFFF != 0x1000_0000 {
+                let f = Float(d)
+                return negative ? -f : f
+            }
+            position = start
+        }
+        if startsNonFinite(), let special = readNonFinite() { return Float(special) }
         return try floatValue(scanNumber())
     }
 
     mutating func readDouble() throws(InferenceError) -> Double {
-        if let special = readNonFinite() { return special }
+        if let (d, negative) = readPlainDecimal() { return negative ? -d : d }
+        if startsNonFinite(), let special = readNonFinite() { return special }
         return try doubleValue(scanNumber())
+    }
+
+    /// Whether the next value could be a non-finite literal: not a digit, nor '-' and a digit.
+    /// Lets plain numbers skip `readNonFinite`.
+    @inline(__always)
+    private mutating func startsNonFinite() -> Bool {
+        skipWhitespace()
+        guard position < end else { return false }
+        let c = base[position]
+        if isDigit(c) { return false }
+        if c == UInt8(ascii: "-"), position + 1 < end, isDigit(base[position + 1]) { return false }
+        return true
     }
 
     private mutating func readNonFinite() -> Double? {

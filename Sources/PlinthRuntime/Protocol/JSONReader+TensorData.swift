@@ -47,7 +47,7 @@ func readTensorData(_ reader: inout JSONReader, datatype: OIPDatatype, capacity:
 {
     switch datatype {
     case .fp32, .fp16:
-        return .float32(try reader.readFlattened(FloatElementReader.self, datatype, capacity: capacity))
+        return .float32(try reader.readFloatData(capacity: capacity))
     case .fp64:
         return .float64(try reader.readFlattened(DoubleElementReader.self, datatype, capacity: capacity))
     case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32:
@@ -62,6 +62,45 @@ func readTensorData(_ reader: inout JSONReader, datatype: OIPDatatype, capacity:
 }
 
 extension JSONReader {
+    /// FP32 `data`, as `readFlattened` reads it. A flat array is read in one loop that keeps its
+    /// place in a local and appends straight to the result; an element it does not take
+    /// (anything but a plain decimal, see `readPlainDecimal`) goes to `readFloat` and the
+    /// general loop carries on from there. Nested arrays go to `readFlattened`.
+    mutating func readFloatData(capacity: Int) throws(InferenceError) -> [Float] {
+        guard peek() == UInt8(ascii: "["), depth < Self.maxDepth else {
+            return try readFlattened(FloatElementReader.self, .fp32, capacity: capacity)
+        }
+        let open = position
+        position += 1
+        let first = peek()
+        position = open
+        guard let first, first != UInt8(ascii: "["), first != UInt8(ascii: "]") else {
+            return try readFlattened(FloatElementReader.self, .fp32, capacity: capacity)
+        }
+        try enter(UInt8(ascii: "["))
+        var out: [Float] = []
+        out.reserveCapacity(capacity)
+        while true {
+            let element = position
+            if let (d, negative) = readPlainDecimal(), d.bitPattern & 0x1FFF_FFFF != 0x1000_0000 {
+                let f = Float(d)
+                out.append(negative ? -f : f)
+            } else {
+                position = element
+                out.append(try readFloat())
+            }
+            // A comma right after the number is the common case: no whitespace to skip.
+            if position < end && base[position] == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            if consume(UInt8(ascii: ",")) { continue }
+            guard consume(UInt8(ascii: "]")) else { throw error("expected ',' or ']'") }
+            leave()
+            return out
+        }
+    }
+
     mutating func readFlattened<E: JSONElementReader>(_ element: E.Type, _ datatype: OIPDatatype, capacity: Int)
         throws(InferenceError) -> [E.Value]
     {

@@ -86,6 +86,55 @@ struct JSONReader {
         }
     }
 
+    /// Iterates an object's members like `readObject(_:)`, but names in `known` are matched on
+    /// their bytes, without building a String: `body` gets the name's index in `known`, or nil
+    /// and the name. A name with escapes or non-ASCII bytes is decoded first, then matched.
+    mutating func readObject(
+        known: KnownNames, _ body: (inout JSONReader, Int?, String) throws(InferenceError) -> Void
+    ) throws(InferenceError) {
+        try enter(UInt8(ascii: "{"))
+        if consume(UInt8(ascii: "}")) {
+            depth -= 1
+            return
+        }
+        while true {
+            guard peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            var index: Int?
+            var name = ""
+            if let span = plainStringSpan() {
+                index = known.index(of: span)
+                if index == nil { name = String(decoding: span, as: UTF8.self) }
+                position += span.count + 2
+            } else {
+                name = try readString()
+                index = known.index(of: name)
+                if index != nil { name = "" }
+            }
+            try expect(UInt8(ascii: ":"))
+            try body(&self, index, name)
+            if consume(UInt8(ascii: ",")) { continue }
+            guard consume(UInt8(ascii: "}")) else { throw error("expected ',' or '}'") }
+            depth -= 1
+            return
+        }
+    }
+
+    /// The bytes of the string at `position` (after whitespace, at its opening quote) when it is
+    /// ASCII without escapes or control characters; nil otherwise. Consumes nothing.
+    func plainStringSpan() -> UnsafeBufferPointer<UInt8>? {
+        guard position < end, base[position] == UInt8(ascii: "\"") else { return nil }
+        var i = position + 1
+        while i < end {
+            let c = base[i]
+            if c == UInt8(ascii: "\"") {
+                return UnsafeBufferPointer(start: base + position + 1, count: i - position - 1)
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80 { return nil }
+            i += 1
+        }
+        return nil
+    }
+
     /// Iterates an array's elements: `body` must consume each element.
     mutating func readArray(_ body: (inout JSONReader) throws(InferenceError) -> Void) throws(InferenceError) {
         try enter(UInt8(ascii: "["))
@@ -255,6 +304,33 @@ struct JSONReader {
         default: _ = try scanNumber()
         }
     }
+}
+
+/// Names an object is expected to have, matched by `JSONReader.readObject(known:_:)` (at most
+/// 64, so the ones seen fit in a bit mask).
+struct KnownNames: Sendable {
+    let names: [StaticString]
+
+    init(_ names: [StaticString]) {
+        precondition(names.count <= 64)
+        self.names = names
+    }
+
+    func index(of bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        for (index, name) in names.enumerated() where name.utf8CodeUnitCount == bytes.count {
+            var i = 0
+            while i < bytes.count && name.utf8Start[i] == bytes[i] { i += 1 }
+            if i == bytes.count { return index }
+        }
+        return nil
+    }
+
+    /// For a decoded name; compared as Strings (as a `switch` on the name would).
+    func index(of name: String) -> Int? {
+        names.firstIndex { name == String(describing: $0) }
+    }
+
+    subscript(index: Int) -> String { String(describing: names[index]) }
 }
 
 /// Member names seen in one object, for duplicate detection: a short list (objects on this path

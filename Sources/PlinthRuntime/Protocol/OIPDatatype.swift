@@ -16,6 +16,25 @@ public enum OIPDatatype: String, Sendable, CaseIterable, CustomStringConvertible
 
     public var description: String { rawValue }
 
+    /// `rawValue` as a StaticString, for matching request bytes without building a String.
+    var staticName: StaticString {
+        switch self {
+        case .bool: "BOOL"
+        case .uint8: "UINT8"
+        case .uint16: "UINT16"
+        case .uint32: "UINT32"
+        case .uint64: "UINT64"
+        case .int8: "INT8"
+        case .int16: "INT16"
+        case .int32: "INT32"
+        case .int64: "INT64"
+        case .fp16: "FP16"
+        case .fp32: "FP32"
+        case .fp64: "FP64"
+        case .bytes: "BYTES"
+        }
+    }
+
     /// Bytes per element in the binary extension; nil for BYTES (length-prefixed).
     public var elementSize: Int? {
         switch self {

@@ -29,12 +29,13 @@ final class EngineServedModel: ServedModel {
         }
     }
 
-    func run(_ inputs: [String: WireTensor]) throws -> [String: WireTensor] {
-        var tensors: [String: Tensor] = [:]
-        for (name, input) in inputs { tensors[name] = try Self.tensor(input) }
-        let results: [String: Tensor]
+    func run(_ inputs: [WireTensor]) throws -> [WireTensor] {
+        var tensors: [Tensor] = []
+        tensors.reserveCapacity(inputs.count)
+        for input in inputs { tensors.append(try Self.tensor(input)) }
+        let results: [Tensor]
         do {
-            results = try model.run(tensors)
+            results = try model.run(inputs: tensors)
         } catch {
             switch error {
             case .invalidInput: throw InferenceError.inputMismatch(error.description)
@@ -43,8 +44,9 @@ final class EngineServedModel: ServedModel {
             default: throw InferenceError.executionFailed(error.description)
             }
         }
-        var out: [String: WireTensor] = [:]
-        for (name, tensor) in results { out[name] = Self.wire(name, tensor) }
+        var out: [WireTensor] = []
+        out.reserveCapacity(results.count)
+        for (spec, tensor) in zip(outputs, results) { out.append(Self.wire(spec.name, tensor)) }
         return out
     }
 

@@ -36,8 +36,10 @@ final class InferenceService: Sendable {
     /// A decoded, checked request, ready to run (possibly on another thread).
     struct Prepared: Sendable {
         var id: String?
-        var inputs: [String: WireTensor]
-        var wanted: [(TensorSpec, Bool)]
+        /// In the model's input order.
+        var inputs: [WireTensor]
+        /// Outputs to return: their position in the model's outputs, and whether each goes binary.
+        var wanted: [(output: Int, binary: Bool)]
     }
 
     /// Decodes and checks a request body.
@@ -73,11 +75,14 @@ final class InferenceService: Sendable {
     /// The encoded response for a run's outcome.
     private func answer(_ prepared: Prepared, _ outcome: BatchingExecutor.Outcome) throws(InferenceError) -> Answer {
         var outputs: [ResponseOutput] = []
-        for (spec, binary) in prepared.wanted {
-            guard let tensor = outcome.outputs[spec.name] else {
+        outputs.reserveCapacity(prepared.wanted.count)
+        let specs = model.outputs
+        for (index, binary) in prepared.wanted {
+            let spec = specs[index]
+            guard index < outcome.outputs.count, outcome.outputs[index].name == spec.name else {
                 throw .executionFailed("the model produced no output '\(spec.name)'")
             }
-            outputs.append(ResponseOutput(tensor: tensor, binary: binary, labels: spec.labels))
+            outputs.append(ResponseOutput(tensor: outcome.outputs[index], binary: binary, labels: spec.labels))
         }
         let response = InferenceResponse(
             modelName: name, modelVersion: version, id: prepared.id,
@@ -93,45 +98,62 @@ final class InferenceService: Sendable {
             requestRows: outcome.requestRows)
     }
 
-    /// The inputs by name, each matching the model's name, datatype and shape.
-    func checkInputs(_ inputs: [WireTensor]) throws(InferenceError) -> [String: WireTensor] {
-        var byName: [String: WireTensor] = [:]
+    /// The inputs in the model's order, each matching the model's name, datatype and shape.
+    func checkInputs(_ inputs: [WireTensor]) throws(InferenceError) -> [WireTensor] {
+        let specs = model.inputs
+        // Usually the request lists the model's inputs in its order: checked in place, no copy.
+        if inputs.count == specs.count, zip(inputs, specs).allSatisfy({ $0.name == $1.name }) {
+            for (input, spec) in zip(inputs, specs) { try Self.check(input, against: spec) }
+            return inputs
+        }
+        var ordered = [WireTensor?](repeating: nil, count: specs.count)
         for input in inputs {
-            guard let spec = model.inputs.first(where: { $0.name == input.name }) else {
+            guard let index = specs.firstIndex(where: { $0.name == input.name }) else {
                 throw .inputMismatch(
                     "unknown input '\(input.name)'; the model's inputs are \(Self.describe(model.inputs))")
             }
-            guard input.datatype == spec.datatype else {
-                throw .inputMismatch(
-                    "input '\(input.name)' has datatype \(input.datatype); the model expects \(spec.datatype)")
-            }
-            // An empty declared shape means the model leaves the rank unknown.
-            let fits =
-                spec.shape.isEmpty
-                || (input.shape.count == spec.shape.count
-                    && zip(input.shape, spec.shape).allSatisfy { $1 < 0 || $0 == $1 })
-            guard fits else {
-                throw .inputMismatch(
-                    "input '\(input.name)' has shape \(input.shape); the model expects \(spec.shape) (-1: any size)")
-            }
-            byName[input.name] = input
+            try Self.check(input, against: specs[index])
+            ordered[index] = input
         }
-        for spec in model.inputs where byName[spec.name] == nil {
-            throw .inputMismatch("missing input '\(spec.name)' (\(spec.datatype) \(spec.shape))")
+        var checked: [WireTensor] = []
+        checked.reserveCapacity(specs.count)
+        for (spec, input) in zip(specs, ordered) {
+            guard let input else {
+                throw .inputMismatch("missing input '\(spec.name)' (\(spec.datatype) \(spec.shape))")
+            }
+            checked.append(input)
         }
-        return byName
+        return checked
+    }
+
+    /// One input against the spec of the same name: datatype and shape.
+    private static func check(_ input: WireTensor, against spec: TensorSpec) throws(InferenceError) {
+        guard input.datatype == spec.datatype else {
+            throw .inputMismatch(
+                "input '\(input.name)' has datatype \(input.datatype); the model expects \(spec.datatype)")
+        }
+        // An empty declared shape means the model leaves the rank unknown.
+        let fits =
+            spec.shape.isEmpty
+            || (input.shape.count == spec.shape.count
+                && zip(input.shape, spec.shape).allSatisfy { $1 < 0 || $0 == $1 })
+        guard fits else {
+            throw .inputMismatch(
+                "input '\(input.name)' has shape \(input.shape); the model expects \(spec.shape) (-1: any size)")
+        }
     }
 
     /// The outputs to return, in order, with whether each goes binary.
-    func selectOutputs(_ request: InferenceRequest) throws(InferenceError) -> [(TensorSpec, Bool)] {
+    func selectOutputs(_ request: InferenceRequest) throws(InferenceError) -> [(output: Int, binary: Bool)] {
         let defaultBinary = request.binaryDataOutput
-        if request.outputs.isEmpty { return model.outputs.map { ($0, defaultBinary) } }
-        var selected: [(TensorSpec, Bool)] = []
+        if request.outputs.isEmpty { return model.outputs.indices.map { ($0, defaultBinary) } }
+        var selected: [(output: Int, binary: Bool)] = []
+        selected.reserveCapacity(request.outputs.count)
         for wanted in request.outputs {
-            guard let spec = model.outputs.first(where: { $0.name == wanted.name }) else {
+            guard let index = model.outputs.firstIndex(where: { $0.name == wanted.name }) else {
                 throw .unknownOutput(name: wanted.name, available: model.outputs.map(\.name))
             }
-            selected.append((spec, wanted.binaryData ?? defaultBinary))
+            selected.append((index, wanted.binaryData ?? defaultBinary))
         }
         return selected
     }

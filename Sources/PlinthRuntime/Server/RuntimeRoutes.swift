@@ -38,8 +38,11 @@ enum RuntimeRoutes {
         // On the event loop: a small request to a fast model whose batcher is idle is computed
         // right there (no hop to a handler thread and back); anything else is decoded there and
         // queued for the batcher, whose worker answers it.
+        // The common infer path, compared whole before looking up path parameters (a name with
+        // '%' could match its own percent-encoding, so such names always take the lookup).
+        let inferPath = service.name.contains("%") ? nil : "/v2/models/\(service.name)/infer"
         let infer: HTTPAsyncHandler = { request, responder in
-            try check(request, service)
+            if request.path != inferPath { try check(request, service) }
             guard let loop = request.eventLoop, loop.inEventLoop else {
                 responder.complete(inferResponse(request, service))
                 return
@@ -80,7 +83,7 @@ enum RuntimeRoutes {
     }
 
     /// 404 unless the path names this model (and this version, when it names one).
-    private static func check(_ request: HTTPRequest, _ service: InferenceService) throws {
+    static func check(_ request: HTTPRequest, _ service: InferenceService) throws {
         let model = request.pathParameters["model"] ?? ""
         guard model == service.name else {
             throw HTTPError(404, "model '\(model)' not found; this runtime serves '\(service.name)'")

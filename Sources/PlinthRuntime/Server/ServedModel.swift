@@ -19,8 +19,9 @@ package struct TensorSpec: Sendable, Equatable {
 package protocol ServedModel: Sendable {
     var inputs: [TensorSpec] { get }
     var outputs: [TensorSpec] { get }
-    /// Runs the model on named inputs (already checked against `inputs`); returns every output.
-    func run(_ inputs: [String: WireTensor]) throws -> [String: WireTensor]
+    /// Runs the model on its inputs in `inputs` order (already checked against them); returns
+    /// every output, in `outputs` order. Positional, so no name is looked up per request.
+    func run(_ inputs: [WireTensor]) throws -> [WireTensor]
 }
 
 extension ServedModel {
