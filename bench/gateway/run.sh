@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Gateway benchmark: OIP v2 JSON inference through `plinth serve` (gateway, API key, metering) vs
 # straight at `plinth runtime` on TCP, for a 784-input MLP and a 30-feature logistic regression,
-# with wrk at 1, 16 and 64 connections. Optionally Seldon MLServer and FastAPI+onnxruntime.
+# with wrk at 1, 16 and 64 connections. Optionally Seldon MLServer, FastAPI+onnxruntime and nginx
+# answering each model's response as a canned body of the same size (the ceiling for any server).
 #
 # usage: bench/gateway/run.sh [--with-references]
 # env:   PLINTH_BIN (default .build/release/plinth, built unless SKIP_BUILD=1), DURATION (10s),
 #        THREADS (wrk -t, 2), CONNECTIONS ("1 16 64"), RUNTIME_THREADS (compute threads per runtime, 1),
-#        WARMUP (unmeasured wrk run before each measurement, 2s; 0 for none)
+#        WARMUP (unmeasured wrk run before each measurement, 2s; 0 for none), ROUNDS (1: each
+#        target measured ROUNDS times, interleaved, median reported)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -14,7 +16,7 @@ WITH_REFERENCES=0
 for arg in "$@"; do
   case "$arg" in
     --with-references) WITH_REFERENCES=1 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -23,6 +25,7 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-"1 16 64"}
 RUNTIME_THREADS=${RUNTIME_THREADS:-1}
 WARMUP=${WARMUP:-2s}
+ROUNDS=${ROUNDS:-1}
 if [[ -z "${PLINTH_BIN:-}" ]]; then
   PLINTH_BIN=.build/release/plinth
   [[ "${SKIP_BUILD:-0}" == 1 ]] || swift build -c release --product plinth >&2
@@ -87,7 +90,7 @@ for entry in "${MODELS[@]}"; do
   wait_for "${DIRECT[$name]}/v2/models/$name" || { echo "runtime $name did not start" >&2; cat "$TMP/runtime-$name.log" >&2; exit 1; }
   curl -sf "${DIRECT[$name]}/v2/models/$name" | python3 bench/gateway/make_request.py >"$TMP/$name.json"
   BODY[$name]="$TMP/$name.json"
-  code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"${BODY[$name]}" "${DIRECT[$name]}/v2/models/$name/infer")
+  code=$(curl -s -o "$TMP/$name.answer" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"${BODY[$name]}" "${DIRECT[$name]}/v2/models/$name/infer")
   [[ "$code" == 200 ]] || { echo "runtime $name: infer answered $code" >&2; exit 1; }
 done
 
@@ -164,30 +167,91 @@ if [[ "$WITH_REFERENCES" == 1 ]]; then
     name=${entry%%:*}
     wait_for "$MLSERVER/v2/models/$name/ready" || { echo "mlserver $name did not start" >&2; tail -30 "$TMP/mlserver.log" >&2; exit 1; }
   done
+  # nginx: one worker per core, no access log, each model's real answer as a canned body (it still
+  # reads and discards the same request body).
+  if command -v nginx >/dev/null; then
+    NGINX_PORT=$(free_port)
+    mkdir -p "$TMP/nginx/logs"
+    {
+      echo "worker_processes $(nproc); pid $TMP/nginx/nginx.pid; error_log $TMP/nginx/logs/error.log warn;"
+      echo "events { worker_connections 4096; }"
+      echo "http { access_log off; keepalive_requests 1000000; client_body_temp_path $TMP/nginx/body;"
+      echo "  client_max_body_size 16m; client_body_buffer_size 1m;"
+      echo "  server { listen 127.0.0.1:$NGINX_PORT;"
+      for entry in "${MODELS[@]}"; do
+        name=${entry%%:*}
+        echo "    location = /v2/models/$name/infer { default_type application/json; return 200 '$(cat "$TMP/$name.answer")'; }"
+      done
+      echo "  }"
+      echo "}"
+    } >"$TMP/nginx/nginx.conf"
+    nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;' 2>"$TMP/nginx.log" &
+    PIDS+=($!)
+    NGINX="http://127.0.0.1:$NGINX_PORT"
+    wait_for "$NGINX/v2/models/${MODELS[0]%%:*}/infer" -X POST --data-binary @"${BODY[${MODELS[0]%%:*}]}" \
+      || { echo "nginx did not start" >&2; cat "$TMP/nginx.log" >&2; exit 1; }
+  else
+    echo "note: nginx not installed: no canned-answer reference" >&2
+    NGINX=""
+  fi
 fi
 
-echo "# OIP v2 JSON infer, one example per request; wrk -t$THREADS -d$DURATION; $(nproc) cores;" \
-  "load before: $(cut -d' ' -f1-3 /proc/loadavg); runtime compute threads: $RUNTIME_THREADS"
+echo "# OIP v2 JSON infer, one example per request; wrk -t$THREADS -d$DURATION (after a $WARMUP warm-up);" \
+  "$(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg); runtime compute threads: $RUNTIME_THREADS;" \
+  "median of $ROUNDS interleaved round(s)"
 echo "# cpu_us/req: CPU time (user+system) per request of the runtime process (runtime rows) or of the"
 echo "# plinth serve process, i.e. gateway + control plane, without the replica (gateway rows)"
 printf '%-7s %-6s %-12s %10s %9s %9s %7s %11s\n' model conns target req/s p50_ms p99_ms non2xx cpu_us/req
 row() { printf '%-7s %-6s %-12s %10s %9s %9s %7s %11s\n' "$@"; }
+measure() {  # target model conns -> run_wrk's line
+  case "$1" in
+    runtime) run_wrk "${DIRECT[$2]}/v2/models/$2/infer" "$3" "${BODY[$2]}" "" "${RUNTIME_PID[$2]}" ;;
+    gateway) run_wrk "$S/v2/models/$2/infer" "$3" "${BODY[$2]}" "$KEY" "$SERVE_PID" ;;
+    fastapi-ort) run_wrk "${FASTAPI[$2]}/v2/models/$2/infer" "$3" "${BODY[$2]}" "" ;;
+    mlserver) run_wrk "$MLSERVER/v2/models/$2/infer" "$3" "${BODY[$2]}" "" ;;
+    nginx-canned) run_wrk "$NGINX/v2/models/$2/infer" "$3" "${BODY[$2]}" "" ;;
+  esac
+}
+TARGETS=(runtime)
+[[ "$GATEWAY" == 1 ]] && TARGETS+=(gateway)
+if [[ "$WITH_REFERENCES" == 1 ]]; then
+  TARGETS+=(fastapi-ort mlserver)
+  [[ -n "$NGINX" ]] && TARGETS+=(nginx-canned)
+fi
 for entry in "${MODELS[@]}"; do
   name=${entry%%:*}
   for c in $CONNECTIONS; do
-    read -r r a b e u <<<"$(run_wrk "${DIRECT[$name]}/v2/models/$name/infer" "$c" "${BODY[$name]}" "" "${RUNTIME_PID[$name]}")"
-    row "$name" "$c" runtime "$r" "$a" "$b" "$e" "$u"
+    # Targets take turns within a round, so a machine that speeds up or slows down (shared hosts
+    # do, by tens of percent over minutes) weighs on all of them alike; each row is the round
+    # with the median req/s of that target.
+    declare -A RESULT=()
+    for ((round = 1; round <= ROUNDS; round++)); do
+      for t in "${TARGETS[@]}"; do RESULT[$t:$round]=$(measure "$t" "$name" "$c"); done
+    done
+    declare -A MEDIAN=()
+    for t in "${TARGETS[@]}"; do
+      MEDIAN[$t]=$(for ((round = 1; round <= ROUNDS; round++)); do echo "${RESULT[$t:$round]}"; done \
+        | sort -n -k1,1 | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+      read -r r a b e u <<<"${MEDIAN[$t]}"
+      [[ "$t" == runtime || "$t" == gateway ]] || u="-"
+      row "$name" "$c" "$t" "$r" "$a" "$b" "$e" "$u"
+    done
     if [[ "$GATEWAY" == 1 ]]; then
-      read -r r2 a2 b2 e2 u2 <<<"$(run_wrk "$S/v2/models/$name/infer" "$c" "${BODY[$name]}" "$KEY" "$SERVE_PID")"
-      row "$name" "$c" gateway "$r2" "$a2" "$b2" "$e2" "$u2"
-      awk -v n="$name" -v c="$c" -v r="$r" -v r2="$r2" -v a="$a" -v a2="$a2" \
-        'BEGIN { printf "%-7s %-6s gateway/runtime throughput %.2f, p50 overhead %+.3f ms\n", n, c, r2/r, a2-a }'
+      read -r r a _ <<<"${MEDIAN[runtime]}"
+      read -r g ga _ <<<"${MEDIAN[gateway]}"
+      awk -v n="$name" -v c="$c" -v r="$r" -v g="$g" -v a="$a" -v ga="$ga" \
+        'BEGIN { printf "%-7s %-6s gateway/runtime throughput %.2f, p50 overhead %+.3f ms\n", n, c, g/r, ga-a }'
+      if [[ "$WITH_REFERENCES" == 1 ]]; then
+        read -r f _ <<<"${MEDIAN[fastapi-ort]}"
+        read -r m _ <<<"${MEDIAN[mlserver]}"
+        x=0
+        [[ -n "$NGINX" ]] && read -r x _ <<<"${MEDIAN[nginx-canned]}"
+        awk -v n="$name" -v c="$c" -v g="$g" -v f="$f" -v m="$m" -v x="$x" 'BEGIN {
+          printf "%-7s %-6s gateway vs mlserver %.1fx, vs fastapi %.1fx", n, c, g/m, g/f
+          if (x > 0) printf ", vs nginx-canned %.2fx", g/x
+          printf "\n" }'
+      fi
     fi
-    if [[ "$WITH_REFERENCES" == 1 ]]; then
-      read -r r3 a3 b3 e3 u3 <<<"$(run_wrk "${FASTAPI[$name]}/v2/models/$name/infer" "$c" "${BODY[$name]}" "")"
-      row "$name" "$c" fastapi-ort "$r3" "$a3" "$b3" "$e3" "-"
-      read -r r4 a4 b4 e4 u4 <<<"$(run_wrk "$MLSERVER/v2/models/$name/infer" "$c" "${BODY[$name]}" "")"
-      row "$name" "$c" mlserver "$r4" "$a4" "$b4" "$e4" "-"
-    fi
+    unset RESULT MEDIAN
   done
 done
