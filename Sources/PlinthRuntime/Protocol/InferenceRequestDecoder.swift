@@ -45,16 +45,9 @@ public enum InferenceRequestDecoder {
         }
         var request = InferenceRequest(inputs: [])
         var pending: [PendingInput] = []
-        var seenKnown: UInt64 = 0
-        var seen = MemberNames()
+        var seen = SeenMembers()
         try reader.readObject(known: requestMembers) { (r, index, key) throws(InferenceError) in
-            guard let index else {
-                guard seen.insert(key) else { throw r.error("duplicate member '\(key)'") }
-                try r.skipValue()
-                return
-            }
-            guard seenKnown & (1 << index) == 0 else { throw r.error("duplicate member '\(requestMembers[index])'") }
-            seenKnown |= 1 << index
+            guard let index = try seen.admit(&r, index, key, requestMembers) else { return }
             switch index {
             case 0:  // id
                 guard r.peek() == UInt8(ascii: "\"") else { throw r.error("'id' must be a string") }
@@ -68,7 +61,7 @@ public enum InferenceRequestDecoder {
             }
         }
         try reader.expectEnd()
-        guard seenKnown & (1 << 2) != 0 else { throw .invalidRequest("missing 'inputs'") }
+        guard seen.contains(2) else { throw .invalidRequest("missing 'inputs'") }
         guard !pending.isEmpty else { throw .invalidRequest("'inputs' is empty") }
 
         var binaryOffset = 0
@@ -127,17 +120,10 @@ public enum InferenceRequestDecoder {
 
     private static func readInput(_ r: inout JSONReader) throws(InferenceError) -> PendingInput {
         var input = PendingInput()
-        var seenKnown: UInt64 = 0
-        var seen = MemberNames()
+        var seen = SeenMembers()
         guard r.peek() == UInt8(ascii: "{") else { throw r.error("each input must be an object") }
         try r.readObject(known: inputMembers) { (r, index, key) throws(InferenceError) in
-            guard let index else {
-                guard seen.insert(key) else { throw r.error("duplicate member '\(key)'") }
-                try r.skipValue()
-                return
-            }
-            guard seenKnown & (1 << index) == 0 else { throw r.error("duplicate member '\(inputMembers[index])'") }
-            seenKnown |= 1 << index
+            guard let index = try seen.admit(&r, index, key, inputMembers) else { return }
             switch index {
             case 0:  // name
                 guard r.peek() == UInt8(ascii: "\"") else { throw r.error("'name' must be a string") }
@@ -229,4 +215,29 @@ public enum InferenceRequestDecoder {
         }
         return parameters
     }
+}
+
+/// Duplicate-member bookkeeping for an object read with `JSONReader.readObject(known:_:)`: known
+/// names in a bit mask, others in a short list.
+struct SeenMembers {
+    private var known: UInt64 = 0
+    private var others = MemberNames()
+
+    /// The member's index in `names`, or nil for an unknown member (its value skipped); throws
+    /// on a name seen before.
+    mutating func admit(_ r: inout JSONReader, _ index: Int?, _ key: String, _ names: KnownNames)
+        throws(InferenceError) -> Int?
+    {
+        guard let index else {
+            guard others.insert(key) else { throw r.error("duplicate member '\(key)'") }
+            try r.skipValue()
+            return nil
+        }
+        guard known & (1 << index) == 0 else { throw r.error("duplicate member '\(names[index])'") }
+        known |= 1 << index
+        return index
+    }
+
+    /// Whether the known member at `index` was seen.
+    func contains(_ index: Int) -> Bool { known & (1 << index) != 0 }
 }

@@ -69,21 +69,7 @@ struct JSONReader {
 
     /// Iterates an object's members: `body` gets each key and must consume the value.
     mutating func readObject(_ body: (inout JSONReader, String) throws(InferenceError) -> Void) throws(InferenceError) {
-        try enter(UInt8(ascii: "{"))
-        if consume(UInt8(ascii: "}")) {
-            depth -= 1
-            return
-        }
-        while true {
-            guard peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
-            let key = try readString()
-            try expect(UInt8(ascii: ":"))
-            try body(&self, key)
-            if consume(UInt8(ascii: ",")) { continue }
-            guard consume(UInt8(ascii: "}")) else { throw error("expected ',' or '}'") }
-            depth -= 1
-            return
-        }
+        try readObject(known: KnownNames.none) { (r, _, key) throws(InferenceError) in try body(&r, key) }
     }
 
     /// Iterates an object's members like `readObject(_:)`, but names in `known` are matched on
@@ -310,6 +296,8 @@ struct JSONReader {
 /// 64, so the ones seen fit in a bit mask).
 struct KnownNames: Sendable {
     let names: [StaticString]
+    /// No known names: every member comes with its decoded name.
+    static let none = KnownNames([])
 
     init(_ names: [StaticString]) {
         precondition(names.count <= 64)
