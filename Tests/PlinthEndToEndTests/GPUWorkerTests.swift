@@ -34,12 +34,8 @@ final class GPUWorkerTests: WorkerProcessTestCase {
                 attributes: [.posixPermissions: 0o755]))
         let cluster = try PlinthCluster(dataDirectory: root + "/s", arguments: ["--heartbeat-interval", "1"])
         defer { cluster.stop() }
-        let issued = try cluster.call(.POST, "/v1/workers/tokens", json: ["name": "gpu"])
-        let token = try XCTUnwrap((issued.json as? [String: Any])?["token"] as? String)
         let tokenFile = root + "/token"
-        XCTAssertTrue(
-            FileManager.default.createFile(
-                atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]))
+        try cluster.writeWorkerToken(name: "gpu", to: tokenFile)
         let path = bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         worker = try PlinthProcess(
             [

@@ -18,13 +18,8 @@ final class MultiWorkerTests: WorkerProcessTestCase {
         defer { cluster.stop() }
 
         // Two remote workers with a node token from a 0600 file.
-        let issued = try cluster.call(.POST, "/v1/workers/tokens", json: ["name": "e2e"])
-        XCTAssertEqual(issued.status, 201)
-        let token = try XCTUnwrap((issued.json as? [String: Any])?["token"] as? String)
         let tokenFile = root + "/token"
-        XCTAssertTrue(
-            FileManager.default.createFile(
-                atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]))
+        try cluster.writeWorkerToken(name: "e2e", to: tokenFile)
         for name in ["node-a", "node-b"] {
             workers[name] = try PlinthProcess([
                 "worker", "--control", "http://127.0.0.1:\(cluster.port)", "--token-file", tokenFile,

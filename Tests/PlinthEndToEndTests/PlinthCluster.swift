@@ -90,6 +90,17 @@ final class PlinthCluster: @unchecked Sendable {
         return key
     }
 
+    /// Issues a worker registration token named `name` and writes it to `path` (mode 0600), as
+    /// `plinth worker --token-file` reads it.
+    func writeWorkerToken(name: String, to path: String) throws {
+        let issued = try call(.POST, "/v1/workers/tokens", json: ["name": name])
+        XCTAssertEqual(issued.status, 201)
+        let token = try XCTUnwrap((issued.json as? [String: Any])?["token"] as? String)
+        XCTAssertTrue(
+            FileManager.default.createFile(
+                atPath: path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]))
+    }
+
     /// Creates ONNX model `model` and uploads `file` (default: the logistic regression) as version 1.
     func uploadModel(
         tenant: String, auth: String, model: String, file: String = PlinthCluster.vectorsDirectory + "/logreg_30.onnx"

@@ -15,12 +15,8 @@ final class RemoteDataPlaneTests: WorkerProcessTestCase {
         root = try TestSupport.temporaryDirectory("plrd").path
         let cluster = try PlinthCluster(dataDirectory: root + "/s", arguments: ["--heartbeat-interval", "1"])
         defer { cluster.stop() }
-        let issued = try cluster.call(.POST, "/v1/workers/tokens", json: ["name": "tcp"])
-        let token = try XCTUnwrap((issued.json as? [String: Any])?["token"] as? String)
         let tokenFile = root + "/token"
-        XCTAssertTrue(
-            FileManager.default.createFile(
-                atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]))
+        try cluster.writeWorkerToken(name: "tcp", to: tokenFile)
         for (name, extra) in [("node-a", [String]()), ("node-b", ["--cpus", "1", "--memory", "3Gi"])] {
             workers[name] = try PlinthProcess(
                 [

@@ -30,12 +30,8 @@ final class WorkerDeathTests: WorkerProcessTestCase {
         let cluster = try PlinthCluster(
             dataDirectory: root + "/s", arguments: ["--heartbeat-interval", "1", "--worker-grace", "60"])
         defer { cluster.stop() }
-        let issued = try cluster.call(.POST, "/v1/workers/tokens", json: ["name": "e2e"])
-        let token = try XCTUnwrap((issued.json as? [String: Any])?["token"] as? String)
         let tokenFile = root + "/token"
-        XCTAssertTrue(
-            FileManager.default.createFile(
-                atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]))
+        try cluster.writeWorkerToken(name: "e2e", to: tokenFile)
         worker = try startWorker(cluster, tokenFile: tokenFile)
 
         let developer = "Bearer " + (try cluster.tenantWithKey("acme", role: "developer"))
