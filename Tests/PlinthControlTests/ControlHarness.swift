@@ -174,3 +174,17 @@ final class ControlHarness {
 
     enum HarnessError: Error { case failed(String) }
 }
+
+extension ControlHarness {
+    /// One heartbeat from worker `workerID` reporting `replicas` (no load); returns what the
+    /// control plane wants that worker to run.
+    func heartbeat(
+        _ workerID: String, replicas: [PlinthCore.ReplicaReport] = [], sequence: Int = 1, now: Date = Date()
+    ) throws -> DesiredState {
+        try plane.acceptHeartbeat(
+            Heartbeat(
+                workerID: workerID, sequence: sequence, appliedGeneration: 0, replicas: replicas,
+                usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
+            tokenID: nil, now: now)
+    }
+}

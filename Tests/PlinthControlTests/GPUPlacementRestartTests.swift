@@ -31,11 +31,7 @@ final class GPUPlacementRestartTests: XCTestCase {
             PlinthCore.ReplicaReport(
                 id: $0, phase: .ready, endpoint: "unix:/tmp/\($0).sock", restarts: 0, condition: nil)
         }
-        let state = try h.plane.acceptHeartbeat(
-            Heartbeat(
-                workerID: worker, sequence: 1, appliedGeneration: 0, replicas: reports,
-                usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
-            tokenID: nil)
+        let state = try h.heartbeat(worker, replicas: reports)
         return Dictionary(state.replicas.map { ($0.id, $0.gpuIndices) }, uniquingKeysWith: { a, _ in a })
     }
 

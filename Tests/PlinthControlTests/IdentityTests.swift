@@ -69,7 +69,7 @@ final class IdentityTests: XCTestCase {
         let old = try String(contentsOfFile: keyFile, encoding: .utf8)
         let fresh = "feedface0001 \(Base64URL.encode(SecureRandom.bytes(32)))\n"
         try (fresh + old).write(toFile: keyFile, atomically: true, encoding: .utf8)
-        var configuration = ControlHarness.configuration(directory: h.directory, adminPassword: h.adminPassword)
+        let configuration = ControlHarness.configuration(directory: h.directory, adminPassword: h.adminPassword)
         let restarted = try ControlPlane(configuration: configuration)
         let router = Router()
         restarted.register(on: router)

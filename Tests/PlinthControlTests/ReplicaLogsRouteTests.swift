@@ -24,12 +24,7 @@ final class ReplicaLogsRouteTests: XCTestCase {
                 isolation: .minimal(runsAsRoot: false)),
             tokenID: nil)
         func beat(_ reports: [PlinthCore.ReplicaReport]) throws -> [String] {
-            try h.plane.acceptHeartbeat(
-                Heartbeat(
-                    workerID: node.workerID, sequence: 1, appliedGeneration: 0, replicas: reports,
-                    usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
-                tokenID: nil
-            ).replicas.map(\.id).sorted()
+            try h.heartbeat(node.workerID, replicas: reports).replicas.map(\.id).sorted()
         }
         let ids = try beat([])
         XCTAssertEqual(ids.count, 2)

@@ -238,11 +238,7 @@ final class WorkersRouteTests: XCTestCase {
                 RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("node-b"))),
             tokenID: nil, now: start)
         func beat(_ id: String, at time: Date) throws -> DesiredState {
-            try h.plane.acceptHeartbeat(
-                Heartbeat(
-                    workerID: id, sequence: 1, appliedGeneration: 0, replicas: [],
-                    usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
-                tokenID: nil, now: time)
+            try h.heartbeat(id, now: time)
         }
         XCTAssertEqual(try beat(a.workerID, at: start).replicas.count, 1)
         XCTAssertEqual(try beat(b.workerID, at: start).replicas.count, 1)
@@ -270,11 +266,7 @@ final class WorkersRouteTests: XCTestCase {
             try JSONDecoder().decode(
                 RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("tiny", cpus: 2))),
             tokenID: nil)
-        let state = try h.plane.acceptHeartbeat(
-            Heartbeat(
-                workerID: small.workerID, sequence: 1, appliedGeneration: 0, replicas: [],
-                usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
-            tokenID: nil)
+        let state = try h.heartbeat(small.workerID)
         XCTAssertEqual(state.replicas, [])
         let status = h.expect(200, .GET, "/v1/tenants/acme/deployments/scorer/status").text
         XCTAssertTrue(status.contains("Unschedulable: no worker has 4 vCPU free"), status)
@@ -295,12 +287,7 @@ final class WorkersRouteTests: XCTestCase {
                 RegisterRequest.self, from: JSONSerialization.data(withJSONObject: Self.register("node-a"))),
             tokenID: nil)
         func beat(_ reports: [PlinthCore.ReplicaReport]) throws -> [String] {
-            try h.plane.acceptHeartbeat(
-                Heartbeat(
-                    workerID: node.workerID, sequence: 1, appliedGeneration: 0, replicas: reports,
-                    usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
-                tokenID: nil
-            ).replicas.map(\.id)
+            try h.heartbeat(node.workerID, replicas: reports).replicas.map(\.id)
         }
         func ready(_ id: String) -> PlinthCore.ReplicaReport {
             PlinthCore.ReplicaReport(
@@ -344,12 +331,7 @@ final class WorkersRouteTests: XCTestCase {
         var sequence = 0
         func beat(_ reports: [PlinthCore.ReplicaReport]) throws -> [String] {
             sequence += 1
-            return try h.plane.acceptHeartbeat(
-                Heartbeat(
-                    workerID: node.workerID, sequence: sequence, appliedGeneration: 0, replicas: reports,
-                    usage: NodeUsage(memoryBytesUsed: 0, loadAverage1m: 0)),
-                tokenID: nil
-            ).replicas.map(\.id).sorted()
+            return try h.heartbeat(node.workerID, replicas: reports, sequence: sequence).replicas.map(\.id).sorted()
         }
         func report(_ id: String, _ phase: ReplicaPhase, restarts: Int = 0, millis: Int? = nil)
             -> PlinthCore.ReplicaReport

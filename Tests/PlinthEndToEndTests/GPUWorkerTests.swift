@@ -100,18 +100,4 @@ final class GPUWorkerTests: WorkerProcessTestCase {
         let progressing = conditions.first { $0["type"] as? String == "Progressing" }
         XCTAssertEqual(progressing?["reason"] as? String, "Unschedulable", text)
     }
-
-    func waitUntil(_ what: String, timeout: TimeInterval, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return }
-            usleep(100_000)
-        }
-        if try condition() { return }
-        throw NSError(
-            domain: "GPUWorkerTests", code: 1,
-            userInfo: [
-                NSLocalizedDescriptionKey: "timed out waiting for \(what)\n\(worker?.stderrText.suffix(2500) ?? "")"
-            ])
-    }
 }

@@ -157,18 +157,6 @@ final class MultiWorkerTests: WorkerProcessTestCase {
         return (item?["replicas"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
     }
 
-    func waitUntil(_ what: String, timeout: TimeInterval, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return }
-            usleep(200_000)
-        }
-        let workers = self.workers.map { "\($0.key): \($0.value.stderrText.suffix(1500))" }.joined(separator: "\n")
-        throw NSError(
-            domain: "MultiWorkerTests", code: 1,
-            userInfo: [NSLocalizedDescriptionKey: "timed out waiting for \(what)\n\(workers)"])
-    }
-
     final class Load: Sendable {
         struct Result {
             var succeeded = 0

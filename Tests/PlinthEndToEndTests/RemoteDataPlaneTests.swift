@@ -161,16 +161,4 @@ final class RemoteDataPlaneTests: WorkerProcessTestCase {
         guard let i = argv.firstIndex(of: name), i + 1 < argv.count else { return nil }
         return argv[i + 1]
     }
-
-    func waitUntil(_ what: String, timeout: TimeInterval, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return }
-            usleep(200_000)
-        }
-        let logs = workers.map { "\($0.key): \($0.value.stderrText.suffix(1500))" }.joined(separator: "\n")
-        throw NSError(
-            domain: "RemoteDataPlaneTests", code: 1,
-            userInfo: [NSLocalizedDescriptionKey: "timed out waiting for \(what)\n\(logs)"])
-    }
 }

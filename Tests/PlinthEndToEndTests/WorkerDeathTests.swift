@@ -67,18 +67,4 @@ final class WorkerDeathTests: WorkerProcessTestCase {
             })
         XCTAssertEqual(launchers.count, 1, "one launcher spec in use: \(launchers)")
     }
-
-    func waitUntil(_ what: String, timeout: TimeInterval, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return }
-            usleep(100_000)
-        }
-        if try condition() { return }
-        let log = worker?.stderrText.suffix(2000) ?? ""
-        let left = MultiWorkerTests.processes(matching: root).map { MultiWorkerTests.argv($0).joined(separator: " ") }
-        throw NSError(
-            domain: "WorkerDeathTests", code: 1,
-            userInfo: [NSLocalizedDescriptionKey: "timed out waiting for \(what)\n\(left)\n\(log)"])
-    }
 }

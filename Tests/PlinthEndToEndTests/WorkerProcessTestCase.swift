@@ -19,6 +19,23 @@ class WorkerProcessTestCase: XCTestCase {
         set { workers["worker"] = newValue }
     }
 
+    /// Polls `condition` every 100 ms (and once more at the deadline); on timeout throws with
+    /// each worker's latest stderr and any process still running under `root`.
+    func waitUntil(_ what: String, timeout: TimeInterval, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return }
+            usleep(100_000)
+        }
+        if try condition() { return }
+        let logs = workers.map { "\($0.key): \($0.value.stderrText.suffix(1500))" }.joined(separator: "\n")
+        let left = root.isEmpty
+            ? [] : MultiWorkerTests.processes(matching: root).map { MultiWorkerTests.argv($0).joined(separator: " ") }
+        throw NSError(
+            domain: String(describing: type(of: self)), code: 1,
+            userInfo: [NSLocalizedDescriptionKey: "timed out waiting for \(what)\n\(left)\n\(logs)"])
+    }
+
     override func tearDown() {
         for worker in workers.values {
             worker.signal(SIGKILL)

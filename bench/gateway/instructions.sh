@@ -39,13 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-wait_for() {
-  local url=$1; shift
-  for _ in $(seq 1 1200); do curl -sf -o /dev/null "$@" "$url" && return 0; sleep 0.1; done
-  return 1
-}
+source bench/gateway/common.sh
 # Per-process counters summed over its threads (/proc); CPU time in clock ticks.
 per_thread() {  # tid total-context-switches name
   for t in /proc/"$1"/task/*; do
@@ -135,18 +129,11 @@ for target in "${TARGETS[@]}"; do
     pid=$!; PIDS+=($pid)
     wait_for "$S/healthz" || { tail -30 "$TMP/serve.log" >&2; exit 1; }
     TOKEN=$(curl -sf -u "admin:$PW" -X POST "$S/v1/auth/token" | json_field '["token"]')
-    api() { curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
     # A tenant name of its own: replica ids (and their cgroups) derive from the names, and another
     # `plinth serve` on this host using the same ones would clean up (SIGKILL) our replicas.
     T="instr$$"
     api -X POST "$S/v1/tenants" -d "{\"name\":\"$T\"}" >/dev/null
-    for name in $MODELS; do
-      api -X POST "$S/v1/tenants/$T/models" -d "{\"name\":\"$name\",\"format\":\"onnx\"}" >/dev/null
-      curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/octet-stream' -T "${FILE[$name]}" \
-        "$S/v1/tenants/$T/models/$name/versions/1/artifact" >/dev/null
-      api -X PUT "$S/v1/tenants/$T/deployments/$name" \
-        -d "{\"versions\":[{\"model\":\"$name\",\"version\":\"1\",\"weight\":1}],\"instanceClass\":\"cpu-small\",\"minReplicas\":1,\"maxReplicas\":1}" >/dev/null
-    done
+    for name in $MODELS; do deploy_model "$T" "$name" "${FILE[$name]}"; done
     KEY=$(api -X POST "$S/v1/tenants/$T/keys" -d '{"role":"invoker","name":"bench"}' | json_field '["key"]')
     for name in $MODELS; do
       wait_for "$S/v2/models/$name/ready" -H "Authorization: Bearer $KEY" || { tail -30 "$TMP/serve.log" >&2; exit 1; }

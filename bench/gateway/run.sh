@@ -44,16 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-wait_for() {  # url [curl args...]: until it answers 2xx (60 s)
-  local url=$1; shift
-  for _ in $(seq 1 600); do
-    curl -sf -o /dev/null "$@" "$url" && return 0
-    sleep 0.1
-  done
-  return 1
-}
+source bench/gateway/common.sh
 to_ms() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n }'; }
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { [[ -n "$1" ]] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -110,15 +101,9 @@ if [[ -z "$TOKEN" ]]; then
   echo "note: this plinth serve has no /v1 control plane yet: gateway numbers skipped" >&2
   GATEWAY=0
 else
-  api() { curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
   api -X POST "$S/v1/tenants" -d '{"name":"bench"}' >/dev/null
   for entry in "${MODELS[@]}"; do
-    name=${entry%%:*}; file=${entry#*:}
-    api -X POST "$S/v1/tenants/bench/models" -d "{\"name\":\"$name\",\"format\":\"onnx\"}" >/dev/null
-    curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/octet-stream' -T "$file" \
-      "$S/v1/tenants/bench/models/$name/versions/1/artifact" >/dev/null
-    api -X PUT "$S/v1/tenants/bench/deployments/$name" \
-      -d "{\"versions\":[{\"model\":\"$name\",\"version\":\"1\",\"weight\":1}],\"instanceClass\":\"cpu-small\",\"minReplicas\":1,\"maxReplicas\":1}" >/dev/null
+    deploy_model bench "${entry%%:*}" "${entry#*:}"
   done
   KEY=$(api -X POST "$S/v1/tenants/bench/keys" -d '{"role":"invoker","name":"bench"}' | json_field '["key"]')
   for entry in "${MODELS[@]}"; do
