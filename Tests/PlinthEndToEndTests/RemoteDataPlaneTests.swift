@@ -102,8 +102,12 @@ final class RemoteDataPlaneTests: WorkerProcessTestCase {
         }
 
         // Each remote worker's forwarder relayed a share (least-outstanding picks spread them).
-        try waitUntil("forwarder counters in heartbeats", timeout: 10) {
-            try self.workerItems(cluster).filter {
+        // Traffic goes on while waiting: a replica ejected by an early refusal gets its share once
+        // it is readmitted (seen once: one forwarder still at 0 after the 40 requests above).
+        try waitUntil("forwarder counters in heartbeats", timeout: 30) {
+            _ = try cluster.call(
+                .POST, "/v2/models/scorer/infer", auth: "Bearer " + invoker, body: PlinthCluster.logregRequest())
+            return try self.workerItems(cluster).filter {
                 (($0["dataPlane"] as? [String: Any])?["forwarded"] as? Int ?? 0) > 0
             }.count == 2
         }
@@ -121,7 +125,15 @@ final class RemoteDataPlaneTests: WorkerProcessTestCase {
 
         // The forwarder itself: without the data-plane secret → 401, nothing reaches a replica.
         let portA = try XCTUnwrap(forwarders["node-a"])
-        let before = try forwardedCount(cluster, "node-a")
+        // Counters arrive with heartbeats (1 s): the baseline is taken once the requests above
+        // are all counted, i.e. two reads 2.5 s apart agree.
+        var before = try forwardedCount(cluster, "node-a")
+        try waitUntil("node-a's forwarded count settled", timeout: 20) {
+            usleep(2_500_000)
+            let now = try self.forwardedCount(cluster, "node-a")
+            defer { before = now }
+            return now == before
+        }
         for auth in [nil, "Bearer " + invoker, "Bearer pld_wrong"] as [String?] {
             var headers: HTTPHeaders = [
                 "Content-Type": "application/json", "Plinth-Replica": remoteReplicas["node-a"]!,
