@@ -1,10 +1,23 @@
 import PlinthHTTP
 import Synchronization
 
+/// A deployment of a tenant, as a dictionary key. Tenants are part of it, so two tenants'
+/// deployments of the same name never share state; two fields rather than one joined String,
+/// which cost an allocation per request.
+public struct DeploymentKey: Hashable, Sendable {
+    public let tenantID: String
+    public let deployment: String
+
+    public init(tenantID: String, deployment: String) {
+        self.tenantID = tenantID
+        self.deployment = deployment
+    }
+}
+
 /// Per-deployment gateway state (admission, balancers, traffic split), keyed by tenant and
 /// deployment name, rebuilt when the directory's `generation` for the deployment changes.
 final class DeploymentTable: Sendable {
-    private let table = Mutex([String: DeploymentState]())
+    private let table = Mutex([DeploymentKey: DeploymentState]())
     private let ejectionNanos: UInt64
     private let clients: ReplicaClients
 
@@ -13,13 +26,8 @@ final class DeploymentTable: Sendable {
         self.clients = clients
     }
 
-    /// Tenants are part of the key: two tenants' deployments of the same name never share state.
-    static func key(_ tenantID: String, _ deployment: String) -> String {
-        tenantID + "\u{1F}" + deployment
-    }
-
     func state(tenantID: String, route: DeploymentRoute) -> DeploymentState {
-        let key = DeploymentTable.key(tenantID, route.name)
+        let key = DeploymentKey(tenantID: tenantID, deployment: route.name)
         return table.withLock { table in
             if let existing = table[key], existing.generation == route.generation { return existing }
             let state = DeploymentState(

@@ -60,7 +60,7 @@ extension Gateway {
         defer { state.admission.release(permit) }
         meter.gatewayQueueMicros = Int64(permit.queuedNanos / 1_000)
 
-        let forwarded = ForwardedRequest.make(from: request, modelName: plan.version.modelName, body: request.body)
+        let forwarded = ForwardedRequest.make(from: request, version: plan.version, body: request.body)
         series.inFlight.inc()
         defer { series.inFlight.dec() }
         let upstream = try forward(forwarded, to: state.versions[plan.versionIndex], clients: state.clients)
@@ -111,7 +111,7 @@ extension Gateway {
         {
             let accepted = shadows.offer(
                 ShadowJob(
-                    request: ForwardedRequest.make(from: request, modelName: shadow.modelName, body: request.body),
+                    request: ForwardedRequest.make(from: request, version: shadow, body: request.body),
                     tenantID: principal.tenantID, tenantName: principal.tenantName, apiKeyID: principal.keyID ?? "",
                     deployment: route.name, balancer: shadowBalancer, timeout: route.requestTimeout,
                     primaryStatus: upstream.status,
@@ -137,6 +137,7 @@ extension Gateway {
     /// headers passed through, plus the version that served it.
     static func callerResponse(_ upstream: HTTPClientResponse, version: String) -> HTTPResponse {
         var headers = HTTPHeaders()
+        headers.reserveCapacity(4)  // the server adds X-Request-Id
         if let type = upstream.headers["Content-Type"] { headers.add("Content-Type", type) }
         if let length = upstream.headers["Inference-Header-Content-Length"] {
             headers.add("Inference-Header-Content-Length", length)
@@ -183,10 +184,9 @@ extension Gateway {
     /// Meters the request (journal first, then metrics) and returns the response to hand back.
     /// The usage record is appended pending; the HTTP server's delivery reports settle it as
     /// delivered (billed) or abandoned, so a crash between the two never bills an unsent answer.
-    func finish(_ response: HTTPResponse, _ series: GatewayMetrics.DeploymentSeries, _ meter: inout UsageMeter)
-        -> HTTPResponse
-    {
-        var response = response
+    func finish(
+        _ response: consuming HTTPResponse, _ series: GatewayMetrics.DeploymentSeries, _ meter: inout UsageMeter
+    ) -> HTTPResponse {
         let end = GatewayClock.now()
         let bytesOut: Int
         if case .bytes(let body) = response.body { bytesOut = body.count } else { bytesOut = 0 }

@@ -95,7 +95,7 @@ extension Gateway {
         guard let plan = call.plan else { return }
         call.meter.gatewayQueueMicros = Int64(permit.queuedNanos / 1_000)
         let request = call.request
-        let forwarded = ForwardedRequest.make(from: request, modelName: plan.version.modelName, body: request.body)
+        let forwarded = ForwardedRequest.make(from: request, version: plan.version, body: request.body)
         call.series.inFlight.inc()
         forward(
             forwarded, to: plan.state.versions[plan.versionIndex], loop: call.loop, timeout: call.route.requestTimeout
@@ -143,7 +143,7 @@ final class InferCall: @unchecked Sendable {
     }
 
     /// Meters (journal, then metrics) and answers.
-    func finish(_ gateway: Gateway, _ response: HTTPResponse) {
+    func finish(_ gateway: Gateway, _ response: consuming HTTPResponse) {
         responder.complete(gateway.finish(response, series, &meter))
     }
 }

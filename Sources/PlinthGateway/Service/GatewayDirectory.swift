@@ -129,13 +129,16 @@ public struct VersionRoute: Sendable {
     public var weight: Int
     public var replicas: [ReplicaEndpoint]
     /// The model name the runtime serves; the forwarded path is `/v2/models/{modelName}/infer`.
-    public var modelName: String
+    public var modelName: String { didSet { inferPath = ForwardedRequest.inferPath(modelName) } }
+    /// Built once here rather than per forwarded request.
+    public private(set) var inferPath: String
 
     public init(version: String, weight: Int, replicas: [ReplicaEndpoint], modelName: String) {
         self.version = version
         self.weight = weight
         self.replicas = replicas
         self.modelName = modelName
+        self.inferPath = ForwardedRequest.inferPath(modelName)
     }
 }
 

@@ -55,7 +55,7 @@ final class GatewayMetrics: Sendable {
     }
 
     let registry: MetricsRegistry
-    private let seriesCache = Mutex([String: DeploymentSeries]())
+    private let seriesCache = Mutex([DeploymentKey: DeploymentSeries]())
     private let requests: MetricFamily<Counter>
     fileprivate let durations: MetricFamily<Histogram>
     fileprivate let batchSizes: MetricFamily<Histogram>
@@ -104,7 +104,7 @@ final class GatewayMetrics: Sendable {
 
     /// The series of `deployment` of `tenant` (cached; bounded by the number of deployments).
     func series(tenant: String, deployment: String) -> DeploymentSeries {
-        let key = tenant + "\u{1F}" + deployment
+        let key = DeploymentKey(tenantID: tenant, deployment: deployment)
         if let cached = seriesCache.withLock({ $0[key] }) { return cached }
         let created = DeploymentSeries(self, tenant: tenant, deployment: deployment)
         return seriesCache.withLock { cache in

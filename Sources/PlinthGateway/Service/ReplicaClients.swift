@@ -65,13 +65,14 @@ enum ForwardedRequest {
     /// fields, Host, Transfer-Encoding) stays behind.
     static let passedHeaders = ["Content-Type", "Inference-Header-Content-Length", "Accept"]
 
-    static func make(from request: HTTPRequest, modelName: String, body: [UInt8]) -> HTTPClientRequest {
+    static func make(from request: HTTPRequest, version: VersionRoute, body: [UInt8]) -> HTTPClientRequest {
         var headers = HTTPHeaders()
+        headers.reserveCapacity(passedHeaders.count + 3)  // + X-Request-Id and a forwarder's two
         for name in passedHeaders {
             if let value = request.headers[name] { headers.add(name, value) }
         }
         headers.add("X-Request-Id", request.requestID)
-        return HTTPClientRequest(method: .POST, path: inferPath(modelName), headers: headers, body: body)
+        return HTTPClientRequest(method: .POST, path: version.inferPath, headers: headers, body: body)
     }
 
     /// `/v2/models/{modelName}/infer` with the name percent-encoded.

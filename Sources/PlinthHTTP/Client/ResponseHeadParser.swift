@@ -27,7 +27,7 @@ struct ResponseHeadParser {
             status = status * 10 + Int(c - 0x30)
         }
         var headers = HTTPHeaders()
-        headers.fields.reserveCapacity(8)
+        headers.fields.reserveCapacity(10)
         var contentLength: Int?
         var chunked = false
         var close = http10
@@ -46,7 +46,7 @@ struct ResponseHeadParser {
             var valueEnd = line.upperBound
             while valueStart < valueEnd && (buf[valueStart] == 0x20 || buf[valueStart] == 0x09) { valueStart += 1 }
             while valueEnd > valueStart && (buf[valueEnd - 1] == 0x20 || buf[valueEnd - 1] == 0x09) { valueEnd -= 1 }
-            let value = String(decoding: UnsafeRawBufferPointer(rebasing: buf[valueStart..<valueEnd]), as: UTF8.self)
+            let value = CommonFields.string(UnsafeRawBufferPointer(rebasing: buf[valueStart..<valueEnd]))
             if HTTPSyntax.equalsLowercase(name, "content-length") {
                 let n: Int
                 do { n = try HTTPSyntax.parseContentLength(value) } catch {
@@ -63,7 +63,7 @@ struct ResponseHeadParser {
                 let v = value.lowercased()
                 if v.contains("close") { close = true } else if v.contains("keep-alive") && http10 { close = false }
             }
-            headers.add(String(decoding: name, as: UTF8.self), value)
+            headers.add(CommonFields.string(name), value)
         }
         if chunked && contentLength != nil {
             throw HTTPClientError.malformedResponse("both Content-Length and chunked")

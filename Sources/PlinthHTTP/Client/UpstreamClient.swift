@@ -388,7 +388,8 @@ public final class UpstreamClient: @unchecked Sendable {
             out.append(13)
             out.append(10)
         }
-        out += [13, 10]
+        out.append(13)
+        out.append(10)
         out += body
         return out
     }

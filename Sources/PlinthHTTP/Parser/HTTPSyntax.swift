@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Byte-level token rules shared by the request and response parsers.
 enum HTTPSyntax {
     /// RFC 9110 tchar.
@@ -50,5 +54,67 @@ extension Substring {
         while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
         while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
         return s
+    }
+}
+
+/// Header names and values that recur on nearly every request and answer (exact spelling), as
+/// static strings: a parser that meets one skips the UTF-8 validation and, above 15 bytes, the
+/// allocation a new String costs. Anything else is decoded as usual.
+enum CommonFields {
+    private static let literals: [String] = [
+        "Host", "Accept", "Content-Type", "Content-Length", "Authorization", "User-Agent", "Connection",
+        "Date", "Server", "X-Request-Id", "X-API-Key", "X-Api-Key", "Keep-Alive", "Accept-Encoding",
+        "Transfer-Encoding", "Inference-Header-Content-Length", "Plinth-Queue-Us", "Plinth-Compute-Us",
+        "Plinth-Batch-Size", "Plinth-Request-Rows", "Plinth-Model-Version", "Plinth-Routing-Key",
+        "application/json", "application/octet-stream", "keep-alive", "close", "*/*", "chunked",
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
+    ]
+
+    /// Immortal flat table: literal bytes back to back, grouped by length.
+    private struct Table: @unchecked Sendable {
+        let bytes: UnsafeMutablePointer<UInt8>
+        let offsets: UnsafeMutablePointer<Int>
+        /// Entries of length `n` are `firstOfLength[n]..<firstOfLength[n + 1]`.
+        let firstOfLength: UnsafeMutablePointer<Int>
+        let strings: UnsafeMutablePointer<String>
+        let maxLength: Int
+    }
+
+    private static let table: Table = {
+        let sorted = literals.sorted { $0.utf8.count < $1.utf8.count }
+        let maxLength = sorted.last!.utf8.count
+        let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: sorted.reduce(0) { $0 + $1.utf8.count })
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: sorted.count)
+        let strings = UnsafeMutablePointer<String>.allocate(capacity: sorted.count)
+        let firstOfLength = UnsafeMutablePointer<Int>.allocate(capacity: maxLength + 2)
+        var offset = 0
+        var entry = 0
+        for length in 0...(maxLength + 1) {
+            firstOfLength[length] = entry
+            while entry < sorted.count && sorted[entry].utf8.count == length {
+                offsets[entry] = offset
+                for b in sorted[entry].utf8 {
+                    bytes[offset] = b
+                    offset += 1
+                }
+                (strings + entry).initialize(to: sorted[entry])
+                entry += 1
+            }
+        }
+        return Table(bytes: bytes, offsets: offsets, firstOfLength: firstOfLength, strings: strings, maxLength: maxLength)
+    }()
+
+    static func string(_ raw: UnsafeRawBufferPointer) -> String {
+        let n = raw.count
+        let table = Self.table
+        if n > 0, n <= table.maxLength, let base = raw.baseAddress {
+            var entry = table.firstOfLength[n]
+            let end = table.firstOfLength[n + 1]
+            while entry < end {
+                if memcmp(table.bytes + table.offsets[entry], base, n) == 0 { return table.strings[entry] }
+                entry += 1
+            }
+        }
+        return String(decoding: raw, as: UTF8.self)
     }
 }

@@ -55,6 +55,7 @@ struct RequestHeadParser {
             throw HeadError(400, "missing request line")
         }
         var head = try parseRequestLine(buf, requestLine)
+        head.headers.reserveCapacity(8)
 
         var count = 0
         var hosts = 0
@@ -87,7 +88,7 @@ struct RequestHeadParser {
                 if (c < 0x20 && c != 0x09) || c == 0x7F { throw HeadError(400, "invalid character in header value") }
             }
             let name = UnsafeRawBufferPointer(rebasing: buf[line.lowerBound..<colon])
-            let value = String(decoding: UnsafeRawBufferPointer(rebasing: buf[vStart..<vEnd]), as: UTF8.self)
+            let value = CommonFields.string(UnsafeRawBufferPointer(rebasing: buf[vStart..<vEnd]))
             switch name.count {
             case 4 where HTTPSyntax.equalsLowercase(name, "host"):
                 hosts += 1
@@ -112,7 +113,7 @@ struct RequestHeadParser {
             default:
                 break
             }
-            head.headers.add(String(decoding: name, as: UTF8.self), value)
+            head.headers.add(CommonFields.string(name), value)
         }
 
         if head.isHTTP10 {

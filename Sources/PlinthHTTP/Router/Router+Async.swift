@@ -58,7 +58,7 @@ public final class HTTPResponder: Sendable {
 
     /// Sends `response` (the request id header is added). On the connection's own loop thread it is
     /// queued at once; from another thread it is posted to that loop.
-    public func complete(_ response: HTTPResponse) {
+    public func complete(_ response: consuming HTTPResponse) {
         guard done.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             response.delivery?(.failed)
             return
@@ -66,13 +66,14 @@ public final class HTTPResponder: Sendable {
         switch target {
         case .box(let box):
             // No socket: handing it to the in-process caller is the delivery.
+            let delivery = response.delivery
             var handed = response
             handed.delivery = nil
-            response.delivery?(.sending)
+            delivery?(.sending)
             box.put(handed)
-            response.delivery?(.delivered)
+            delivery?(.delivered)
         case .loop(let loop, let fd, let id, let head, let info):
-            var response = response
+            // Consumed, so the fields are not shared and this adds in place.
             response.headers.set("X-Request-Id", info.requestID)
             if loop.isCurrentThread {
                 loop.finishAsync(fd: fd, id: id, response: response, head: head, info: info)

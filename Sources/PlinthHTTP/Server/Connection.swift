@@ -20,6 +20,8 @@ final class Connection {
         var remaining: Int
         var decoder: ChunkedDecoder?
         var started: UInt64
+        /// Chosen once, when the head arrived.
+        var requestID: String
     }
 
     let transport: PlainSocketTransport

@@ -89,12 +89,13 @@ extension EventLoop {
                 return 0
             case .contentLength(let n):
                 conn.pendingBody = Connection.PendingBody(
-                    head: head, route: route, values: values, bytes: [], remaining: n, decoder: nil, started: now)
+                    head: head, route: route, values: values, bytes: [], remaining: n, decoder: nil, started: now,
+                    requestID: requestID)
                 conn.pendingBody?.bytes.reserveCapacity(min(n, 1 << 20))
             case .chunked:
                 conn.pendingBody = Connection.PendingBody(
                     head: head, route: route, values: values, bytes: [], remaining: 0, decoder: ChunkedDecoder(),
-                    started: now)
+                    started: now, requestID: requestID)
             }
             conn.phase = .body
             conn.since = now
@@ -131,11 +132,10 @@ extension EventLoop {
             conn.pendingBody = body
             return used
         }
-        let requestID = RequestID.from(body.head.headers)
         let info = AccessInfo(
-            method: body.head.method, path: body.head.path, requestID: requestID, remote: conn.remote,
+            method: body.head.method, path: body.head.path, requestID: body.requestID, remote: conn.remote,
             started: body.started)
-        let request = makeRequest(body.head, body: body.bytes, requestID: requestID, conn: conn)
+        let request = makeRequest(body.head, body: body.bytes, requestID: body.requestID, conn: conn)
         dispatch(conn, body.route, body.values, request, body.head, info)
         return used
     }

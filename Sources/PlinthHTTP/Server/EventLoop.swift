@@ -28,6 +28,7 @@ final class EventLoop: @unchecked Sendable {
     private let mailbox = Mutex<[LoopMessage]>([])
     /// Jobs the loop posted to itself, run after the current round of events.
     private var localJobs: [@Sendable () -> Void] = []
+    private var runningJobs: [@Sendable () -> Void] = []
     let readBuffer: UnsafeMutableRawPointer
     var now: UInt64 = Sys.monotonicNanos()
     private var nextID: UInt64 = 1
@@ -332,10 +333,12 @@ final class EventLoop: @unchecked Sendable {
     // MARK: mailbox, timers, shutdown
 
     private func runLocalJobs() {
+        // Two buffers swapped: jobs posted while these run land in the other one, and neither
+        // is shared when emptied, so neither reallocates.
         while !localJobs.isEmpty {
-            let jobs = localJobs
-            localJobs.removeAll(keepingCapacity: true)
-            for job in jobs { job() }
+            swap(&localJobs, &runningJobs)
+            for job in runningJobs { job() }
+            runningJobs.removeAll(keepingCapacity: true)
         }
     }
 

@@ -14,8 +14,8 @@ final class ControlPlaneDirectory: GatewayDirectory {
     private let table = Mutex(Table())
 
     private struct Table {
-        var routes: [String: DeploymentRoute] = [:]
-        var fingerprints: [String: String] = [:]
+        var routes: [DeploymentKey: DeploymentRoute] = [:]
+        var fingerprints: [DeploymentKey: String] = [:]
         var generation = 0
     }
 
@@ -60,7 +60,7 @@ final class ControlPlaneDirectory: GatewayDirectory {
     }
 
     func route(tenantID: String, deployment: String) -> DeploymentRoute? {
-        table.withLock { $0.routes[tenantID + "/" + deployment] }
+        table.withLock { $0.routes[DeploymentKey(tenantID: tenantID, deployment: deployment)] }
     }
 
     /// Rebuilds the routing table from the snapshot and the ready replicas; a deployment's route
@@ -84,8 +84,8 @@ final class ControlPlaneDirectory: GatewayDirectory {
             ]
             .append(replica)
         }
-        var routes: [String: DeploymentRoute] = [:]
-        var fingerprints: [String: String] = [:]
+        var routes: [DeploymentKey: DeploymentRoute] = [:]
+        var fingerprints: [DeploymentKey: String] = [:]
         for (tenant, deployments) in snapshot.deployments {
             for deployment in deployments.values {
                 func versionRoute(_ v: RoutingVersion) -> VersionRoute {
@@ -111,7 +111,7 @@ final class ControlPlaneDirectory: GatewayDirectory {
                 let shadow = deployment.shadow.map(versionRoute)
                 let ready = max(1, versions.reduce(0) { $0 + $1.replicas.count })
                 let concurrency = max(16, ready * max(deployment.maxBatchSize, deployment.targetConcurrency) * 2)
-                let key = tenant + "/" + deployment.name
+                let key = DeploymentKey(tenantID: tenant, deployment: deployment.name)
                 routes[key] = DeploymentRoute(
                     name: deployment.name, versions: versions, shadow: shadow,
                     requestTimeout: .milliseconds(max(1, deployment.requestTimeoutMillis)),

@@ -19,7 +19,7 @@ enum ServeCommand {
         flags: [
             FlagSpec("data", help: "data directory (default ./plinth-data)"),
             FlagSpec("listen", help: "address to listen on: HOST:PORT, [IPv6]:PORT or unix:PATH (default 127.0.0.1:8080)"),
-            FlagSpec("event-loops", help: "event-loop threads (default: one per core)"),
+            FlagSpec("event-loops", help: "event-loop threads (default: half the cores, at least 1)"),
             FlagSpec("access-log", value: false, help: "log one JSON line per request"),
             FlagSpec("heartbeat-interval", help: "seconds between worker heartbeats (default 5)"),
             FlagSpec("worker-grace", help: "seconds without a heartbeat before a worker's replicas move (default 30)"),
@@ -40,8 +40,10 @@ enum ServeCommand {
             throw UsageError("--listen: \(error)")
         }
         var configuration = HTTPServerConfiguration(listen: [listen])
+        // Half the cores: in `plinth serve` the replicas run on this machine too, and a loop per
+        // core made the loops hand requests to each other and wake more often (docs/benchmarks.md).
         configuration.eventLoopCount = try args.int(
-            "event-loops", default: configuration.eventLoopCount, range: 1...256)
+            "event-loops", default: max(1, ProcessInfo.processInfo.activeProcessorCount / 2), range: 1...256)
         configuration.accessLog = args.has("access-log")
 
         let journalRetention = UsageJournalReader.Retention(

@@ -83,7 +83,9 @@ final class GatewayRoutingTests: XCTestCase {
                 "Content-Type": "application/json", "Authorization": "Bearer secret", "Cookie": "c=1", "Accept": "*/*",
             ], body: Array("{}".utf8))
         request.requestID = "rid-1"
-        let forwarded = ForwardedRequest.make(from: request, modelName: "model v/3", body: request.body)
+        var version = VersionRoute(version: "3", weight: 1, replicas: [], modelName: "other")
+        version.modelName = "model v/3"
+        let forwarded = ForwardedRequest.make(from: request, version: version, body: request.body)
         XCTAssertEqual(forwarded.path, "/v2/models/model%20v%2F3/infer")
         let seen = try HTTPClient().send(forwarded, to: runtime.endpoint)
         XCTAssertEqual(seen.headers["X-Seen-Headers"]?.contains("authorization"), false)

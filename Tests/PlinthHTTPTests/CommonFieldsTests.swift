@@ -1,0 +1,33 @@
+import XCTest
+
+@testable import PlinthHTTP
+
+final class CommonFieldsTests: XCTestCase {
+    private func string(_ text: String) -> String {
+        Array(text.utf8).withUnsafeBytes { CommonFields.string($0) }
+    }
+
+    func testEveryFieldReadsBackExactlyAsSent() {
+        let samples = [
+            "", "Content-Type", "content-type", "CONTENT-TYPE", "Content-Typf", "Content-Typ", "application/json",
+            "Application/json", "application/json ", "1", "0", "42", "X-Request-Id", "x-request-id",
+            "Plinth-Compute-Us", "Inference-Header-Content-Length", "Inference-Header-Content-Lengthx", "ü", "*/*",
+            String(repeating: "a", count: 200),
+        ]
+        for sample in samples {
+            XCTAssertEqual(string(sample), sample)
+            XCTAssertEqual(Array(string(sample).utf8), Array(sample.utf8))
+        }
+        XCTAssertEqual(Array([0xFF, 0x41] as [UInt8]).withUnsafeBytes { CommonFields.string($0) }, "\u{FFFD}A")
+    }
+
+    func testParsedHeadsKeepSpellingAndValues() throws {
+        let raw = Array(
+            "POST /v2/models/m/infer HTTP/1.1\r\nHost: h\r\ncontent-type: application/json\r\nContent-Length: 2\r\nX-Thing: Content-Type\r\n\r\n"
+                .utf8)
+        let parser = RequestHeadParser(maxHeaderBytes: 8192, maxHeaderCount: 100)
+        let head = try raw.withUnsafeBytes { try parser.parse($0, start: 0, end: $0.count) }
+        XCTAssertEqual(head.headers.map(\.name), ["Host", "content-type", "Content-Length", "X-Thing"])
+        XCTAssertEqual(head.headers.map(\.value), ["h", "application/json", "2", "Content-Type"])
+    }
+}
