@@ -31,3 +31,21 @@ final class CommonFieldsTests: XCTestCase {
         XCTAssertEqual(head.headers.map(\.value), ["h", "application/json", "2", "Content-Type"])
     }
 }
+
+final class UpstreamEncodeTests: XCTestCase {
+    func testForwardedHeadIsExactAndRefusesLineBreaksInFields() throws {
+        var request = HTTPClientRequest(
+            method: .POST, path: "/v2/models/m/infer",
+            headers: ["Content-Type": "application/json", "Content-Length": "99", "X-Request-Id": "r1"],
+            body: Array("{}".utf8))
+        let bytes = try UpstreamClient.encode(request, body: Array("{}".utf8), endpoint: .unix(path: "/tmp/x.sock"))
+        XCTAssertEqual(
+            String(decoding: bytes, as: UTF8.self),
+            "POST /v2/models/m/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nX-Request-Id: r1\r\nContent-Length: 2\r\n\r\n{}"
+        )
+        for (name, value) in [("X-A", "a\r\nX-Injected: 1"), ("X-B", "b\n"), ("X-C\r", "c"), ("X\nD", "d")] {
+            request.headers = [name: value]
+            XCTAssertThrowsError(try UpstreamClient.encode(request, body: [], endpoint: .unix(path: "/tmp/x.sock")))
+        }
+    }
+}

@@ -62,12 +62,11 @@ extension UsageEvent {
     private static func putString(_ s: String, _ out: UnsafeMutableRawPointer, _ at: Int) -> Int {
         let n = fieldBytes(s)
         out.storeBytes(of: UInt16(n).littleEndian, toByteOffset: at, as: UInt16.self)
-        var i = at + 2
-        for byte in s.utf8.prefix(n) {
-            out.storeBytes(of: byte, toByteOffset: i, as: UInt8.self)
-            i += 1
-        }
-        return i
+        guard n > 0 else { return at + 2 }
+        var s = s
+        // One copy from the string's contiguous UTF-8 (the iterator went byte by byte).
+        s.withUTF8 { utf8 in (out + at + 2).copyMemory(from: utf8.baseAddress!, byteCount: n) }
+        return at + 2 + n
     }
 
     /// The encoding of `self`.

@@ -1,8 +1,8 @@
 import PlinthHTTP
 
 extension Gateway {
-    /// Roles that may read metadata but not invoke.
-    static let readOnlyRoles: Set<String> = ["viewer"]
+    /// Roles that may read metadata but not invoke (a comparison: a Set lookup hashed per request).
+    static func isReadOnly(_ role: String) -> Bool { role == "viewer" }
 
     /// The caller's principal, or an `HTTPError` carrying the answer (401/403/429).
     func authenticate(_ request: HTTPRequest) throws(HTTPError) -> GatewayPrincipal {

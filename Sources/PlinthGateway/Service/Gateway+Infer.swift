@@ -10,7 +10,7 @@ extension Gateway {
         let route: DeploymentRoute
         do throws(HTTPError) {
             principal = try authenticate(request)
-            if Gateway.readOnlyRoles.contains(principal.role) {
+            if Gateway.isReadOnly(principal.role) {
                 throw HTTPError(403, "role '\(principal.role)' may not invoke deployments")
             }
             route = try resolve(principal, name)

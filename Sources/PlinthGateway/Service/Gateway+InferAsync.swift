@@ -22,7 +22,7 @@ extension Gateway {
                 return
             }
             principal = known
-            if Gateway.readOnlyRoles.contains(principal.role) {
+            if Gateway.isReadOnly(principal.role) {
                 throw HTTPError(403, "role '\(principal.role)' may not invoke deployments")
             }
             route = try resolve(principal, name)

@@ -1,5 +1,27 @@
 import Foundation
 
+/// Values of a matched route's `{name}` segments. Two parallel arrays (the names are the route's
+/// own): a route has a handful, and a dictionary cost an allocation and hashing per request.
+public struct PathParameters: Sendable, ExpressibleByDictionaryLiteral {
+    private var names: [String]
+    private var values: [String]
+
+    init(names: [String], values: [String]) {
+        self.names = names
+        self.values = values
+    }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        names = elements.map(\.0)
+        values = elements.map(\.1)
+    }
+
+    public subscript(_ name: String) -> String? {
+        for i in names.indices where names[i] == name { return values[i] }
+        return nil
+    }
+}
+
 /// A parsed HTTP request as a handler sees it.
 public struct HTTPRequest: Sendable {
     public var method: HTTPMethod
@@ -13,7 +35,7 @@ public struct HTTPRequest: Sendable {
     /// Non-nil only for routes registered with `streamingBody`.
     public var bodyStream: HTTPBodyStream?
     /// Percent-decoded values of `{name}` segments of the matched route.
-    public var pathParameters: [String: String]
+    public var pathParameters: PathParameters
     /// X-Request-Id passed through (if sane) or generated.
     public var requestID: String
     /// "1.2.3.4:5678", "[::1]:5678" or "unix".

@@ -112,12 +112,8 @@ public final class Router: Sendable {
     static func withParameters(_ route: Route, _ values: [Substring], _ request: HTTPRequest) -> HTTPRequest {
         var request = request
         if !route.parameterNames.isEmpty {
-            var params: [String: String] = [:]
-            params.reserveCapacity(values.count)
-            for (name, value) in zip(route.parameterNames, values) {
-                params[name] = PercentCoding.decode(value, plusAsSpace: false)
-            }
-            request.pathParameters = params
+            request.pathParameters = PathParameters(
+                names: route.parameterNames, values: values.map { PercentCoding.decode($0, plusAsSpace: false) })
         }
         return request
     }
