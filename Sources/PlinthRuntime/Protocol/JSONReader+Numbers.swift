@@ -215,12 +215,7 @@ extension JSONReader {
         if negative { p += 1 }
         let integerStart = p
         var mantissa: UInt64 = 0
-        while p < end {
-            let d = base[p] &- UInt8(ascii: "0")
-            guard d < 10 else { break }
-            mantissa = mantissa &* 10 &+ UInt64(d)
-            p += 1
-        }
+        p = Self.readDigits(base, from: p, end: end, into: &mantissa)
         let integerDigits = p - integerStart
         // No digits, or a leading zero: the general reader says what is wrong.
         guard integerDigits == 1 || (integerDigits > 1 && base[integerStart] != UInt8(ascii: "0")) else { return nil }
@@ -228,16 +223,12 @@ extension JSONReader {
         if p < end && base[p] == UInt8(ascii: ".") {
             p += 1
             let fractionStart = p
-            while p < end {
-                let d = base[p] &- UInt8(ascii: "0")
-                guard d < 10 else { break }
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                p += 1
-            }
+            p = Self.readDigits(base, from: p, end: end, into: &mantissa)
             fractionDigits = p - fractionStart
             guard fractionDigits > 0 else { return nil }
         }
-        // Up to 19 digits cannot overflow; the mantissa is exact below 2^53, as is 10^22.
+        // Up to 19 digits cannot overflow (more wrap, and are refused here); the mantissa is
+        // exact below 2^53, as is 10^22.
         guard integerDigits + fractionDigits <= 19, mantissa <= 1 << 53,
             p == end || (base[p] | 0x20) != UInt8(ascii: "e")
         else { return nil }
@@ -245,6 +236,67 @@ extension JSONReader {
         guard mantissa != 0 else { return (0, negative) }
         let d = Double(mantissa)
         return (fractionDigits == 0 ? d : d / exactPowerOfTen(fractionDigits), negative)
+    }
+
+    /// Reads the digit run at `start`, appending its digits to `mantissa` (wrapping past 19
+    /// digits); returns where the run ends. Eight bytes at a time while eight remain.
+    @inline(__always)
+    static func readDigits(
+        _ base: UnsafePointer<UInt8>, from start: Int, end: Int, into mantissa: inout UInt64
+    ) -> Int {
+        var p = start
+        while end - p >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
+            let n = leadingDigitCount(word)
+            if n == 0 { return p }
+            mantissa = mantissa &* smallPowerOfTen(n) &+ leadingDigitsValue(word, count: n)
+            p += n
+            if n < 8 { return p }
+        }
+        while p < end {
+            let d = base[p] &- UInt8(ascii: "0")
+            guard d < 10 else { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            p += 1
+        }
+        return p
+    }
+
+    /// How many of `word`'s bytes (in memory order, little-endian) are ASCII digits before the
+    /// first that is not: a byte is a digit when its high nibble and that of byte + 6 are both 3.
+    /// The + 6 carries out of a byte ≥ 0xFA, which is no digit, into later bytes only.
+    @inline(__always)
+    static func leadingDigitCount(_ word: UInt64) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high = word ^ (ones &* 0x30)
+        let shifted = (word &+ ones &* 0x06) ^ (ones &* 0x30)
+        return ((high | shifted) & (ones &* 0xF0)).trailingZeroBitCount >> 3
+    }
+
+    /// The value of `word`'s first `count` (1…8) bytes, all ASCII digits: they are moved to the
+    /// top (below them, zeros: leading zero digits), then adjacent lanes are combined in three
+    /// multiplies (×10 + next byte, ×100 + next pair, ×10⁴ + next quad).
+    @inline(__always)
+    static func leadingDigitsValue(_ word: UInt64, count: Int) -> UInt64 {
+        var v = (word &- 0x3030_3030_3030_3030) &<< UInt64(64 - 8 * count)
+        v = ((v & 0x0F0F_0F0F_0F0F_0F0F) &* 2561) >> 8
+        v = ((v & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
+        return ((v & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
+    }
+
+    /// 10^n for 1 ≤ n ≤ 8.
+    @inline(__always)
+    static func smallPowerOfTen(_ n: Int) -> UInt64 {
+        switch n {
+        case 1: 10
+        case 2: 100
+        case 3: 1000
+        case 4: 10000
+        case 5: 100_000
+        case 6: 1_000_000
+        case 7: 10_000_000
+        default: 100_000_000
+        }
     }
 
     /// Reads a float element; also accepts Python's `NaN`, `Infinity`, `-Infinity`.
