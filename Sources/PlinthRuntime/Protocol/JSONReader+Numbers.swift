@@ -207,29 +207,42 @@ extension JSONReader {
     @inline(__always)
     mutating func readPlainDecimal() -> (magnitude: Double, negative: Bool)? {
         skipWhitespace()
-        let base = self.base
-        let end = self.end
+        return Self.plainDecimal(base, at: &position, end: end)
+    }
+
+    /// `readPlainDecimal` on a bare buffer: `position` moves only when a value comes back.
+    @inline(always)
+    static func plainDecimal(_ base: UnsafePointer<UInt8>, at position: inout Int, end: Int)
+        -> (magnitude: Double, negative: Bool)?
+    {
         var p = position
         guard p < end else { return nil }
         let negative = base[p] == UInt8(ascii: "-")
-        if negative { p += 1 }
-        let integerStart = p
-        var mantissa: UInt64 = 0
-        p = Self.readDigits(base, from: p, end: end, into: &mantissa)
-        let integerDigits = p - integerStart
-        // No digits, or a leading zero: the general reader says what is wrong.
-        guard integerDigits == 1 || (integerDigits > 1 && base[integerStart] != UInt8(ascii: "0")) else { return nil }
+        if negative { p &+= 1 }
+        guard p < end else { return nil }
+        var mantissa = UInt64(base[p] &- UInt8(ascii: "0"))
+        // No digit, or a leading zero: the general reader says what is wrong.
+        guard mantissa < 10 else { return nil }
+        p &+= 1
+        var integerDigits = 1
+        // Integer parts are mostly one digit (a word step costs about four byte steps).
+        if p < end && base[p] &- UInt8(ascii: "0") < 10 {
+            guard mantissa != 0 else { return nil }
+            let rest = p
+            p = readDigits(base, from: p, end: end, into: &mantissa)
+            integerDigits &+= p &- rest
+        }
         var fractionDigits = 0
         if p < end && base[p] == UInt8(ascii: ".") {
-            p += 1
+            p &+= 1
             let fractionStart = p
-            p = Self.readDigits(base, from: p, end: end, into: &mantissa)
-            fractionDigits = p - fractionStart
+            p = readDigits(base, from: p, end: end, into: &mantissa)
+            fractionDigits = p &- fractionStart
             guard fractionDigits > 0 else { return nil }
         }
         // Up to 19 digits cannot overflow (more wrap, and are refused here); the mantissa is
         // exact below 2^53, as is 10^22.
-        guard integerDigits + fractionDigits <= 19, mantissa <= 1 << 53,
+        guard integerDigits &+ fractionDigits <= 19, mantissa <= 1 << 53,
             p == end || (base[p] | 0x20) != UInt8(ascii: "e")
         else { return nil }
         position = p
@@ -245,19 +258,21 @@ extension JSONReader {
         _ base: UnsafePointer<UInt8>, from start: Int, end: Int, into mantissa: inout UInt64
     ) -> Int {
         var p = start
-        while end - p >= 8 {
+        while end &- p >= 8 {
             let word = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
             let n = leadingDigitCount(word)
             if n == 0 { return p }
-            mantissa = mantissa &* smallPowerOfTen(n) &+ leadingDigitsValue(word, count: n)
-            p += n
+            let value = leadingDigitsValue(word, count: n)
+            // A fraction after a zero integer part starts from 0: no scaling.
+            mantissa = mantissa == 0 ? value : mantissa &* smallPowerOfTen(n) &+ value
+            p &+= n
             if n < 8 { return p }
         }
         while p < end {
             let d = base[p] &- UInt8(ascii: "0")
             guard d < 10 else { break }
             mantissa = mantissa &* 10 &+ UInt64(d)
-            p += 1
+            p &+= 1
         }
         return p
     }

@@ -80,25 +80,48 @@ extension JSONReader {
         try enter(UInt8(ascii: "["))
         var out: [Float] = []
         out.reserveCapacity(capacity)
+        let base = self.base
+        let end = self.end
+        var p = position
         while true {
-            let element = position
-            if let (d, negative) = readPlainDecimal(), d.bitPattern & 0x1FFF_FFFF != 0x1000_0000 {
+            // Whitespace before an element is rare: one compare when there is none.
+            if p < end && base[p] <= 0x20 {
+                position = p
+                skipWhitespace()
+                p = position
+            }
+            let element = p
+            if let (d, negative) = Self.plainDecimal(base, at: &p, end: end),
+                d.bitPattern & 0x1FFF_FFFF != 0x1000_0000
+            {
                 let f = Float(d)
                 out.append(negative ? -f : f)
             } else {
                 position = element
-                out.append(try readFloat())
+                out.append(try readFloatOutOfLine())
+                p = position
             }
             // A comma right after the number is the common case: no whitespace to skip.
-            if position < end && base[position] == UInt8(ascii: ",") {
-                position += 1
+            if p < end && base[p] == UInt8(ascii: ",") {
+                p &+= 1
                 continue
             }
-            if consume(UInt8(ascii: ",")) { continue }
+            position = p
+            if consume(UInt8(ascii: ",")) {
+                p = position
+                continue
+            }
             guard consume(UInt8(ascii: "]")) else { throw error("expected ',' or ']'") }
             leave()
             return out
         }
+    }
+
+    /// `readFloat` as a call: inlined, it made `readFloatData` too large for the optimizer to
+    /// inline `plainDecimal` into its loop.
+    @inline(never)
+    private mutating func readFloatOutOfLine() throws(InferenceError) -> Float {
+        try readFloat()
     }
 
     mutating func readFlattened<E: JSONElementReader>(_ element: E.Type, _ datatype: OIPDatatype, capacity: Int)
