@@ -61,25 +61,30 @@ final class InferenceRequestDecoderTests: XCTestCase {
             }
             texts.append("[" + values.joined(separator: Bool.random(using: &generator) ? "," : " , ") + "]")
         }
+        // The loop stores into the declared capacity, then appends past it.
         for text in texts {
-            let bytes = Array(text.utf8)
-            bytes.withUnsafeBufferPointer { buffer in
-                var fast = JSONReader(buffer)
-                var general = JSONReader(buffer)
-                let a = Result { () throws(InferenceError) in try fast.readFloatData(capacity: 4) }
-                let b = Result { () throws(InferenceError) in
-                    try general.readFlattened(FloatElementReader.self, .fp32, capacity: 4)
-                }
-                switch (a, b) {
-                case (.success(let x), .success(let y)):
-                    XCTAssertEqual(x.map(\.bitPattern), y.map(\.bitPattern), text)
-                    XCTAssertEqual(fast.position, general.position, text)
-                    XCTAssertEqual(fast.depth, general.depth, text)
-                case (.failure(let x), .failure(let y)):
-                    XCTAssertEqual(x, y, text)
-                default:
-                    XCTFail("\(text): \(a) vs \(b)")
-                }
+            for capacity in [0, 1, 4, 64] { check(text, capacity: capacity) }
+        }
+    }
+
+    private func check(_ text: String, capacity: Int) {
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { buffer in
+            var fast = JSONReader(buffer)
+            var general = JSONReader(buffer)
+            let a = Result { () throws(InferenceError) in try fast.readFloatData(capacity: capacity) }
+            let b = Result { () throws(InferenceError) in
+                try general.readFlattened(FloatElementReader.self, .fp32, capacity: 4)
+            }
+            switch (a, b) {
+            case (.success(let x), .success(let y)):
+                XCTAssertEqual(x.map(\.bitPattern), y.map(\.bitPattern), "\(text) \(capacity)")
+                XCTAssertEqual(fast.position, general.position, text)
+                XCTAssertEqual(fast.depth, general.depth, text)
+            case (.failure(let x), .failure(let y)):
+                XCTAssertEqual(x, y, text)
+            default:
+                XCTFail("\(text): \(a) vs \(b)")
             }
         }
     }

@@ -13,36 +13,20 @@ struct NumberToken {
     var isInteger = true
 }
 
-/// 10^e for 0 ≤ e ≤ 22 (exactly representable as Double). A switch over literals, not a global
-/// array: a global is initialised lazily, and every read of it paid a `swift_once` check.
+/// 10^e for 0 ≤ e ≤ 22 (exactly representable as Double). An array of literals is initialised
+/// statically (no `swift_once` on a read; a switch compiled to a jump table cost more).
+private let powersOfTen: [Double] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+    1e20, 1e21, 1e22,
+]
+
 @inline(__always)
 private func exactPowerOfTen(_ e: Int) -> Double {
-    switch e {
-    case 0: 1e0
-    case 1: 1e1
-    case 2: 1e2
-    case 3: 1e3
-    case 4: 1e4
-    case 5: 1e5
-    case 6: 1e6
-    case 7: 1e7
-    case 8: 1e8
-    case 9: 1e9
-    case 10: 1e10
-    case 11: 1e11
-    case 12: 1e12
-    case 13: 1e13
-    case 14: 1e14
-    case 15: 1e15
-    case 16: 1e16
-    case 17: 1e17
-    case 18: 1e18
-    case 19: 1e19
-    case 20: 1e20
-    case 21: 1e21
-    default: 1e22
-    }
+    powersOfTen.withUnsafeBufferPointer { $0[e] }
 }
+
+/// 10^n for 0 ≤ n ≤ 8.
+private let smallPowersOfTen: [UInt64] = [1, 10, 100, 1000, 10000, 100_000, 1_000_000, 10_000_000, 100_000_000]
 
 extension JSONReader {
     @inline(__always)
@@ -263,8 +247,7 @@ extension JSONReader {
             let n = leadingDigitCount(word)
             if n == 0 { return p }
             let value = leadingDigitsValue(word, count: n)
-            // A fraction after a zero integer part starts from 0: no scaling.
-            mantissa = mantissa == 0 ? value : mantissa &* smallPowerOfTen(n) &+ value
+            mantissa = mantissa &* smallPowerOfTen(n) &+ value
             p &+= n
             if n < 8 { return p }
         }
@@ -299,19 +282,10 @@ extension JSONReader {
         return ((v & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
     }
 
-    /// 10^n for 1 ≤ n ≤ 8.
+    /// 10^n for 0 ≤ n ≤ 8.
     @inline(__always)
     static func smallPowerOfTen(_ n: Int) -> UInt64 {
-        switch n {
-        case 1: 10
-        case 2: 100
-        case 3: 1000
-        case 4: 10000
-        case 5: 100_000
-        case 6: 1_000_000
-        case 7: 10_000_000
-        default: 100_000_000
-        }
+        smallPowersOfTen.withUnsafeBufferPointer { $0[n] }
     }
 
     /// Reads a float element; also accepts Python's `NaN`, `Infinity`, `-Infinity`.

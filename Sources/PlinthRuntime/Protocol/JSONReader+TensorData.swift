@@ -78,12 +78,38 @@ extension JSONReader {
             return try readFlattened(FloatElementReader.self, .fp32, capacity: capacity)
         }
         try enter(UInt8(ascii: "["))
-        var out: [Float] = []
-        out.reserveCapacity(capacity)
+        var closed = false
+        var out = try [Float](unsafeUninitializedCapacity: capacity) { (buffer, count) throws(InferenceError) in
+            closed = try readFloatElements(into: buffer, count: &count)
+        }
+        // More elements than the shape declares (the decoder then reports the mismatch).
+        while !closed {
+            out.append(try readFloat())
+            if consume(UInt8(ascii: ",")) { continue }
+            guard consume(UInt8(ascii: "]")) else { throw error("expected ',' or ']'") }
+            leave()
+            closed = true
+        }
+        return out
+    }
+
+    /// `readFloatData`'s loop: elements into `buffer` (stores, where an append re-read the
+    /// array's count and capacity), true after the closing bracket; false, at the next element,
+    /// when `buffer` is full.
+    private mutating func readFloatElements(into buffer: UnsafeMutableBufferPointer<Float>, count: inout Int)
+        throws(InferenceError) -> Bool
+    {
         let base = self.base
         let end = self.end
+        let out = buffer.baseAddress
+        var n = 0
+        defer { count = n }
         var p = position
         while true {
+            guard n < buffer.count, let out else {
+                position = p
+                return false
+            }
             // Whitespace before an element is rare: one compare when there is none.
             if p < end && base[p] <= 0x20 {
                 position = p
@@ -95,12 +121,13 @@ extension JSONReader {
                 d.bitPattern & 0x1FFF_FFFF != 0x1000_0000
             {
                 let f = Float(d)
-                out.append(negative ? -f : f)
+                out[n] = negative ? -f : f
             } else {
                 position = element
-                out.append(try readFloatOutOfLine())
+                out[n] = try readFloatOutOfLine()
                 p = position
             }
+            n &+= 1
             // A comma right after the number is the common case: no whitespace to skip.
             if p < end && base[p] == UInt8(ascii: ",") {
                 p &+= 1
@@ -113,7 +140,7 @@ extension JSONReader {
             }
             guard consume(UInt8(ascii: "]")) else { throw error("expected ',' or ']'") }
             leave()
-            return out
+            return true
         }
     }
 
