@@ -203,6 +203,23 @@ extension JSONReader {
         guard p < end else { return nil }
         let negative = base[p] == UInt8(ascii: "-")
         if negative { p &+= 1 }
+        // The usual tensor element first: one digit, '.', one to seven digits (two loads, no
+        // digit-count or range checks: the value is below 10^8).
+        if end &- p >= 10 {
+            let head = UInt16(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt16.self))
+            let first = UInt64(head & 0xFF) &- 0x30
+            if head >> 8 == UInt16(UInt8(ascii: ".")) && first < 10 {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + p + 2).loadUnaligned(as: UInt64.self))
+                let n = leadingDigitCount(word)
+                let next = UInt8(truncatingIfNeeded: word &>> UInt64(8 &* n))
+                if UInt(bitPattern: n &- 1) < 7 && next | 0x20 != UInt8(ascii: "e") {
+                    let mantissa = first &* smallPowerOfTen(n) &+ leadingDigitsValue(word, count: n)
+                    position = p &+ 2 &+ n
+                    // Below 10^8: the signed conversion is exact and shorter.
+                    return (Double(Int64(truncatingIfNeeded: mantissa)) / exactPowerOfTen(n), negative)
+                }
+            }
+        }
         guard p < end else { return nil }
         var mantissa = UInt64(base[p] &- UInt8(ascii: "0"))
         // No digit, or a leading zero: the general reader says what is wrong.
