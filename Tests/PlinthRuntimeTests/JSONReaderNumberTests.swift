@@ -147,6 +147,44 @@ final class JSONReaderNumberTests: XCTestCase {
         }
     }
 
+    /// Plain decimals of 16 to 19 digits (past 2^53, so their Double is not exact; Python's repr
+    /// of a float32 widened to double is such a text) on and near Float rounding midpoints:
+    /// bit-identical to `Float(String)` through the element reader and the FP32 data loop.
+    func testLongDecimalsNearFloatMidpointsRoundLikeFloatString() {
+        var generator = SystemRandomNumberGenerator()
+        var texts = ["0.35233399271965027", "-0.69830197095870972", "0.30000001192092896", "16777217.000000001"]
+        for _ in 0..<3000 {
+            // Floats from about 1e-4 to 1e9: "%.Ng" stays plain.
+            let f = Float(bitPattern: UInt32.random(in: 0x38D1_B717...0x4E6E_6B28, using: &generator))
+            let midpoint = (Double(f) + Double(f.nextUp)) / 2
+            for d in [midpoint, midpoint.nextUp, midpoint.nextDown, Double(f)] {
+                texts.append(String(format: "%.\(Int.random(in: 16...19, using: &generator))g", d))
+            }
+        }
+        texts = texts.filter { !$0.contains("e") }
+        XCTAssertGreaterThan(texts.count, 10_000)
+        for text in texts { check(text, next: Array(",".utf8), padding: 8) }
+        for start in stride(from: 0, to: texts.count, by: 100) {
+            let chunk = Array(texts[start..<min(start + 100, texts.count)])
+            let bytes = Array(("[" + chunk.joined(separator: ",") + "]").utf8)
+            bytes.withUnsafeBufferPointer { buffer in
+                var reader = JSONReader(buffer)
+                let values = try? reader.readFloatData(capacity: chunk.count)
+                XCTAssertEqual(values?.map(\.bitPattern), chunk.map { Float($0)!.bitPattern })
+            }
+        }
+        // The fast path takes them (and not only the slow one).
+        let long = Array("0.35233399271965027,".utf8)
+        long.withUnsafeBufferPointer { buffer in
+            var position = 0
+            let read = JSONReader.plainDecimal(buffer.baseAddress!, at: &position, end: buffer.count, forFloat: true)
+            XCTAssertNotNil(read)
+            XCTAssertEqual(position, long.count - 1)
+            var exact = 0
+            XCTAssertNil(JSONReader.plainDecimal(buffer.baseAddress!, at: &exact, end: buffer.count, forFloat: false))
+        }
+    }
+
     /// The word helpers on their own: every byte value as the first non-digit at every place,
     /// with random bytes after it.
     func testWordDigitCountAndValue() {

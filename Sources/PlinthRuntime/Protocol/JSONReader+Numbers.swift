@@ -147,20 +147,26 @@ extension JSONReader {
         String(decoding: UnsafeBufferPointer(start: base + token.start, count: token.end - token.start), as: UTF8.self)
     }
 
-    /// The number as Float, bit-identical to `Float(String)`: an exact Double (Clinger's fast
-    /// path) rounded to Float unless it sits exactly on a Float rounding midpoint, else the slow path.
+    /// Whether `Float(d)` is the Float nearest the decimal that `d` approximates to within 2
+    /// Double ulps (one rounding of `mantissa` past 2^53, one of the product or quotient by an
+    /// exact power of ten): true unless a Float rounding midpoint, a Double whose low 29 bits
+    /// are 1000…0, lies within 8 ulps of `d`. For normal Floats (values from 10^-22 up).
+    @inline(__always)
+    static func roundsToFloat(_ d: Double) -> Bool {
+        (d.bitPattern & 0x1FFF_FFFF) &- (0x1000_0000 - 8) > 16
+    }
+
+    /// The number as Float, bit-identical to `Float(String)`: up to 19 digits times a power of
+    /// ten up to 10^22 in Double arithmetic, rounded to Float unless that could differ from
+    /// rounding the decimal (`roundsToFloat`) or overflows; else the slow path.
     @inline(__always)
     func floatValue(_ token: NumberToken) throws(InferenceError) -> Float {
         if token.mantissa == 0 && !token.truncated { return token.negative ? -0.0 : 0.0 }
-        if !token.truncated && token.mantissa <= 1 << 53 && token.exponent >= -22 && token.exponent <= 22 {
+        if !token.truncated && token.exponent >= -22 && token.exponent <= 22 {
             var d = Double(token.mantissa)
             d = token.exponent < 0 ? d / exactPowerOfTen(-token.exponent) : d * exactPowerOfTen(token.exponent)
-            // All values here are normal Floats; a Double whose low 29 bits are exactly 1000…0
-            // lies on a midpoint and rounding it again could differ from rounding the decimal.
-            if d.bitPattern & 0x1FFF_FFFF != 0x1000_0000 {
-                let f = Float(d)
-                return token.negative ? -f : f
-            }
+            let f = Float(d)
+            if Self.roundsToFloat(d) && f.isFinite { return token.negative ? -f : f }
         }
         guard let value = Float(tokenText(token)), value.isFinite else {
             throw InferenceError.malformedJSON(offset: token.start, reason: "number out of range for FP32")
@@ -187,16 +193,17 @@ extension JSONReader {
     /// exponent) whose value Clinger's fast path gives exactly: its magnitude as Double and
     /// sign, position moved past it. Nil, position unchanged, for anything else (the general
     /// reader then takes it, errors included). Tensor data is mostly such numbers; this skips
-    /// the general scanner's per-digit bookkeeping and its token.
+    /// the general scanner's per-digit bookkeeping and its token. `forFloat` also takes digits
+    /// past 2^53, the Double then within 2 ulps of the decimal (see `roundsToFloat`).
     @inline(__always)
-    mutating func readPlainDecimal() -> (magnitude: Double, negative: Bool)? {
+    mutating func readPlainDecimal(forFloat: Bool = false) -> (magnitude: Double, negative: Bool)? {
         skipWhitespace()
-        return Self.plainDecimal(base, at: &position, end: end)
+        return Self.plainDecimal(base, at: &position, end: end, forFloat: forFloat)
     }
 
     /// `readPlainDecimal` on a bare buffer: `position` moves only when a value comes back.
     @inline(always)
-    static func plainDecimal(_ base: UnsafePointer<UInt8>, at position: inout Int, end: Int)
+    static func plainDecimal(_ base: UnsafePointer<UInt8>, at position: inout Int, end: Int, forFloat: Bool)
         -> (magnitude: Double, negative: Bool)?
     {
         var p = position
@@ -243,7 +250,7 @@ extension JSONReader {
         }
         // Up to 19 digits cannot overflow (more wrap, and are refused here); the mantissa is
         // exact below 2^53, as is 10^22.
-        guard integerDigits &+ fractionDigits <= 19, mantissa <= 1 << 53,
+        guard integerDigits &+ fractionDigits <= 19, forFloat || mantissa <= 1 << 53,
             p == end || (base[p] | 0x20) != UInt8(ascii: "e")
         else { return nil }
         position = p
@@ -308,9 +315,9 @@ extension JSONReader {
     /// Reads a float element; also accepts Python's `NaN`, `Infinity`, `-Infinity`.
     mutating func readFloat() throws(InferenceError) -> Float {
         let start = position
-        if let (d, negative) = readPlainDecimal() {
-            // As in `floatValue`: a Double on a Float rounding midpoint goes the slow way.
-            if d.bitPattern & 0x1FFF_FFFF != 0x1000_0000 {
+        if let (d, negative) = readPlainDecimal(forFloat: true) {
+            // As in `floatValue`: a Double near a Float rounding midpoint goes the slow way.
+            if Self.roundsToFloat(d) {
                 let f = Float(d)
                 return negative ? -f : f
             }

@@ -117,9 +117,7 @@ extension JSONReader {
                 p = position
             }
             let element = p
-            if let (d, negative) = Self.plainDecimal(base, at: &p, end: end),
-                d.bitPattern & 0x1FFF_FFFF != 0x1000_0000
-            {
+            if let (d, negative) = Self.plainDecimal(base, at: &p, end: end, forFloat: true), Self.roundsToFloat(d) {
                 let f = Float(d)
                 out[n] = negative ? -f : f
             } else {
