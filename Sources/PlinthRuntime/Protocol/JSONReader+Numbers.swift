@@ -202,7 +202,7 @@ extension JSONReader {
     }
 
     /// `readPlainDecimal` on a bare buffer: `position` moves only when a value comes back.
-    @inline(always)
+    @inline(__always)
     static func plainDecimal(_ base: UnsafePointer<UInt8>, at position: inout Int, end: Int, forFloat: Bool)
         -> (magnitude: Double, negative: Bool)?
     {

@@ -62,10 +62,10 @@ func readTensorData(_ reader: inout JSONReader, datatype: OIPDatatype, capacity:
 }
 
 extension JSONReader {
-    /// FP32 `data`, as `readFlattened` reads it. A flat array is read in one loop that keeps its
-    /// place in a local and appends straight to the result; an element it does not take
-    /// (anything but a plain decimal, see `readPlainDecimal`) goes to `readFloat` and the
-    /// general loop carries on from there. Nested arrays go to `readFlattened`.
+    /// FP32 `data`, as `readFlattened` reads it. A flat array is read by `readFloatElements`, one
+    /// loop that keeps its place in a local and stores straight into the result; an element it
+    /// does not take (anything but a plain decimal, see `plainDecimal`) goes to `readFloat` and
+    /// the loop carries on from there. Nested arrays go to `readFlattened`.
     mutating func readFloatData(capacity: Int) throws(InferenceError) -> [Float] {
         guard peek() == UInt8(ascii: "["), depth < Self.maxDepth else {
             return try readFlattened(FloatElementReader.self, .fp32, capacity: capacity)
@@ -122,7 +122,7 @@ extension JSONReader {
                 out[n] = negative ? -f : f
             } else {
                 position = element
-                out[n] = try readFloatOutOfLine()
+                out[n] = try readFloat()
                 p = position
             }
             n &+= 1
@@ -140,13 +140,6 @@ extension JSONReader {
             leave()
             return true
         }
-    }
-
-    /// `readFloat` as a call: inlined, it made `readFloatData` too large for the optimizer to
-    /// inline `plainDecimal` into its loop.
-    @inline(never)
-    private mutating func readFloatOutOfLine() throws(InferenceError) -> Float {
-        try readFloat()
     }
 
     mutating func readFlattened<E: JSONElementReader>(_ element: E.Type, _ datatype: OIPDatatype, capacity: Int)
