@@ -248,8 +248,8 @@ extension JSONReader {
             fractionDigits = p &- fractionStart
             guard fractionDigits > 0 else { return nil }
         }
-        // Up to 19 digits cannot overflow (more wrap, and are refused here); the mantissa is
-        // exact below 2^53, as is 10^22.
+        // Up to 19 digits cannot overflow (more wrap, and are refused here); a Double needs the
+        // mantissa exact (below 2^53), as 10^22 is.
         guard integerDigits &+ fractionDigits <= 19, forFloat || mantissa <= 1 << 53,
             p == end || (base[p] | 0x20) != UInt8(ascii: "e")
         else { return nil }
