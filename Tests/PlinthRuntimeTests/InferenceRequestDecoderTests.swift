@@ -48,6 +48,8 @@ final class InferenceRequestDecoderTests: XCTestCase {
             "[12345678901234567890.5,0.12345678901234567890123,1234567890123456789]",
             "[1,2,]", "[1 2]", "[1,[2]]", "[[1],2]", "[1,2", "[", "[01]", "[1.]", "[-]", "[1e39]", "[\"1\"]",
             "[1,nul]", "[1,2]x", "\t[\n1,\r2\t]", "[-0,0.0,-0.000]",
+            "[0.12345678,12345678.5,123456789012.25,0.1234567890123456789,-0.00000000000000001]",
+            "[ 159190.0703125 ,\n-159190.0703125]", "[1.5e3,-0.5E-2,2.]", "[-01]", "[-,1]", "[0x1]", "[1.5-2]",
             String(repeating: "[", count: 70) + "1" + String(repeating: "]", count: 70),
         ]
         var generator = SystemRandomNumberGenerator()
@@ -59,25 +61,30 @@ final class InferenceRequestDecoderTests: XCTestCase {
             }
             texts.append("[" + values.joined(separator: Bool.random(using: &generator) ? "," : " , ") + "]")
         }
+        // The loop stores into the declared capacity, then appends past it.
         for text in texts {
-            let bytes = Array(text.utf8)
-            bytes.withUnsafeBufferPointer { buffer in
-                var fast = JSONReader(buffer)
-                var general = JSONReader(buffer)
-                let a = Result { () throws(InferenceError) in try fast.readFloatData(capacity: 4) }
-                let b = Result { () throws(InferenceError) in
-                    try general.readFlattened(FloatElementReader.self, .fp32, capacity: 4)
-                }
-                switch (a, b) {
-                case (.success(let x), .success(let y)):
-                    XCTAssertEqual(x.map(\.bitPattern), y.map(\.bitPattern), text)
-                    XCTAssertEqual(fast.position, general.position, text)
-                    XCTAssertEqual(fast.depth, general.depth, text)
-                case (.failure(let x), .failure(let y)):
-                    XCTAssertEqual(x, y, text)
-                default:
-                    XCTFail("\(text): \(a) vs \(b)")
-                }
+            for capacity in [0, 1, 4, 64] { check(text, capacity: capacity) }
+        }
+    }
+
+    private func check(_ text: String, capacity: Int) {
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { buffer in
+            var fast = JSONReader(buffer)
+            var general = JSONReader(buffer)
+            let a = Result { () throws(InferenceError) in try fast.readFloatData(capacity: capacity) }
+            let b = Result { () throws(InferenceError) in
+                try general.readFlattened(FloatElementReader.self, .fp32, capacity: 4)
+            }
+            switch (a, b) {
+            case (.success(let x), .success(let y)):
+                XCTAssertEqual(x.map(\.bitPattern), y.map(\.bitPattern), "\(text) \(capacity)")
+                XCTAssertEqual(fast.position, general.position, text)
+                XCTAssertEqual(fast.depth, general.depth, text)
+            case (.failure(let x), .failure(let y)):
+                XCTAssertEqual(x, y, text)
+            default:
+                XCTFail("\(text): \(a) vs \(b)")
             }
         }
     }

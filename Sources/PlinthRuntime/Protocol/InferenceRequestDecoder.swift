@@ -68,7 +68,9 @@ public enum InferenceRequestDecoder {
         var names = MemberNames()
         for var input in pending {
             guard let name = input.name else { throw .invalidRequest("an input has no 'name'") }
-            guard names.insert(name) else { throw .invalidRequest("input '\(name)' appears twice") }
+            guard pending.count == 1 || names.insert(name) else {
+                throw .invalidRequest("input '\(name)' appears twice")
+            }
             guard let shape = input.shape else { throw .invalidRequest("input '\(name)' has no 'shape'") }
             guard let datatype = input.datatype else { throw .invalidRequest("input '\(name)' has no 'datatype'") }
             let count = try elementCount(shape, name)
@@ -130,6 +132,7 @@ public enum InferenceRequestDecoder {
                 input.name = try r.readString()
             case 1:  // shape
                 var shape: [Int] = []
+                shape.reserveCapacity(4)  // one allocation for the usual shapes, not one per growth
                 try r.readArray { (r) throws(InferenceError) in
                     shape.append(Int(try r.readInteger(in: 0...Int64(Int32.max), "a shape dimension")))
                 }

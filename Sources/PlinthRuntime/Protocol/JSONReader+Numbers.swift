@@ -13,36 +13,20 @@ struct NumberToken {
     var isInteger = true
 }
 
-/// 10^e for 0 ≤ e ≤ 22 (exactly representable as Double). A switch over literals, not a global
-/// array: a global is initialised lazily, and every read of it paid a `swift_once` check.
+/// 10^e for 0 ≤ e ≤ 22 (exactly representable as Double). An array of literals is initialised
+/// statically (no `swift_once` on a read; a switch compiled to a jump table cost more).
+private let powersOfTen: [Double] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+    1e20, 1e21, 1e22,
+]
+
 @inline(__always)
 private func exactPowerOfTen(_ e: Int) -> Double {
-    switch e {
-    case 0: 1e0
-    case 1: 1e1
-    case 2: 1e2
-    case 3: 1e3
-    case 4: 1e4
-    case 5: 1e5
-    case 6: 1e6
-    case 7: 1e7
-    case 8: 1e8
-    case 9: 1e9
-    case 10: 1e10
-    case 11: 1e11
-    case 12: 1e12
-    case 13: 1e13
-    case 14: 1e14
-    case 15: 1e15
-    case 16: 1e16
-    case 17: 1e17
-    case 18: 1e18
-    case 19: 1e19
-    case 20: 1e20
-    case 21: 1e21
-    default: 1e22
-    }
+    powersOfTen.withUnsafeBufferPointer { $0[e] }
 }
+
+/// 10^n for 0 ≤ n ≤ 8.
+private let smallPowersOfTen: [UInt64] = [1, 10, 100, 1000, 10000, 100_000, 1_000_000, 10_000_000, 100_000_000]
 
 extension JSONReader {
     @inline(__always)
@@ -163,20 +147,26 @@ extension JSONReader {
         String(decoding: UnsafeBufferPointer(start: base + token.start, count: token.end - token.start), as: UTF8.self)
     }
 
-    /// The number as Float, bit-identical to `Float(String)`: an exact Double (Clinger's fast
-    /// path) rounded to Float unless it sits exactly on a Float rounding midpoint, else the slow path.
+    /// Whether `Float(d)` is the Float nearest the decimal that `d` approximates to within 2
+    /// Double ulps (one rounding of `mantissa` past 2^53, one of the product or quotient by an
+    /// exact power of ten): true unless a Float rounding midpoint, a Double whose low 29 bits
+    /// are 1000…0, lies within 8 ulps of `d`. For normal Floats (values from 10^-22 up).
+    @inline(__always)
+    static func roundsToFloat(_ d: Double) -> Bool {
+        (d.bitPattern & 0x1FFF_FFFF) &- (0x1000_0000 - 8) > 16
+    }
+
+    /// The number as Float, bit-identical to `Float(String)`: up to 19 digits times a power of
+    /// ten up to 10^22 in Double arithmetic, rounded to Float unless that could differ from
+    /// rounding the decimal (`roundsToFloat`) or overflows; else the slow path.
     @inline(__always)
     func floatValue(_ token: NumberToken) throws(InferenceError) -> Float {
         if token.mantissa == 0 && !token.truncated { return token.negative ? -0.0 : 0.0 }
-        if !token.truncated && token.mantissa <= 1 << 53 && token.exponent >= -22 && token.exponent <= 22 {
+        if !token.truncated && token.exponent >= -22 && token.exponent <= 22 {
             var d = Double(token.mantissa)
             d = token.exponent < 0 ? d / exactPowerOfTen(-token.exponent) : d * exactPowerOfTen(token.exponent)
-            // All values here are normal Floats; a Double whose low 29 bits are exactly 1000…0
-            // lies on a midpoint and rounding it again could differ from rounding the decimal.
-            if d.bitPattern & 0x1FFF_FFFF != 0x1000_0000 {
-                let f = Float(d)
-                return token.negative ? -f : f
-            }
+            let f = Float(d)
+            if Self.roundsToFloat(d) && f.isFinite { return token.negative ? -f : f }
         }
         guard let value = Float(tokenText(token)), value.isFinite else {
             throw InferenceError.malformedJSON(offset: token.start, reason: "number out of range for FP32")
@@ -203,42 +193,64 @@ extension JSONReader {
     /// exponent) whose value Clinger's fast path gives exactly: its magnitude as Double and
     /// sign, position moved past it. Nil, position unchanged, for anything else (the general
     /// reader then takes it, errors included). Tensor data is mostly such numbers; this skips
-    /// the general scanner's per-digit bookkeeping and its token.
+    /// the general scanner's per-digit bookkeeping and its token. `forFloat` also takes digits
+    /// past 2^53, the Double then within 2 ulps of the decimal (see `roundsToFloat`).
     @inline(__always)
-    mutating func readPlainDecimal() -> (magnitude: Double, negative: Bool)? {
+    mutating func readPlainDecimal(forFloat: Bool = false) -> (magnitude: Double, negative: Bool)? {
         skipWhitespace()
-        let base = self.base
-        let end = self.end
+        return Self.plainDecimal(base, at: &position, end: end, forFloat: forFloat)
+    }
+
+    /// `readPlainDecimal` on a bare buffer: `position` moves only when a value comes back.
+    @inline(__always)
+    static func plainDecimal(_ base: UnsafePointer<UInt8>, at position: inout Int, end: Int, forFloat: Bool)
+        -> (magnitude: Double, negative: Bool)?
+    {
         var p = position
         guard p < end else { return nil }
         let negative = base[p] == UInt8(ascii: "-")
-        if negative { p += 1 }
-        let integerStart = p
-        var mantissa: UInt64 = 0
-        while p < end {
-            let d = base[p] &- UInt8(ascii: "0")
-            guard d < 10 else { break }
-            mantissa = mantissa &* 10 &+ UInt64(d)
-            p += 1
+        if negative { p &+= 1 }
+        // The usual tensor element first: one digit, '.', one to seven digits (two loads, no
+        // digit-count or range checks: the value is below 10^8).
+        if end &- p >= 10 {
+            let head = UInt16(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt16.self))
+            let first = UInt64(head & 0xFF) &- 0x30
+            if head >> 8 == UInt16(UInt8(ascii: ".")) && first < 10 {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + p + 2).loadUnaligned(as: UInt64.self))
+                let n = leadingDigitCount(word)
+                let next = UInt8(truncatingIfNeeded: word &>> UInt64(8 &* n))
+                if UInt(bitPattern: n &- 1) < 7 && next | 0x20 != UInt8(ascii: "e") {
+                    let mantissa = first &* smallPowerOfTen(n) &+ leadingDigitsValue(word, count: n)
+                    position = p &+ 2 &+ n
+                    // Below 10^8: the signed conversion is exact and shorter.
+                    return (Double(Int64(truncatingIfNeeded: mantissa)) / exactPowerOfTen(n), negative)
+                }
+            }
         }
-        let integerDigits = p - integerStart
-        // No digits, or a leading zero: the general reader says what is wrong.
-        guard integerDigits == 1 || (integerDigits > 1 && base[integerStart] != UInt8(ascii: "0")) else { return nil }
+        guard p < end else { return nil }
+        var mantissa = UInt64(base[p] &- UInt8(ascii: "0"))
+        // No digit, or a leading zero: the general reader says what is wrong.
+        guard mantissa < 10 else { return nil }
+        p &+= 1
+        var integerDigits = 1
+        // Integer parts are mostly one digit (a word step costs about four byte steps).
+        if p < end && base[p] &- UInt8(ascii: "0") < 10 {
+            guard mantissa != 0 else { return nil }
+            let rest = p
+            p = readDigits(base, from: p, end: end, into: &mantissa)
+            integerDigits &+= p &- rest
+        }
         var fractionDigits = 0
         if p < end && base[p] == UInt8(ascii: ".") {
-            p += 1
+            p &+= 1
             let fractionStart = p
-            while p < end {
-                let d = base[p] &- UInt8(ascii: "0")
-                guard d < 10 else { break }
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                p += 1
-            }
-            fractionDigits = p - fractionStart
+            p = readDigits(base, from: p, end: end, into: &mantissa)
+            fractionDigits = p &- fractionStart
             guard fractionDigits > 0 else { return nil }
         }
-        // Up to 19 digits cannot overflow; the mantissa is exact below 2^53, as is 10^22.
-        guard integerDigits + fractionDigits <= 19, mantissa <= 1 << 53,
+        // Up to 19 digits cannot overflow (more wrap, and are refused here); a Double needs the
+        // mantissa exact (below 2^53), as 10^22 is.
+        guard integerDigits &+ fractionDigits <= 19, forFloat || mantissa <= 1 << 53,
             p == end || (base[p] | 0x20) != UInt8(ascii: "e")
         else { return nil }
         position = p
@@ -247,12 +259,65 @@ extension JSONReader {
         return (fractionDigits == 0 ? d : d / exactPowerOfTen(fractionDigits), negative)
     }
 
+    /// Reads the digit run at `start`, appending its digits to `mantissa` (wrapping past 19
+    /// digits); returns where the run ends. Eight bytes at a time while eight remain.
+    @inline(__always)
+    static func readDigits(
+        _ base: UnsafePointer<UInt8>, from start: Int, end: Int, into mantissa: inout UInt64
+    ) -> Int {
+        var p = start
+        while end &- p >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
+            let n = leadingDigitCount(word)
+            if n == 0 { return p }
+            let value = leadingDigitsValue(word, count: n)
+            mantissa = mantissa &* smallPowerOfTen(n) &+ value
+            p &+= n
+            if n < 8 { return p }
+        }
+        while p < end {
+            let d = base[p] &- UInt8(ascii: "0")
+            guard d < 10 else { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            p &+= 1
+        }
+        return p
+    }
+
+    /// How many of `word`'s bytes (in memory order, little-endian) are ASCII digits before the
+    /// first that is not: a byte is a digit when its high nibble and that of byte + 6 are both 3.
+    /// The + 6 carries out of a byte ≥ 0xFA, which is no digit, into later bytes only.
+    @inline(__always)
+    static func leadingDigitCount(_ word: UInt64) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high = word ^ (ones &* 0x30)
+        let shifted = (word &+ ones &* 0x06) ^ (ones &* 0x30)
+        return ((high | shifted) & (ones &* 0xF0)).trailingZeroBitCount >> 3
+    }
+
+    /// The value of `word`'s first `count` (1…8) bytes, all ASCII digits: they are moved to the
+    /// top (below them, zeros: leading zero digits), then adjacent lanes are combined in three
+    /// multiplies (×10 + next byte, ×100 + next pair, ×10⁴ + next quad).
+    @inline(__always)
+    static func leadingDigitsValue(_ word: UInt64, count: Int) -> UInt64 {
+        var v = (word &- 0x3030_3030_3030_3030) &<< UInt64(64 - 8 * count)
+        v = ((v & 0x0F0F_0F0F_0F0F_0F0F) &* 2561) >> 8
+        v = ((v & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
+        return ((v & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
+    }
+
+    /// 10^n for 0 ≤ n ≤ 8.
+    @inline(__always)
+    static func smallPowerOfTen(_ n: Int) -> UInt64 {
+        smallPowersOfTen.withUnsafeBufferPointer { $0[n] }
+    }
+
     /// Reads a float element; also accepts Python's `NaN`, `Infinity`, `-Infinity`.
     mutating func readFloat() throws(InferenceError) -> Float {
         let start = position
-        if let (d, negative) = readPlainDecimal() {
-            // As in `floatValue`: a Double on a Float rounding midpoint goes the slow way.
-            if d.bitPattern & 0x1FFF_FFFF != 0x1000_0000 {
+        if let (d, negative) = readPlainDecimal(forFloat: true) {
+            // As in `floatValue`: a Double near a Float rounding midpoint goes the slow way.
+            if Self.roundsToFloat(d) {
                 let f = Float(d)
                 return negative ? -f : f
             }

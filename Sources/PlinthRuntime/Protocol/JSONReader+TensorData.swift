@@ -62,10 +62,10 @@ func readTensorData(_ reader: inout JSONReader, datatype: OIPDatatype, capacity:
 }
 
 extension JSONReader {
-    /// FP32 `data`, as `readFlattened` reads it. A flat array is read in one loop that keeps its
-    /// place in a local and appends straight to the result; an element it does not take
-    /// (anything but a plain decimal, see `readPlainDecimal`) goes to `readFloat` and the
-    /// general loop carries on from there. Nested arrays go to `readFlattened`.
+    /// FP32 `data`, as `readFlattened` reads it. A flat array is read by `readFloatElements`, one
+    /// loop that keeps its place in a local and stores straight into the result; an element it
+    /// does not take (anything but a plain decimal, see `plainDecimal`) goes to `readFloat` and
+    /// the loop carries on from there. Nested arrays go to `readFlattened`.
     mutating func readFloatData(capacity: Int) throws(InferenceError) -> [Float] {
         guard peek() == UInt8(ascii: "["), depth < Self.maxDepth else {
             return try readFlattened(FloatElementReader.self, .fp32, capacity: capacity)
@@ -78,26 +78,67 @@ extension JSONReader {
             return try readFlattened(FloatElementReader.self, .fp32, capacity: capacity)
         }
         try enter(UInt8(ascii: "["))
-        var out: [Float] = []
-        out.reserveCapacity(capacity)
-        while true {
-            let element = position
-            if let (d, negative) = readPlainDecimal(), d.bitPattern & 0x1FFF_FFFF != 0x1000_0000 {
-                let f = Float(d)
-                out.append(negative ? -f : f)
-            } else {
-                position = element
-                out.append(try readFloat())
-            }
-            // A comma right after the number is the common case: no whitespace to skip.
-            if position < end && base[position] == UInt8(ascii: ",") {
-                position += 1
-                continue
-            }
+        var closed = false
+        var out = try [Float](unsafeUninitializedCapacity: capacity) { (buffer, count) throws(InferenceError) in
+            closed = try readFloatElements(into: buffer, count: &count)
+        }
+        // More elements than the shape declares (the decoder then reports the mismatch).
+        while !closed {
+            out.append(try readFloat())
             if consume(UInt8(ascii: ",")) { continue }
             guard consume(UInt8(ascii: "]")) else { throw error("expected ',' or ']'") }
             leave()
-            return out
+            closed = true
+        }
+        return out
+    }
+
+    /// `readFloatData`'s loop: elements into `buffer` (stores, where an append re-read the
+    /// array's count and capacity), true after the closing bracket; false, at the next element,
+    /// when `buffer` is full.
+    private mutating func readFloatElements(into buffer: UnsafeMutableBufferPointer<Float>, count: inout Int)
+        throws(InferenceError) -> Bool
+    {
+        let base = self.base
+        let end = self.end
+        let out = buffer.baseAddress
+        var n = 0
+        defer { count = n }
+        var p = position
+        while true {
+            guard n < buffer.count, let out else {
+                position = p
+                return false
+            }
+            // Whitespace before an element is rare: one compare when there is none.
+            if p < end && base[p] <= 0x20 {
+                position = p
+                skipWhitespace()
+                p = position
+            }
+            let element = p
+            if let (d, negative) = Self.plainDecimal(base, at: &p, end: end, forFloat: true), Self.roundsToFloat(d) {
+                let f = Float(d)
+                out[n] = negative ? -f : f
+            } else {
+                position = element
+                out[n] = try readFloat()
+                p = position
+            }
+            n &+= 1
+            // A comma right after the number is the common case: no whitespace to skip.
+            if p < end && base[p] == UInt8(ascii: ",") {
+                p &+= 1
+                continue
+            }
+            position = p
+            if consume(UInt8(ascii: ",")) {
+                p = position
+                continue
+            }
+            guard consume(UInt8(ascii: "]")) else { throw error("expected ',' or ']'") }
+            leave()
+            return true
         }
     }
 
