@@ -35,9 +35,10 @@ P_PLINTH=$(free_port); P_STATIC=$(free_port); P_RETURN=$(free_port)
 BODY='{"status":"ok"}'
 CORES=$(nproc)
 
-# Plinth
+# Plinth, one event loop per core like nginx's one worker per core below (serve's default is
+# half the cores, leaving the rest to replicas; here no replica runs)
 mkdir -p "$TMP/data"
-"$PLINTH_BIN" serve --data "$TMP/data" --listen "127.0.0.1:$P_PLINTH" >"$TMP/plinth.log" 2>&1 &
+"$PLINTH_BIN" serve --data "$TMP/data" --listen "127.0.0.1:$P_PLINTH" --event-loops "$CORES" >"$TMP/plinth.log" 2>&1 &
 PIDS+=($!)
 
 # nginx: one worker per core, no access log
