@@ -109,8 +109,8 @@ public final class Router: Sendable {
     }
 
     /// `request` with the route's path parameters filled in (percent-decoded).
-    static func withParameters(_ route: Route, _ values: [Substring], _ request: HTTPRequest) -> HTTPRequest {
-        var request = request
+    /// Consumed, so a request handed over at its last use is filled in place, not copied field by field.
+    static func withParameters(_ route: Route, _ values: [Substring], _ request: consuming HTTPRequest) -> HTTPRequest {
         if !route.parameterNames.isEmpty {
             request.pathParameters = PathParameters(
                 names: route.parameterNames, values: values.map { PercentCoding.decode($0, plusAsSpace: false) })

@@ -4,7 +4,7 @@ extension EventLoop {
     /// parsed) until the responder completes, so responses keep request order.
     func dispatchAsync(
         _ conn: Connection, _ route: Route, _ handler: HTTPAsyncHandler, _ values: [Substring],
-        _ request: HTTPRequest, _ head: RequestHead, _ info: AccessInfo
+        _ request: consuming HTTPRequest, _ head: RequestHead, _ info: AccessInfo
     ) {
         conn.phase = .handler
         conn.inDispatch = true

@@ -150,8 +150,8 @@ extension EventLoop {
     }
 
     private func dispatch(
-        _ conn: Connection, _ route: Route, _ values: [Substring], _ request: HTTPRequest, _ head: RequestHead,
-        _ info: AccessInfo
+        _ conn: Connection, _ route: Route, _ values: [Substring], _ request: consuming HTTPRequest,
+        _ head: RequestHead, _ info: AccessInfo
     ) {
         if let handler = route.asyncHandler {
             dispatchAsync(conn, route, handler, values, request, head, info)
