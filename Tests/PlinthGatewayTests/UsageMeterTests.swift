@@ -30,6 +30,6 @@ final class UsageMeterTests: XCTestCase {
         zeroRows.absorbRuntimeHeaders(["Plinth-Request-Rows": "0", "Plinth-Batch-Size": "0"])
         XCTAssertEqual(zeroRows.requestRows, 1)
         XCTAssertEqual(zeroRows.runtimeBatchRows, 0)
-        XCTAssertEqual(UsageMeter.count("123456789012345678"), 123_456_789_012_345_678)
+        XCTAssertEqual(HTTPHeaders.decimalValue("123456789012345678"), 123_456_789_012_345_678)
     }
 }

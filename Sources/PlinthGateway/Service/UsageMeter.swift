@@ -39,29 +39,15 @@ struct UsageMeter: Sendable {
         // One pass over the answer's fields (four lookups scanned them four times).
         for (name, value) in headers {
             if HTTPHeaders.equalsIgnoringCase(name, "Plinth-Queue-Us") {
-                if let v = Self.count(value) { runtimeQueueMicros = v }
+                if let v = HTTPHeaders.decimalValue(value) { runtimeQueueMicros = Int64(v) }
             } else if HTTPHeaders.equalsIgnoringCase(name, "Plinth-Compute-Us") {
-                if let v = Self.count(value) { computeMicros = v }
+                if let v = HTTPHeaders.decimalValue(value) { computeMicros = Int64(v) }
             } else if HTTPHeaders.equalsIgnoringCase(name, "Plinth-Request-Rows") {
-                if let v = Self.count(value), v > 0 { requestRows = Int(v) }
+                if let v = HTTPHeaders.decimalValue(value), v > 0 { requestRows = v }
             } else if HTTPHeaders.equalsIgnoringCase(name, "Plinth-Batch-Size") {
-                if let v = Self.count(value), v > 0 { runtimeBatchRows = Int(v) }
+                if let v = HTTPHeaders.decimalValue(value), v > 0 { runtimeBatchRows = v }
             }
         }
-    }
-
-    /// Plain decimal digits (at most 18), else nil: the runtime writes no sign or spaces, and
-    /// `Int64(String)`'s generic parse was a visible share of reading these headers.
-    static func count(_ text: String) -> Int64? {
-        var value: Int64 = 0
-        var digits = 0
-        for byte in text.utf8 {
-            let digit = byte &- UInt8(ascii: "0")
-            guard digit < 10, digits < 18 else { return nil }
-            value = value &* 10 &+ Int64(digit)
-            digits += 1
-        }
-        return digits > 0 ? value : nil
     }
 
     var queueMicros: Int64 { gatewayQueueMicros + runtimeQueueMicros }

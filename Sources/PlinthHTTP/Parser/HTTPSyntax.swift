@@ -35,16 +35,24 @@ enum HTTPSyntax {
 
     /// 1*DIGIT, at most 18 digits (no sign, no list, no whitespace inside).
     static func parseContentLength(_ value: String) throws(HeadError) -> Int {
+        if let n = HTTPHeaders.decimalValue(value) { return n }
+        let allDigits = !value.isEmpty && value.utf8.allSatisfy { $0 &- 0x30 < 10 }
+        throw HeadError(400, allDigits ? "Content-Length too large" : "invalid Content-Length")
+    }
+}
+
+extension HTTPHeaders {
+    /// A field value made of 1–18 ASCII digits (no sign, no spaces), else nil.
+    public static func decimalValue(_ value: String) -> Int? {
         var n = 0
         var digits = 0
         for c in value.utf8 {
-            guard c >= 0x30, c <= 0x39 else { throw HeadError(400, "invalid Content-Length") }
+            let digit = c &- 0x30
+            guard digit < 10, digits < 18 else { return nil }
+            n = n &* 10 &+ Int(digit)
             digits += 1
-            if digits > 18 { throw HeadError(400, "Content-Length too large") }
-            n = n * 10 + Int(c - 0x30)
         }
-        guard digits > 0 else { throw HeadError(400, "invalid Content-Length") }
-        return n
+        return digits > 0 ? n : nil
     }
 }
 
