@@ -109,7 +109,9 @@ extension Gateway {
             case .failure(let error):
                 response = Gateway.response(error, requestID: request.requestID)
             }
-            call.finish(self, response)
+            // Moved explicitly: passed implicitly, the fields were still shared and the server's
+            // X-Request-Id copied them (callgrind).
+            call.finish(self, consume response)
         }
     }
 }
