@@ -300,30 +300,86 @@ final class BatchingExecutor: @unchecked Sendable {
 
     /// Runs one batch outside the lock and hands each ticket its outcome.
     private func run(_ tickets: [Ticket]) {
+        let outcomes = compute(tickets.map(\.inputs), rows: tickets.map(\.rows), arrivals: tickets.map(\.arrivalMicros))
+        for (ticket, outcome) in zip(tickets, outcomes) {
+            ticket.outcome = outcome
+            ticket.deliver()
+        }
+    }
+
+    /// Runs requests that share a batch key as one merged model run (each alone when there is one,
+    /// or when the merged run fails or cannot be split: one bad request cannot fail the others).
+    private func compute(_ inputs: [[WireTensor]], rows: [Int], arrivals: [UInt64]) -> [Result<Outcome, InferenceError>] {
         let start = Self.nowMicros()
-        let rows = tickets.reduce(0) { $0 + $1.rows }
+        let total = rows.reduce(0, +)
         var results: [Result<[WireTensor], InferenceError>]
         var batched = false
-        if tickets.count > 1, let merged = BatchAssembler.merge(tickets.map(\.inputs)),
-            let outputs = try? model.run(merged),
-            let pieces = BatchAssembler.split(outputs, rows: tickets.map(\.rows))
+        if inputs.count > 1, let merged = BatchAssembler.merge(inputs), let outputs = try? model.run(merged),
+            let pieces = BatchAssembler.split(outputs, rows: rows)
         {
             results = pieces.map { .success($0) }
             batched = true
         } else {
-            // One request, or a batch that failed or could not be split: each on its own, so
-            // one bad request cannot fail the others.
-            results = tickets.map { runOne($0.inputs) }
+            results = inputs.map { runOne($0) }
         }
         let compute = Self.nowMicros() - start
         latestCompute.store(compute, ordering: .relaxed)
-        for (ticket, result) in zip(tickets, results) {
-            ticket.outcome = result.map {
+        return results.indices.map { i in
+            results[i].map {
                 Outcome(
-                    outputs: $0, queueMicros: start - min(start, ticket.arrivalMicros), computeMicros: compute,
-                    batchRows: batched ? rows : ticket.rows, requestRows: ticket.rows)
+                    outputs: $0, queueMicros: start - min(start, arrivals[i]), computeMicros: compute,
+                    batchRows: batched ? total : rows[i], requestRows: rows[i])
             }
-            ticket.deliver()
         }
+    }
+
+    /// The event loop's path for the requests it decoded in one round of its events (`arrivals`:
+    /// when each was decoded): when nothing is queued and a slot is free (and batches start
+    /// without delay), claims the slot and runs them all on this thread, consecutive requests
+    /// that can share a batch merged up to `maxBatch` rows; the outcomes come back in order.
+    /// Otherwise nil, with nothing submitted. A busy replica's loop sees many requests per round,
+    /// so a model that reads its weights once per run (an MLP) reads them once per round.
+    func inferAllIfIdle(_ requests: [[WireTensor]], arrivals: [UInt64]) -> [Result<Outcome, InferenceError>]? {
+        condition.lock()
+        guard !stopping else {
+            condition.unlock()
+            return requests.map { _ in .failure(.unavailable) }
+        }
+        guard ready.isEmpty, scheduler.configuration.maxDelayMicros == 0, scheduler.startAlone() else {
+            condition.unlock()
+            return nil
+        }
+        condition.unlock()
+        defer { finishBatch() }
+        let rows = requests.map(rowCount)
+        var outcomes: [Result<Outcome, InferenceError>] = []
+        outcomes.reserveCapacity(requests.count)
+        var first = 0
+        while first < requests.count {
+            var end = first + 1
+            var total = rows[first]
+            if batching {
+                while end < requests.count, total + rows[end] <= scheduler.configuration.maxBatch,
+                    Self.mergeable(requests[first], requests[end])
+                {
+                    total += rows[end]
+                    end += 1
+                }
+            }
+            outcomes += compute(Array(requests[first..<end]), rows: Array(rows[first..<end]), arrivals: Array(arrivals[first..<end]))
+            first = end
+        }
+        return outcomes
+    }
+
+    /// Whether two requests have equal batch keys (`batchKey`), without building the keys.
+    private static func mergeable(_ a: [WireTensor], _ b: [WireTensor]) -> Bool {
+        guard a.count == b.count, let rowsA = a.first?.shape.first, let rowsB = b.first?.shape.first else { return false }
+        for (x, y) in zip(a, b) {
+            guard x.datatype == y.datatype, x.shape.count == y.shape.count, x.shape.first == rowsA,
+                y.shape.first == rowsB, x.shape.dropFirst() == y.shape.dropFirst()
+            else { return false }
+        }
+        return true
     }
 }

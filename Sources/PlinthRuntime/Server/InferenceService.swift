@@ -59,6 +59,17 @@ final class InferenceService: Sendable {
         return try answer(prepared, outcome)
     }
 
+    /// Runs prepared requests on this thread, merged where they can share a batch, when the
+    /// batcher is idle; nil when it is not (see `BatchingExecutor.inferAllIfIdle`).
+    func runAll(_ prepared: [Prepared], arrivals: [UInt64]) -> [Result<Answer, InferenceError>]? {
+        guard let outcomes = executor.inferAllIfIdle(prepared.map(\.inputs), arrivals: arrivals) else { return nil }
+        return zip(prepared, outcomes).map { request, outcome in
+            do throws(InferenceError) { return .success(try answer(request, try outcome.get())) } catch {
+                return .failure(error)
+            }
+        }
+    }
+
     /// Queues a prepared request without blocking; `completion` runs on the thread that ran its
     /// batch (see `BatchingExecutor.submit`).
     func submit(_ prepared: Prepared, completion: @escaping @Sendable (Result<Answer, InferenceError>) -> Void) {

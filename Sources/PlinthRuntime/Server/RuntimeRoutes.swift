@@ -8,7 +8,7 @@ enum RuntimeRoutes {
 
     static func install(
         on router: Router, service: InferenceService, isReady: @escaping @Sendable () -> Bool,
-        maxBodyBytes: Int = defaultMaxBodyBytes
+        maxBodyBytes: Int = defaultMaxBodyBytes, eventLoops: Int = 1
     ) {
         let light = RouteOptions(runsOnEventLoop: true)
         router.add(.GET, "/v2/health/live", options: light) { _ in .jsonBytes(Array("{\"live\":true}".utf8)) }
@@ -41,6 +41,7 @@ enum RuntimeRoutes {
         // The common infer path, compared whole before looking up path parameters (a name with
         // '%' could match its own percent-encoding, so such names always take the lookup).
         let inferPath = service.name.contains("%") ? nil : "/v2/models/\(service.name)/infer"
+        let rounds = (0..<max(1, eventLoops)).map { _ in RoundBatch() }
         let infer: HTTPAsyncHandler = { request, responder in
             if request.path != inferPath { try check(request, service) }
             guard let loop = request.eventLoop, loop.inEventLoop else {
@@ -59,11 +60,8 @@ enum RuntimeRoutes {
                 responder.complete(.error(error.status, error.description))
                 return
             }
-            if service.executor.latestComputeMicros <= inlineMaxComputeMicros,
-                let response = respond(
-                    request.requestID, { () throws(InferenceError) in try service.run(prepared, onlyIfIdle: true) })
-            {
-                responder.complete(response)
+            if service.executor.latestComputeMicros <= inlineMaxComputeMicros, loop.index < rounds.count {
+                rounds[loop.index].add(prepared, request.requestID, responder, loop: loop, service: service)
                 return
             }
             // Busy or slow: queue it for the batcher without parking a pool thread on it; the
@@ -92,6 +90,49 @@ enum RuntimeRoutes {
             throw HTTPError(
                 404,
                 "version '\(version)' of model '\(model)' not found; this runtime serves version '\(service.version)'")
+        }
+    }
+
+    /// The small requests one event loop decoded during one round of its events, run together
+    /// (merged into batches) by a job that runs when the round ends: with many connections the
+    /// model runs once per round instead of once per request, and with one request in the round
+    /// it runs just as soon as before. Only its own loop's thread touches it.
+    final class RoundBatch: @unchecked Sendable {
+        private var prepared: [InferenceService.Prepared] = []
+        private var waiting: [(requestID: String, responder: HTTPResponder, arrival: UInt64)] = []
+
+        func add(
+            _ request: InferenceService.Prepared, _ requestID: String, _ responder: HTTPResponder,
+            loop: HTTPEventLoop, service: InferenceService
+        ) {
+            prepared.append(request)
+            waiting.append((requestID, responder, BatchingExecutor.nowMicros()))
+            if waiting.count == 1 { loop.execute { self.run(service) } }
+        }
+
+        private func run(_ service: InferenceService) {
+            let requests = prepared
+            let callers = waiting
+            prepared.removeAll(keepingCapacity: true)
+            waiting.removeAll(keepingCapacity: true)
+            guard
+                let answers = service.runAll(requests, arrivals: callers.map(\.arrival))
+            else {
+                // Busy (a batch from the queue is running): queue them for the batcher.
+                for (request, caller) in zip(requests, callers) {
+                    service.submit(request) { result in
+                        caller.responder.complete(
+                            respond(caller.requestID) { () throws(InferenceError) in try result.get() }
+                                ?? .error(503, "unavailable"))
+                    }
+                }
+                return
+            }
+            for (answer, caller) in zip(answers, callers) {
+                caller.responder.complete(
+                    respond(caller.requestID) { () throws(InferenceError) in try answer.get() }
+                        ?? .error(503, "unavailable"))
+            }
         }
     }
 

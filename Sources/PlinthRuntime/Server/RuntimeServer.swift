@@ -32,7 +32,7 @@ public final class RuntimeServer: Sendable {
         http = HTTPServer(configuration: httpConfiguration, router: router)
         RuntimeRoutes.install(
             on: router, service: service, isReady: { [ready] in ready.value.load(ordering: .relaxed) },
-            maxBodyBytes: configuration.maxBodyBytes)
+            maxBodyBytes: configuration.maxBodyBytes, eventLoops: httpConfiguration.eventLoopCount)
     }
 
     /// Binds and starts serving; returns the bound addresses.
