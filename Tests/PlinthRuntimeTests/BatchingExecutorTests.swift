@@ -96,4 +96,55 @@ final class BatchingExecutorTests: XCTestCase {
         }
         XCTAssertEqual(refused.wait(timeout: .now() + 5), .success)
     }
+
+    /// One event-loop round: requests run in order as merged batches of at most `maxBatch` rows,
+    /// each outcome carrying its own rows, the batch it ran in and its queue time.
+    func testRoundRunsMergedBatchesUpToMaxBatchInOrder() throws {
+        let model = RowStatsModel()
+        let executor = BatchingExecutor(model: model, maxBatch: 4, maxDelayMicros: 0, concurrency: 1)
+        defer { executor.shutdown() }
+        let two = [WireTensor(name: "x", datatype: .fp32, shape: [2, 3], data: .float32([1, 2, 3, 4, 5, 6]))]
+        // Rows: 1, 1, 2 | 1, 1, 1, 1 | 1 (the two-row request fills the first batch to 4).
+        let requests = [Self.row(0), Self.row(1), two, Self.row(3), Self.row(4), Self.row(5), Self.row(6), Self.row(7)]
+        let now = BatchingExecutor.nowMicros()
+        let outcomes = try XCTUnwrap(
+            executor.inferAllIfIdle(requests, arrivals: Array(repeating: now - 50, count: requests.count)))
+        XCTAssertEqual(outcomes.count, requests.count)
+        XCTAssertEqual(model.runs.withLock { $0 }, 3)
+        XCTAssertEqual(model.largestBatch.withLock { $0 }, 4)
+        let all = try outcomes.map { try $0.get() }
+        XCTAssertEqual(all.map(\.batchRows), [4, 4, 4, 4, 4, 4, 4, 1])
+        XCTAssertEqual(all.map(\.requestRows), [1, 1, 2, 1, 1, 1, 1, 1])
+        XCTAssertEqual(Self.y(all[2]), [6, 2, 15, 8])
+        for i in [0, 1, 3, 4, 5, 6, 7] {
+            XCTAssertEqual(Self.y(all[i]), [Float(i) + 2, Float(2 * i)], "request \(i) got another request's rows")
+        }
+        XCTAssertTrue(all.allSatisfy { $0.queueMicros >= 50 })
+    }
+
+    /// Without batching (`maxBatch` 1) a round still runs on the caller's thread, one request per
+    /// model run; after shutdown every request is refused, none is run.
+    func testRoundWithoutBatchingRunsEachAloneAndRefusesAfterShutdown() throws {
+        let model = RowStatsModel()
+        let executor = BatchingExecutor(model: model, maxBatch: 1, maxDelayMicros: 0, concurrency: 1)
+        let requests = (0..<3).map(Self.row)
+        let outcomes = try XCTUnwrap(executor.inferAllIfIdle(requests, arrivals: [0, 0, 0]))
+        XCTAssertEqual(try outcomes.map { try $0.get().batchRows }, [1, 1, 1])
+        XCTAssertEqual(model.runs.withLock { $0 }, 3)
+        executor.shutdown()
+        let refused = try XCTUnwrap(executor.inferAllIfIdle(requests, arrivals: [0, 0, 0]))
+        XCTAssertEqual(refused.count, 3)
+        for outcome in refused {
+            guard case .failure(.unavailable) = outcome else { return XCTFail("\(outcome)") }
+        }
+        XCTAssertEqual(model.runs.withLock { $0 }, 3)
+    }
+
+    /// A round defers to the queue: with a delay configured (batches wait to fill) it declines,
+    /// so the event loop submits instead.
+    func testRoundDeclinesWhenBatchesWaitForADelay() {
+        let executor = BatchingExecutor(model: RowStatsModel(), maxBatch: 8, maxDelayMicros: 1000, concurrency: 1)
+        defer { executor.shutdown() }
+        XCTAssertNil(executor.inferAllIfIdle([Self.row(1)], arrivals: [0]))
+    }
 }

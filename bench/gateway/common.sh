@@ -10,9 +10,10 @@ wait_for() {  # url [curl args...]: until it answers 2xx (120 s)
 # With S (serve's base URL) and TOKEN (an admin token) set:
 api() { curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
 deploy_model() {  # tenant name file: ONNX model, its version 1 artifact, a one-replica cpu-small deployment
+  # batching up to BATCH rows (default 64; 1 = the deployments' default, no batching), no delay
   api -X POST "$S/v1/tenants/$1/models" -d "{\"name\":\"$2\",\"format\":\"onnx\"}" >/dev/null
   curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/octet-stream' -T "$3" \
     "$S/v1/tenants/$1/models/$2/versions/1/artifact" >/dev/null
   api -X PUT "$S/v1/tenants/$1/deployments/$2" \
-    -d "{\"versions\":[{\"model\":\"$2\",\"version\":\"1\",\"weight\":1}],\"instanceClass\":\"cpu-small\",\"minReplicas\":1,\"maxReplicas\":1}" >/dev/null
+    -d "{\"versions\":[{\"model\":\"$2\",\"version\":\"1\",\"weight\":1}],\"instanceClass\":\"cpu-small\",\"minReplicas\":1,\"maxReplicas\":1,\"batching\":{\"maxBatchSize\":${BATCH:-64},\"maxQueueDelayMicros\":0}}" >/dev/null
 }

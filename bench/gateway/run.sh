@@ -8,7 +8,9 @@
 # env:   PLINTH_BIN (default .build/release/plinth, built unless SKIP_BUILD=1), DURATION (10s),
 #        THREADS (wrk -t, 2), CONNECTIONS ("1 16 64"), RUNTIME_THREADS (compute threads per runtime, 1),
 #        WARMUP (unmeasured wrk run before each measurement, 2s; 0 for none), ROUNDS (1: each
-#        target measured ROUNDS times, interleaved, median reported)
+#        target measured ROUNDS times, interleaved, median reported), BATCH (the deployments'
+#        batching.maxBatchSize, 64; 1 for none: requests that reach a replica in the same event-loop
+#        round are merged, never waiting for more)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -16,7 +18,7 @@ WITH_REFERENCES=0
 for arg in "$@"; do
   case "$arg" in
     --with-references) WITH_REFERENCES=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -73,7 +75,7 @@ declare -A DIRECT BODY RUNTIME_PID
 for entry in "${MODELS[@]}"; do
   name=${entry%%:*}; file=${entry#*:}
   port=$(free_port)
-  "$PLINTH_BIN" runtime --model "$file" --name "$name" --listen "127.0.0.1:$port" --threads "$RUNTIME_THREADS" \
+  "$PLINTH_BIN" runtime --model "$file" --name "$name" --listen "127.0.0.1:$port" --threads "$RUNTIME_THREADS" --max-batch "${BATCH:-64}" \
     >"$TMP/runtime-$name.log" 2>&1 &
   PIDS+=($!)
   RUNTIME_PID[$name]=$!
@@ -183,6 +185,7 @@ fi
 
 echo "# OIP v2 JSON infer, one example per request; wrk -t$THREADS -d$DURATION (after a $WARMUP warm-up);" \
   "$(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg); runtime compute threads: $RUNTIME_THREADS;" \
+  "deployments and the direct runtimes batch up to ${BATCH:-64} rows, no delay;" \
   "median of $ROUNDS interleaved round(s)"
 echo "# cpu_us/req: CPU time (user+system) per request of the runtime process (runtime rows) or of the"
 echo "# plinth serve process, i.e. gateway + control plane, without the replica (gateway rows)"
