@@ -13,7 +13,7 @@ import PlinthCore
 /// Segments are preallocated files mapped `MAP_SHARED`, so an append or a state change is a store
 /// into the page cache: it survives `kill -9` of the process, and costs no system call.
 ///
-/// A flusher thread finds how far records are final, then `msync`s, every `flushInterval` (2 ms)
+/// A flusher thread finds how far records are final, then `msync`s, every `flushInterval` (10 ms)
 /// or as soon as `flushEvery` events are waiting; `durablePosition` — the folding limit — only
 /// moves past records that are final and on disk. On power loss what can be lost is the records
 /// finalized after the start of the last completed sync: at most one flush interval plus one sync
@@ -29,14 +29,14 @@ public final class UsageJournal: @unchecked Sendable {
     /// Tuning knobs.
     public struct Options: Sendable {
         /// Longest time a finalized event waits for its sync.
-        public var flushInterval: Duration = .milliseconds(2)
+        public var flushInterval: Duration = .milliseconds(10)
         /// Waiting events that trigger a sync at once.
         public var flushEvery: Int = 512
         /// Bytes preallocated per segment; a new segment starts when a record no longer fits.
         public var maxSegmentBytes: Int64 = 16 << 20
 
         public init(
-            flushInterval: Duration = .milliseconds(2), flushEvery: Int = 512, maxSegmentBytes: Int64 = 16 << 20
+            flushInterval: Duration = .milliseconds(10), flushEvery: Int = 512, maxSegmentBytes: Int64 = 16 << 20
         ) {
             self.flushInterval = flushInterval
             self.flushEvery = max(1, flushEvery)

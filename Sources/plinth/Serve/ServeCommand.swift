@@ -15,7 +15,7 @@ enum ServeCommand {
         name: "serve",
         summary: "Run Plinth on this machine: control plane, gateway and a local worker, SQLite in --data.",
         usageLine:
-            "serve [--data DIR] [--listen HOST:PORT] [--event-loops N] [--access-log] [--heartbeat-interval S] [--worker-grace S] [--usage-journal-hours H] [--usage-journal-mb M]",
+            "serve [--data DIR] [--listen HOST:PORT] [--event-loops N] [--access-log] [--heartbeat-interval S] [--worker-grace S] [--usage-journal-hours H] [--usage-journal-mb M] [--usage-sync-ms MS]",
         flags: [
             FlagSpec("data", help: "data directory (default ./plinth-data)"),
             FlagSpec("listen", help: "address to listen on: HOST:PORT, [IPv6]:PORT or unix:PATH (default 127.0.0.1:8080)"),
@@ -25,6 +25,9 @@ enum ServeCommand {
             FlagSpec("worker-grace", help: "seconds without a heartbeat before a worker's replicas move (default 30)"),
             FlagSpec("usage-journal-hours", help: "hours folded usage-journal segments are kept (default 24)"),
             FlagSpec("usage-journal-mb", help: "most megabytes of folded usage-journal segments kept (default 1024)"),
+            FlagSpec(
+                "usage-sync-ms",
+                help: "longest wait before a metered response's usage record is fsynced, in ms (default 10): the most usage a power failure can lose"),
         ],
         run: { args in try run(args) })
 
@@ -49,6 +52,7 @@ enum ServeCommand {
         let journalRetention = UsageJournalReader.Retention(
             maxAgeSeconds: Double(try args.int("usage-journal-hours", default: 24, range: 0...87_600)) * 3600,
             maxBytes: Int64(try args.int("usage-journal-mb", default: 1024, range: 0...1_048_576)) << 20)
+        let usageSyncMillis = try args.int("usage-sync-ms", default: 10, range: 1...10_000)
         let log = Logger(component: "serve")
         try DataDirectory.prepare(dataDirectory)
         let absoluteData = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
@@ -85,7 +89,8 @@ enum ServeCommand {
             runtimeAccessLog: configuration.accessLog)
         localWorker.start()
 
-        let journal = try UsageJournal(directory: absoluteData + "/usage")
+        let journal = try UsageJournal(
+            directory: absoluteData + "/usage", options: .init(flushInterval: .milliseconds(usageSyncMillis)))
         let usageFolder = UsageFolder(
             journal: journal, sink: UsageLedger(store: control.store), retention: journalRetention)
         usageFolder.start()
