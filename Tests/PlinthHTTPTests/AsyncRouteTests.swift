@@ -22,6 +22,13 @@ final class AsyncRouteTests: XCTestCase {
             }
         }
         router.addAsync(.GET, "/throws") { _, _ in throw HTTPError(418, "teapot") }
+        // Answered by a job on the loop: with several such requests in one round of events, the
+        // answers are held and sent together when the round ends.
+        router.addAsync(.GET, "/tick/{n}") { request, responder in
+            guard let loop = request.eventLoop else { throw HTTPError(500, "no loop") }
+            let n = request.pathParameters["n"] ?? ""
+            loop.execute { responder.complete(.text("tick \(n)")) }
+        }
         router.add(.GET, "/pool") { _ in .text("pool") }
         router.addAsync(.POST, "/proxy/{path}") { request, responder in
             guard let loop = request.eventLoop else { throw HTTPError(500, "no loop") }
@@ -90,6 +97,27 @@ final class AsyncRouteTests: XCTestCase {
         let last = try c.readResponse()
         XCTAssertEqual(last.text, "now")
         XCTAssertEqual(last.header("X-Request-Id"), "abc")
+    }
+
+    /// Answers completed in the same round go out when it ends; each connection then resumes
+    /// its pipelined input, and keeps its answers in request order.
+    func testAnswersHeldToTheEndOfARoundAllGoOutInOrder() throws {
+        let s = try makeFront(backend: .unix(path: "/nonexistent"))
+        defer { s.stop() }
+        let clients = try (0..<12).map { _ in try RawHTTPClient(port: s.port) }
+        for (i, c) in clients.enumerated() {
+            try c.send(
+                "GET /tick/\(i)a HTTP/1.1\r\nHost: x\r\n\r\nGET /now HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /tick/\(i)b HTTP/1.1\r\nHost: x\r\n\r\n")
+        }
+        for (i, c) in clients.enumerated() {
+            XCTAssertEqual(try c.readResponse().text, "tick \(i)a")
+            XCTAssertEqual(try c.readResponse().text, "now")
+            XCTAssertEqual(try c.readResponse().text, "tick \(i)b")
+        }
+        // Still open and served after the round.
+        try clients[3].send("GET /tick/again HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(try clients[3].readResponse().text, "tick again")
     }
 
     func testRouterHandleRunsAsyncRoutesWithoutALoop() throws {

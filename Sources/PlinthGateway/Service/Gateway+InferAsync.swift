@@ -94,8 +94,9 @@ extension Gateway {
     private func forward(_ call: InferCall, _ permit: AdmissionPermit) {
         guard let plan = call.plan else { return }
         call.meter.gatewayQueueMicros = Int64(permit.queuedNanos / 1_000)
-        let request = call.request
-        let forwarded = ForwardedRequest.make(from: request, version: plan.version, body: request.body)
+        // `call.request` throughout, not a local copy: a copy retains every field of the request
+        // and the completion would box another.
+        let forwarded = ForwardedRequest.make(from: call.request, version: plan.version, body: call.request.body)
         call.series.inFlight.inc()
         forward(
             forwarded, to: plan.state.versions[plan.versionIndex], loop: call.loop, timeout: call.route.requestTimeout
@@ -105,9 +106,9 @@ extension Gateway {
             let response: HTTPResponse
             switch result {
             case .success(let upstream):
-                response = answer(upstream, request, call.principal, call.route, plan, &call.meter)
+                response = answer(upstream, call.request, call.principal, call.route, plan, &call.meter)
             case .failure(let error):
-                response = Gateway.response(error, requestID: request.requestID)
+                response = Gateway.response(error, requestID: call.request.requestID)
             }
             // Moved explicitly: passed implicitly, the fields were still shared and the server's
             // X-Request-Id copied them (callgrind).

@@ -41,6 +41,8 @@ final class Connection {
     /// An async handler is being called right now: an inline answer is only queued, the caller
     /// flushes and goes on parsing.
     var inDispatch = false
+    /// Listed in the loop's `answered`: an async answer waits to be sent when the round ends.
+    var answerWaiting = false
     /// epoll reported RDHUP/HUP/ERR: read to EOF instead of stopping at a short read.
     var hangupSeen = false
     /// The socket may hold unread bytes (readiness seen while not reading, or the last read filled

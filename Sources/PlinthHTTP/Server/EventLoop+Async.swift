@@ -38,9 +38,27 @@ extension EventLoop {
         }
         respondInline(conn, head, info, response, forceClose: false)
         if conn.inDispatch { return }
-        flush(conn)
-        if conn.closed || conn.closeAfterFlush { return }
-        processBuffered(conn)
-        if !conn.closed && (conn.mayHaveInput || conn.hangupSeen) { readAndProcess(conn) }
+        // Sent when this round of events ends, with the round's other answers (see `run`).
+        if !conn.answerWaiting {
+            conn.answerWaiting = true
+            answered.append(conn)
+        }
+    }
+
+    /// Sends the answers completed during this round and resumes their connections' input.
+    func sendAnswered() {
+        while !answered.isEmpty {
+            // Swapped, not copied: input resumed below may complete answers into `answered`.
+            swap(&answered, &sending)
+            for conn in sending {
+                conn.answerWaiting = false
+                if conn.closed { continue }
+                flush(conn)
+                if conn.closed || conn.closeAfterFlush { continue }
+                processBuffered(conn)
+                if !conn.closed && (conn.mayHaveInput || conn.hangupSeen) { readAndProcess(conn) }
+            }
+            sending.removeAll(keepingCapacity: true)
+        }
     }
 }

@@ -29,6 +29,10 @@ final class EventLoop: @unchecked Sendable {
     /// Jobs the loop posted to itself, run after the current round of events.
     private var localJobs: [@Sendable () -> Void] = []
     private var runningJobs: [@Sendable () -> Void] = []
+    /// Connections whose async answers completed this round (sent by `sendAnswered`), and the
+    /// list being sent.
+    var answered: [Connection] = []
+    var sending: [Connection] = []
     let readBuffer: UnsafeMutableRawPointer
     var now: UInt64 = Sys.monotonicNanos()
     private var nextID: UInt64 = 1
@@ -157,6 +161,14 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             runLocalJobs()
+            // Async answers completed this round go out together at its end: each send wakes the
+            // client's reader, and a wake-up in mid-round can preempt the rest of the round on
+            // this core. (Requests to upstreams are sent at once: held to the round's end they
+            // left the replicas idle meanwhile.) Answering resumes input, so until none is left.
+            while !answered.isEmpty {
+                sendAnswered()
+                runLocalJobs()
+            }
             if now >= nextSweep {
                 if acceptPaused && !stopping { resumeAccepting() }
                 sweepTimeouts()
