@@ -53,6 +53,21 @@ final class JournalFormatTests: XCTestCase {
         XCTAssertTrue(decoded.shadow)
     }
 
+    /// Fields decode on an ASCII fast path; anything else is validated: non-ASCII UTF-8 comes back
+    /// as written, invalid UTF-8 makes the record undecodable.
+    func testNonASCIIFieldsRoundTripAndInvalidUTF8IsRefused() throws {
+        let event = UsageEvent(
+            requestID: "r", tenantID: "zürich", apiKeyID: "k", deployment: "détection-🐟", version: "1", status: 200,
+            latencyMicros: 1, queueMicros: 0, computeMicros: 0, bytesIn: 0, bytesOut: 0, batchSize: 1,
+            shadow: false, timestampMicros: 0)
+        var bytes = event.encoded
+        XCTAssertEqual(UsageEvent.decode(bytes[...]), event)
+        // The tenant field's "ü" (0xC3 0xBC): its continuation byte replaced by an invalid one.
+        let at = try XCTUnwrap(bytes.firstIndex(of: 0xC3))
+        bytes[at + 1] = 0x41
+        XCTAssertNil(UsageEvent.decode(bytes[...]))
+    }
+
     private static func reference(_ bytes: some Sequence<UInt8>) -> UInt32 {
         var c: UInt32 = 0xFFFF_FFFF
         for b in bytes {

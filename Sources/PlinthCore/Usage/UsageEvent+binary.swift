@@ -120,7 +120,12 @@ extension UsageEvent {
             }
             let slice = bytes[index..<index + Int(n)]
             index += Int(n)
-            return String(validating: slice, as: UTF8.self)
+            // Usage fields are ASCII ids and names in practice: decoded straight from the buffer
+            // (the generic validating initializer over a slice was most of the folder's time).
+            return slice.withUnsafeBufferPointer { raw in
+                raw.allSatisfy { $0 < 0x80 }
+                    ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
+            }
         }
     }
 }
