@@ -155,30 +155,10 @@ final class BatchingExecutor: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The event loop's path: when nothing is queued and a slot is free (and batches start without
-    /// delay), claims the slot and runs `inputs` on this thread — no ticket, batch key or
-    /// semaphore; otherwise nil without submitting anything.
+    /// One request on the caller's thread when the batcher is idle (`inferAllIfIdle`); nil otherwise.
     private func inferIfIdle(_ inputs: [WireTensor]) throws(InferenceError) -> Outcome? {
-        let arrival = Self.nowMicros()
-        condition.lock()
-        guard !stopping else {
-            condition.unlock()
-            throw .unavailable
-        }
-        guard ready.isEmpty, scheduler.configuration.maxDelayMicros == 0, scheduler.startAlone() else {
-            condition.unlock()
-            return nil
-        }
-        condition.unlock()
-        let start = Self.nowMicros()
-        let result = runOne(inputs)
-        let compute = Self.nowMicros() - start
-        latestCompute.store(compute, ordering: .relaxed)
-        finishBatch()
-        let rows = rowCount(inputs)
-        return Outcome(
-            outputs: try result.get(), queueMicros: start - min(start, arrival), computeMicros: compute,
-            batchRows: rows, requestRows: rows)
+        guard let outcomes = inferAllIfIdle([inputs], arrivals: [Self.nowMicros()]) else { return nil }
+        return try outcomes[0].get()
     }
 
     /// A batch run outside a worker ended: start what waited for its slot.
