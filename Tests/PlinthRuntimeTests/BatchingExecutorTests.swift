@@ -46,7 +46,7 @@ final class BatchingExecutorTests: XCTestCase {
         let executor = BatchingExecutor(model: model, maxBatch: 8, maxDelayMicros: 0, concurrency: 1)
         defer { executor.shutdown() }
         // Idle: runs on the calling thread.
-        let alone = try XCTUnwrap(try executor.infer(Self.row(5), onlyIfIdle: true))
+        let alone = try XCTUnwrap(executor.inferAllIfIdle([Self.row(5)], arrivals: [0])?.first).get()
         XCTAssertEqual(Self.y(alone), [7, 10])
         XCTAssertEqual(alone.batchRows, 1)
         // Blocking callers, submitters and run-if-idle callers at once: each gets its own answer
@@ -60,7 +60,7 @@ final class BatchingExecutorTests: XCTestCase {
                 let outcome = try? executor.infer(Self.row(i))
                 answers.withLock { $0[i] = outcome.map(Self.y) ?? [] }
             case 1:
-                if let outcome = try? executor.infer(Self.row(i), onlyIfIdle: true) {
+                if let outcome = try? executor.inferAllIfIdle([Self.row(i)], arrivals: [0])?.first?.get() {
                     answers.withLock { $0[i] = Self.y(outcome) }
                     return
                 }

@@ -84,15 +84,6 @@ final class BatchingExecutor: @unchecked Sendable {
     /// Runs `inputs` (checked against the model's signature), batched with concurrent requests.
     /// Blocks until done.
     func infer(_ inputs: [WireTensor]) throws(InferenceError) -> Outcome {
-        guard let outcome = try infer(inputs, onlyIfIdle: false) else { throw .unavailable }
-        return outcome
-    }
-
-    /// With `onlyIfIdle`: runs `inputs` on this thread only when nothing is queued, a slot is free
-    /// and batches start without delay — so it never waits for others; otherwise returns nil
-    /// without submitting anything. For an event loop that may compute a small model inline.
-    func infer(_ inputs: [WireTensor], onlyIfIdle: Bool) throws(InferenceError) -> Outcome? {
-        if onlyIfIdle { return try inferIfIdle(inputs) }
         let (key, rows) = batchKey(inputs)
         let ticket = Ticket(inputs: inputs, rows: rows, arrivalMicros: Self.nowMicros())
         condition.lock()
@@ -153,12 +144,6 @@ final class BatchingExecutor: @unchecked Sendable {
                 .init(id: id, key: key, rows: rows, arrivalMicros: ticket.arrivalMicros),
                 nowMicros: ticket.arrivalMicros))
         condition.unlock()
-    }
-
-    /// One request on the caller's thread when the batcher is idle (`inferAllIfIdle`); nil otherwise.
-    private func inferIfIdle(_ inputs: [WireTensor]) throws(InferenceError) -> Outcome? {
-        guard let outcomes = inferAllIfIdle([inputs], arrivals: [Self.nowMicros()]) else { return nil }
-        return try outcomes[0].get()
     }
 
     /// A batch run outside a worker ended: start what waited for its slot.

@@ -26,11 +26,10 @@ final class InferenceService: Sendable {
         self.executor = executor
     }
 
+    /// Decodes, checks and runs a request through the batcher, blocking until it is answered.
     func infer(body: [UInt8], jsonLength: Int?) throws(InferenceError) -> Answer {
-        guard let answer = try infer(body: body, jsonLength: jsonLength, onlyIfIdle: false) else {
-            throw .unavailable
-        }
-        return answer
+        let prepared = try prepare(body: body, jsonLength: jsonLength)
+        return try answer(prepared, try executor.infer(prepared.inputs))
     }
 
     /// A decoded, checked request, ready to run (possibly on another thread).
@@ -46,17 +45,6 @@ final class InferenceService: Sendable {
     func prepare(body: [UInt8], jsonLength: Int?) throws(InferenceError) -> Prepared {
         let request = try InferenceRequestDecoder.decode(body, jsonLength: jsonLength)
         return Prepared(id: request.id, inputs: try checkInputs(request.inputs), wanted: try selectOutputs(request))
-    }
-
-    func infer(body: [UInt8], jsonLength: Int?, onlyIfIdle: Bool) throws(InferenceError) -> Answer? {
-        try run(try prepare(body: body, jsonLength: jsonLength), onlyIfIdle: onlyIfIdle)
-    }
-
-    /// Runs a prepared request. With `onlyIfIdle`: nil when the batcher could not run it at once
-    /// on this thread; see `BatchingExecutor.infer(_:onlyIfIdle:)`.
-    func run(_ prepared: Prepared, onlyIfIdle: Bool) throws(InferenceError) -> Answer? {
-        guard let outcome = try executor.infer(prepared.inputs, onlyIfIdle: onlyIfIdle) else { return nil }
-        return try answer(prepared, outcome)
     }
 
     /// Runs prepared requests on this thread, merged where they can share a batch, when the

@@ -150,7 +150,7 @@ enum RuntimeRoutes {
 
     private static func inferResponse(_ request: HTTPRequest, _ service: InferenceService) -> HTTPResponse {
         respond(request.requestID) { () throws(InferenceError) in
-            try service.infer(body: request.body, jsonLength: try jsonLength(request), onlyIfIdle: false)
+            try service.infer(body: request.body, jsonLength: try jsonLength(request))
         } ?? .error(503, "unavailable")
     }
 
