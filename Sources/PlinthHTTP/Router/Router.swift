@@ -115,7 +115,7 @@ public final class Router: Sendable {
             request.pathParameters = PathParameters(
                 names: route.parameterNames, values: values.map { PercentCoding.decode($0, plusAsSpace: false) })
         }
-        return request
+        return consume request
     }
 
     /// A thrown handler error as the answer: `HTTPError` as given, body errors mapped, else 500 + a log line.

@@ -8,7 +8,7 @@ extension EventLoop {
     ) {
         conn.phase = .handler
         conn.inDispatch = true
-        let request = Router.withParameters(route, values, request)
+        let request = Router.withParameters(route, values, consume request)
         let responder = HTTPResponder(loop: self, fd: conn.fd, id: conn.id, head: head, info: info)
         do {
             try handler(request, responder)

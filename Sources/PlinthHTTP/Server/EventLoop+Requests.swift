@@ -87,6 +87,12 @@ extension EventLoop {
             case .none:
                 dispatch(conn, route, values, makeRequest(head, body: [], requestID: requestID, conn: conn), head, info)
                 return 0
+            case .contentLength(let n) where n <= after.count:
+                // The whole body came with the head (the common case): no pending-body state to
+                // build, copy and tear down.
+                let body = Array(UnsafeRawBufferPointer(rebasing: after[0..<n]))
+                dispatch(conn, route, values, makeRequest(head, body: body, requestID: requestID, conn: conn), head, info)
+                return n
             case .contentLength(let n):
                 conn.pendingBody = Connection.PendingBody(
                     head: head, route: route, values: values, bytes: [], remaining: n, decoder: nil, started: now,
@@ -109,8 +115,7 @@ extension EventLoop {
 
     /// Collects a buffered body; dispatches the request once complete.
     private func feedBody(_ conn: Connection, _ buf: UnsafeRawBufferPointer) throws -> Int {
-        guard var body = conn.pendingBody else { return 0 }
-        conn.pendingBody = nil
+        guard var body = conn.pendingBody.take() else { return 0 }
         conn.since = now
         let limit = body.route.options.maxBodyBytes
         var used = 0
@@ -154,7 +159,7 @@ extension EventLoop {
         _ head: RequestHead, _ info: AccessInfo
     ) {
         if let handler = route.asyncHandler {
-            dispatchAsync(conn, route, handler, values, request, head, info)
+            dispatchAsync(conn, route, handler, values, consume request, head, info)
             return
         }
         if route.options.runsOnEventLoop {

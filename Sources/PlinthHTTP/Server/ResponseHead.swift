@@ -75,21 +75,29 @@ enum ResponseHead {
     }
 
     /// `name: value` CRLF, unless either holds CR, LF or NUL. Over the contiguous UTF-8 (one
-    /// check-and-copy per field instead of byte-by-byte string iteration).
+    /// check-and-copy per field instead of byte-by-byte string iteration), borrowed in place:
+    /// `withUTF8` needs a mutable copy of each string (a retain and release per field).
     private static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
-        var name = name
-        var value = value
-        name.withUTF8 { n in
-            value.withUTF8 { v in
-                guard isSafe(n), isSafe(v) else { return }
-                out.append(contentsOf: n)
-                out.append(0x3A)
-                out.append(0x20)
-                out.append(contentsOf: v)
-                out.append(0x0D)
-                out.append(0x0A)
-            }
+        let appended = name.utf8.withContiguousStorageIfAvailable { n in
+            value.utf8.withContiguousStorageIfAvailable { v in appendField(n, v, to: &out) }
         }
+        if appended == nil || appended! == nil {
+            var name = name
+            var value = value
+            name.withUTF8 { n in value.withUTF8 { v in appendField(n, v, to: &out) } }
+        }
+    }
+
+    private static func appendField(
+        _ n: UnsafeBufferPointer<UInt8>, _ v: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]
+    ) {
+        guard isSafe(n), isSafe(v) else { return }
+        out.append(contentsOf: n)
+        out.append(0x3A)
+        out.append(0x20)
+        out.append(contentsOf: v)
+        out.append(0x0D)
+        out.append(0x0A)
     }
 
     private static func isSafe(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
