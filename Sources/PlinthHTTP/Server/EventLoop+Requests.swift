@@ -83,16 +83,22 @@ extension EventLoop {
                 dispatchToPool(conn, route, values, request, head, info, source: source)
                 return after.count
             }
-            switch head.framing {
-            case .none:
-                dispatch(conn, route, values, makeRequest(head, body: [], requestID: requestID, conn: conn), head, info)
-                return 0
-            case .contentLength(let n) where n <= after.count:
-                // The whole body came with the head (the common case): no pending-body state to
-                // build, copy and tear down.
-                let body = Array(UnsafeRawBufferPointer(rebasing: after[0..<n]))
+            // No body, or the whole body came with the head (the common case): dispatched at once,
+            // without pending-body state to build, copy and tear down.
+            let whole: Int? =
+                switch head.framing {
+                case .none: 0
+                case .contentLength(let n) where n <= after.count: n
+                default: nil
+                }
+            if let n = whole {
+                let body = n == 0 ? [] : Array(UnsafeRawBufferPointer(rebasing: after[0..<n]))
                 dispatch(conn, route, values, makeRequest(head, body: body, requestID: requestID, conn: conn), head, info)
                 return n
+            }
+            switch head.framing {
+            case .none:
+                return 0  // dispatched above
             case .contentLength(let n):
                 conn.pendingBody = Connection.PendingBody(
                     head: head, route: route, values: values, bytes: [], remaining: n, decoder: nil, started: now,
