@@ -19,6 +19,8 @@ public struct ReplicaEndpointRecord: Sendable, Equatable {
     public var retiring: Bool
     /// For an endpoint on a worker's data-plane forwarder: the secret that forwarder accepts.
     public var dataSecret: String?
+    /// "onnx" (served by `plinth runtime`) or "external".
+    public var format: String = "onnx"
 }
 
 extension ControlPlane {
@@ -195,7 +197,7 @@ extension ControlPlane {
                         tenant: wanted.deployment.tenant, deployment: wanted.deployment.name,
                         model: wanted.version.model, version: wanted.version.version, replica: id,
                         endpoint: endpoint, worker: worker.name, retiring: state.retiring[id] != nil,
-                        dataSecret: dataSecret))
+                        dataSecret: dataSecret, format: wanted.version.format))
             }
             return out.sorted { $0.replica < $1.replica }
         }

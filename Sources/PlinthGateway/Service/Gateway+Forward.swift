@@ -68,7 +68,9 @@ extension Gateway {
             }
             return
         }
-        loop.upstream.send(replica.addressing(request), to: replica.endpoint, timeout: timeout) { [self] result in
+        loop.upstream.send(
+            replica.addressing(request), to: replica.endpoint, timeout: timeout, pipelined: replica.pipelined
+        ) { [self] result in
             switch result {
             case .success(let response) where replica.wasNotRelayed(response):
                 // The worker's forwarder reached no replica: like a refused connection.

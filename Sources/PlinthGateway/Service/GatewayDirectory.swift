@@ -151,12 +151,16 @@ public struct ReplicaEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var ready: Bool
     /// For a replica behind a worker's forwarder: the secret that forwarder accepts. Never logged.
     public var dataSecret: String?
+    /// The replica answers pipelined requests side by side (`plinth runtime` does): the gateway
+    /// then sends a round's requests to it on one socket, in one write.
+    public var pipelined: Bool
 
-    public init(id: String, endpoint: HTTPEndpoint, ready: Bool, dataSecret: String? = nil) {
+    public init(id: String, endpoint: HTTPEndpoint, ready: Bool, dataSecret: String? = nil, pipelined: Bool = false) {
         self.id = id
         self.endpoint = endpoint
         self.ready = ready
         self.dataSecret = dataSecret
+        self.pipelined = pipelined
     }
 
     /// The secret stays out of logs and fingerprints.

@@ -4,13 +4,25 @@ import CLinux
     import Glibc
 #endif
 
-/// One non-blocking keep-alive socket of an `UpstreamClient`, owned by its loop's thread.
+/// One non-blocking keep-alive socket of an `UpstreamClient`, owned by its loop's thread. It
+/// carries one exchange at a time, or several in order on a pipelined endpoint.
 final class UpstreamConnection {
-    enum State {
-        case connecting
-        case writing
-        case reading
-        case idle
+    typealias Completion = (Result<HTTPClientResponse, HTTPClientError>) -> Void
+
+    /// One request on this socket and the caller waiting for its answer.
+    struct Exchange {
+        /// The request as encoded, kept for a replay on another socket.
+        var bytes: [UInt8]
+        var method: HTTPMethod
+        var deadline: UInt64
+        /// May go out again on a fresh socket if this one dies before its answer starts.
+        var mayReplay: Bool
+        /// Whether the caller may ever be offered a replay (a replayed request is not replayed again).
+        var replay: Bool
+        /// Nil once the caller was answered with a timeout: the late answer is read and dropped.
+        var completion: Completion?
+        /// Where this request ends in the socket's byte stream (set when queued).
+        var end = 0
     }
 
     /// What the response parser has seen so far.
@@ -23,12 +35,29 @@ final class UpstreamConnection {
 
     let transport: PlainSocketTransport
     let endpoint: HTTPEndpoint
-    var state = State.connecting
-    /// True once a request completed on this socket (a failure before any answer byte may then
+    /// Requests may be queued behind one whose answer has not come (HTTP/1.1 pipelining).
+    let pipelined: Bool
+    /// A TCP connect is in progress.
+    var connecting = false
+    /// True once an exchange completed on this socket (a failure before any answer byte may then
     /// be the server closing an idle connection: replayed once on a fresh socket).
     var reused = false
+    /// Exchanges sent or queued, oldest first (`exchanges[first]` is the one being answered).
+    var exchanges: [Exchange] = []
+    var first = 0
+    /// Exchanges given up on (timed out) and still waiting for their answer: no new one joins.
+    var abandoned = 0
+    /// Bytes of queued requests not written yet.
     var output: [UInt8] = []
     var sent = 0
+    /// Request bytes queued and written over the socket's life (an answer that comes before its
+    /// request was all written ends the socket).
+    var queuedBytes = 0
+    /// Exchanges queued since the last write.
+    var unflushed = 0
+    var writtenBytes = 0
+    /// Listed in the client's `unflushed`.
+    var flushQueued = false
     var input = ByteBuffer()
     var scanResume = 0
     var body = Body.head
@@ -37,25 +66,54 @@ final class UpstreamConnection {
     var keepAlive = true
     var responseBody: [UInt8] = []
     var gotResponseBytes = false
-    var method = HTTPMethod.GET
-    var deadline: UInt64 = 0
     var connectDeadline: UInt64 = 0
-    var mayReplay = false
-    var completion: ((Result<HTTPClientResponse, HTTPClientError>) -> Void)?
     /// EPOLLOUT is in this socket's epoll interest (connecting, or a request waiting for room).
     var watchingWritable = false
 
-    init(fd: Int32, endpoint: HTTPEndpoint) {
+    init(fd: Int32, endpoint: HTTPEndpoint, pipelined: Bool) {
         transport = PlainSocketTransport(fd: fd)
         self.endpoint = endpoint
+        self.pipelined = pipelined
     }
 
     var fd: Int32 { transport.fd }
+    /// Exchanges waiting for an answer.
+    var inFlight: Int { exchanges.count - first }
 
-    /// Prepares the connection for the next request.
-    func reset() {
-        output = []
-        sent = 0
+    func enqueue(_ exchange: consuming Exchange) {
+        if output.isEmpty { output = exchange.bytes } else { output += exchange.bytes }
+        queuedBytes += exchange.bytes.count
+        exchange.end = queuedBytes
+        exchanges.append(exchange)
+    }
+
+    /// Removes the oldest exchange once its answer is complete.
+    func popFirst() -> Exchange {
+        let done = exchanges[first]
+        first += 1
+        if first == exchanges.count {
+            exchanges.removeAll(keepingCapacity: true)
+            first = 0
+        } else {
+            exchanges[first - 1].bytes = []
+            exchanges[first - 1].completion = nil
+        }
+        if done.completion == nil { abandoned -= 1 }
+        reused = true
+        return done
+    }
+
+    /// Every exchange not answered yet, oldest first; the connection forgets them.
+    func takeAll() -> ArraySlice<Exchange> {
+        let rest = exchanges[first...]
+        exchanges = []
+        first = 0
+        abandoned = 0
+        return rest
+    }
+
+    /// Parser state for the next answer.
+    func resetAnswer() {
         scanResume = 0
         body = .head
         status = 0
@@ -63,7 +121,6 @@ final class UpstreamConnection {
         keepAlive = true
         responseBody = []
         gotResponseBytes = false
-        completion = nil
     }
 
     enum Progress {
@@ -72,7 +129,8 @@ final class UpstreamConnection {
         case failed(HTTPClientError)
     }
 
-    /// Parses what is buffered. `eof`: the peer closed (completes an until-close body).
+    /// Parses what is buffered for the oldest exchange. `eof`: the peer closed (completes an
+    /// until-close body).
     func parse(eof: Bool) -> Progress {
         while true {
             switch body {
@@ -88,7 +146,8 @@ final class UpstreamConnection {
                 }
                 let head: ResponseHeadParser.Head
                 do {
-                    head = try ResponseHeadParser.parse(input.readable, start: start, end: end, requestMethod: method)
+                    head = try ResponseHeadParser.parse(
+                        input.readable, start: start, end: end, requestMethod: exchanges[first].method)
                 } catch let error as HTTPClientError {
                     return .failed(error)
                 } catch {

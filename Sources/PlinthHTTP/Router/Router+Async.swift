@@ -3,9 +3,9 @@ import Synchronization
 
 extension Router {
     /// Registers an asynchronous handler. On a server it runs **on the event loop** (it must not
-    /// block) and answers through its `HTTPResponder`, inline or later from any thread; responses
-    /// still leave each connection in request order. `request.eventLoop` gives it the loop and its
-    /// upstream client. Through `Router.handle` (no sockets) it runs on the calling thread, which
+    /// block) and answers through its `HTTPResponder`, inline or later from any thread. Pipelined
+    /// requests of one connection run side by side; their responses still leave in request order.
+    /// `request.eventLoop` gives it the loop and its upstream client. Through `Router.handle` (no sockets) it runs on the calling thread, which
     /// then waits for the answer. Streaming request bodies are not supported on async routes.
     public func addAsync(
         _ method: HTTPMethod, _ pattern: String, options: RouteOptions = RouteOptions(),
@@ -29,7 +29,7 @@ extension Router {
 /// thread. A responder dropped without an answer answers 500 so the connection never hangs.
 public final class HTTPResponder: Sendable {
     enum Target: Sendable {
-        case loop(EventLoop, fd: Int32, id: UInt64, head: RequestHead, info: AccessInfo)
+        case loop(EventLoop, fd: Int32, id: UInt64, seq: UInt64, head: RequestHead, info: AccessInfo)
         case box(ResponseBox)
     }
 
@@ -37,8 +37,8 @@ public final class HTTPResponder: Sendable {
     private let done = Atomic<Bool>(false)
     let requestID: String
 
-    init(loop: EventLoop, fd: Int32, id: UInt64, head: RequestHead, info: AccessInfo) {
-        target = .loop(loop, fd: fd, id: id, head: head, info: info)
+    init(loop: EventLoop, fd: Int32, id: UInt64, seq: UInt64, head: RequestHead, info: AccessInfo) {
+        target = .loop(loop, fd: fd, id: id, seq: seq, head: head, info: info)
         requestID = info.requestID
     }
 
@@ -72,13 +72,13 @@ public final class HTTPResponder: Sendable {
             delivery?(.sending)
             box.put(handed)
             delivery?(.delivered)
-        case .loop(let loop, let fd, let id, let head, let info):
+        case .loop(let loop, let fd, let id, let seq, let head, let info):
             // Consumed, so the fields are not shared and this adds in place.
             response.headers.set("X-Request-Id", info.requestID)
             if loop.isCurrentThread {
-                loop.finishAsync(fd: fd, id: id, response: response, head: head, info: info)
+                loop.finishAsync(fd: fd, id: id, seq: seq, response: response, head: head, info: info)
             } else {
-                loop.post(.asyncDone(fd: fd, id: id, response: response, head: head, info: info))
+                loop.post(.asyncDone(fd: fd, id: id, seq: seq, response: response, head: head, info: info))
             }
         }
     }

@@ -41,6 +41,22 @@ final class Connection {
     /// An async handler is being called right now: an inline answer is only queued, the caller
     /// flushes and goes on parsing.
     var inDispatch = false
+    /// Async requests dispatched and not answered yet. Pipelined requests of one connection run
+    /// at once; `nextSeq` numbers them as dispatched and `sendSeq` is the next one whose answer
+    /// may be written, so answers leave in request order.
+    var asyncOpen = 0
+    var nextSeq: UInt64 = 0
+    var sendSeq: UInt64 = 0
+    /// Answers that completed before an earlier request's.
+    var parked: [ParkedAnswer] = []
+    /// The next request needs the connection to itself (not an async one, an error, or one after
+    /// `Connection: close`): parsing waits until every open async answer is out.
+    var waitsForAnswers = false
+    /// An answer said `Connection: close`: the answers of later pipelined requests are dropped.
+    var closeAnswered = false
+    /// The parse phase to go back to when a handler thread hands the connection back (a streamed
+    /// async answer may be written while a pipelined request is half read).
+    var resumePhase = Phase.idle
     /// Listed in the loop's `answered`: an async answer waits to be sent when the round ends.
     var answerWaiting = false
     /// epoll reported RDHUP/HUP/ERR: read to EOF instead of stopping at a short read.
@@ -64,6 +80,9 @@ final class Connection {
     var fd: Int32 { transport.fd }
     var pendingOutput: Int { output.count - outputSent }
 
+    /// No request in a handler and none answered out of turn: the connection may close.
+    var quiet: Bool { phase != .handler && deferredJob == nil && asyncOpen == 0 }
+
     /// After a send: responses whose last byte went out are delivered, the others fell short.
     func settleDeliveries() {
         var done = 0
@@ -82,13 +101,23 @@ final class Connection {
     func failDeliveries() {
         for d in deliveries { d.observer(.failed) }
         deliveries.removeAll()
+        for p in parked { p.response.delivery?(.failed) }
+        parked.removeAll()
     }
+}
+
+/// An async answer waiting for the answers of earlier pipelined requests.
+struct ParkedAnswer {
+    var seq: UInt64
+    var response: HTTPResponse
+    var head: RequestHead
+    var info: AccessInfo
 }
 
 /// Messages handler threads and the server post to a loop.
 enum LoopMessage: Sendable {
     case handlerDone(fd: Int32, id: UInt64, output: [UInt8], leftover: [UInt8]?, close: Bool)
-    case asyncDone(fd: Int32, id: UInt64, response: HTTPResponse, head: RequestHead, info: AccessInfo)
+    case asyncDone(fd: Int32, id: UInt64, seq: UInt64, response: HTTPResponse, head: RequestHead, info: AccessInfo)
     case run(@Sendable () -> Void)
     case shutdown
 }

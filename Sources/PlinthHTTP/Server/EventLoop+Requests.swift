@@ -11,7 +11,8 @@ extension EventLoop {
     func process(_ conn: Connection, _ buf: UnsafeRawBufferPointer) -> Int {
         var offset = 0
         while offset < buf.count, !conn.closed, !conn.closeAfterFlush, conn.deferredJob == nil,
-            conn.pendingOutput < EventLoop.maxPendingOutput
+            conn.pendingOutput < EventLoop.maxPendingOutput, !conn.waitsForAnswers,
+            conn.asyncOpen < ctx.config.maxPipelinedRequests
         {
             let rest = UnsafeRawBufferPointer(rebasing: buf[offset...])
             switch conn.phase {
@@ -28,10 +29,16 @@ extension EventLoop {
                     case .complete(let start, let end):
                         conn.scanResume = 0
                         let head = try ctx.parser.parse(rest, start: start, end: end)
-                        offset += end
-                        offset += startRequest(conn, head, UnsafeRawBufferPointer(rebasing: buf[offset...]))
+                        guard
+                            let taken = startRequest(
+                                conn, head, UnsafeRawBufferPointer(rebasing: buf[(offset + end)...]))
+                        else {
+                            return waitForAnswers(conn, offset)
+                        }
+                        offset += end + taken
                     }
                 } catch {
+                    if conn.asyncOpen > 0 { return waitForAnswers(conn, offset) }
                     respondError(conn, error.status, error.message)
                     return buf.count
                 }
@@ -53,12 +60,29 @@ extension EventLoop {
         return offset
     }
 
-    /// Routes a parsed head. Returns how many bytes after the head it took over.
-    private func startRequest(_ conn: Connection, _ head: RequestHead, _ after: UnsafeRawBufferPointer) -> Int {
+    /// The request at `offset` must wait until the open async answers are out (it is parsed again
+    /// then): answers leave in request order, and only async handlers run side by side.
+    private func waitForAnswers(_ conn: Connection, _ offset: Int) -> Int {
+        conn.waitsForAnswers = true
+        conn.phase = .idle
+        conn.scanResume = 0
+        return offset
+    }
+
+    /// Routes a parsed head. Returns how many bytes after the head it took over, or nil when the
+    /// request cannot run beside the connection's open async requests (nothing was done).
+    private func startRequest(_ conn: Connection, _ head: RequestHead, _ after: UnsafeRawBufferPointer) -> Int? {
+        let match = matchRoute(head.method, head.path[...])
+        if conn.asyncOpen > 0 {
+            guard case .found(let route, _) = match, route.asyncHandler != nil, !head.expectContinue else {
+                return nil
+            }
+            if case .contentLength(let n) = head.framing, n > route.options.maxBodyBytes { return nil }
+        }
         let requestID = RequestID.from(head.headers)
         let info = AccessInfo(
             method: head.method, path: head.path, requestID: requestID, remote: conn.remote, started: now)
-        switch matchRoute(head.method, head.path[...]) {
+        switch match {
         case .notFound:
             respondInline(conn, head, info, Router.notFound(requestID), forceClose: head.framing != .none)
             return 0
@@ -218,22 +242,34 @@ extension EventLoop {
     }
 
     /// Appends a buffered response to the connection's output (flushed by the caller's loop).
+    /// `async`: the answer of an async request, written while later pipelined requests may be
+    /// half read (their parse phase stays).
     func respondInline(
-        _ conn: Connection, _ head: RequestHead, _ info: AccessInfo, _ response: HTTPResponse, forceClose: Bool
+        _ conn: Connection, _ head: RequestHead, _ info: AccessInfo, _ response: HTTPResponse, forceClose: Bool,
+        async: Bool = false
     ) {
         guard case .bytes(let body) = response.body else { return }
+        var shuttingDown = ctx.shuttingDown.load(ordering: .relaxed)
+        if shuttingDown && conn.asyncOpen > 0 {
+            // Later pipelined requests are still running: this answer keeps the connection, and
+            // nothing more is read; the last answer closes it.
+            shuttingDown = false
+            conn.waitsForAnswers = true
+        }
         let keepAlive =
-            head.keepAlive && !forceClose && !ctx.shuttingDown.load(ordering: .relaxed)
-            && !ResponseWriter.asksToClose(response)
+            head.keepAlive && !forceClose && !shuttingDown && !ResponseWriter.asksToClose(response)
         ResponseHead.write(
             status: response.status, headers: response.headers, contentLength: body.count, keepAlive: keepAlive,
             http10: head.isHTTP10, into: &conn.output)
         if head.method != .HEAD { conn.output.append(contentsOf: body) }
         if let observer = response.delivery { conn.deliveries.append((conn.output.count, observer)) }
         ctx.logAccess(info, status: response.status, bytes: body.count)
-        conn.phase = .idle
-        conn.since = now
-        if !keepAlive { conn.closeAfterFlush = true }
+        if !async { conn.phase = .idle }
+        if conn.phase == .idle { conn.since = now }
+        if !keepAlive {
+            conn.closeAfterFlush = true
+            conn.closeAnswered = true
+        }
     }
 
     /// Answers a framing error or timeout with a JSON error and closes after it.

@@ -161,18 +161,24 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             runLocalJobs()
+            // Pipelined upstream requests of the round go out first, in one send per socket, so
+            // the replicas work while this loop answers its clients.
+            if upstream.hasUnflushed { upstream.flush() }
             // Async answers completed this round go out together at its end: each send wakes the
             // client's reader, and a wake-up in mid-round can preempt the rest of the round on
-            // this core. (Requests to upstreams are sent at once: held to the round's end they
-            // left the replicas idle meanwhile.) Answering resumes input, so until none is left.
+            // this core. (One-at-a-time upstream requests are sent at once: held to the round's
+            // end they left the replicas idle meanwhile.) Answering resumes input, so until none
+            // is left.
             while !answered.isEmpty {
                 sendAnswered()
                 runLocalJobs()
+                if upstream.hasUnflushed { upstream.flush() }
             }
             if now >= nextSweep {
                 if acceptPaused && !stopping { resumeAccepting() }
                 sweepTimeouts()
                 upstream.sweep(now: now)
+                if upstream.hasUnflushed { upstream.flush() }
                 nextSweep = now + UInt64(tickMs) * 1_000_000
             }
             if stopping {
@@ -251,7 +257,8 @@ final class EventLoop: @unchecked Sendable {
     /// Reads until the socket is drained, the connection is handed to a handler, or output backs up.
     func readAndProcess(_ conn: Connection) {
         while !conn.closed, conn.phase != .handler, conn.deferredJob == nil, !conn.closeAfterFlush,
-            conn.pendingOutput < EventLoop.maxPendingOutput
+            conn.pendingOutput < EventLoop.maxPendingOutput, !conn.waitsForAnswers,
+            conn.asyncOpen < ctx.config.maxPipelinedRequests
         {
             let r = conn.transport.receive(readBuffer, EventLoop.readBufferSize)
             conn.mayHaveInput = r == EventLoop.readBufferSize
@@ -284,7 +291,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func peerClosed(_ conn: Connection) {
-        if conn.pendingOutput == 0 && conn.phase != .handler && conn.deferredJob == nil {
+        if conn.pendingOutput == 0 && conn.quiet {
             closeConnection(conn)
         } else {
             conn.closeAfterFlush = true
@@ -315,7 +322,7 @@ final class EventLoop: @unchecked Sendable {
             conn.outputSent = 0
             watchWritable(conn, false)
         }
-        if conn.closeAfterFlush && conn.phase != .handler && conn.deferredJob == nil {
+        if conn.closeAfterFlush && conn.quiet {
             closeConnection(conn)
             return
         }
@@ -335,7 +342,7 @@ final class EventLoop: @unchecked Sendable {
     func closeConnection(_ conn: Connection) {
         guard !conn.closed else { return }
         conn.closed = true
-        if !conn.deliveries.isEmpty { conn.failDeliveries() }
+        if !conn.deliveries.isEmpty || !conn.parked.isEmpty { conn.failDeliveries() }
         connections[conn.fd] = nil
         conn.input.release()
         conn.transport.close()
@@ -367,8 +374,8 @@ final class EventLoop: @unchecked Sendable {
             case .handlerDone(let fd, let id, let output, let leftover, let close):
                 guard let conn = connections[fd], conn.id == id else { continue }
                 handlerDone(conn, output: output, leftover: leftover, close: close)
-            case .asyncDone(let fd, let id, let response, let head, let info):
-                finishAsync(fd: fd, id: id, response: response, head: head, info: info)
+            case .asyncDone(let fd, let id, let seq, let response, let head, let info):
+                finishAsync(fd: fd, id: id, seq: seq, response: response, head: head, info: info)
             case .run(let job):
                 job()
             case .shutdown:
@@ -378,8 +385,9 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func handlerDone(_ conn: Connection, output: [UInt8], leftover: [UInt8]?, close: Bool) {
-        conn.phase = .idle
-        conn.since = now
+        conn.phase = conn.resumePhase
+        conn.resumePhase = .idle
+        if conn.phase == .idle { conn.since = now }
         if close || stopping { conn.closeAfterFlush = true }
         if let leftover, !leftover.isEmpty {
             leftover.withUnsafeBytes { conn.input.append($0) }
@@ -392,6 +400,7 @@ final class EventLoop: @unchecked Sendable {
                 conn.output += output
             }
         }
+        if !conn.parked.isEmpty { deliverParked(conn) }
         flush(conn)
         if conn.closed || conn.closeAfterFlush { return }
         processBuffered(conn)
@@ -415,6 +424,8 @@ final class EventLoop: @unchecked Sendable {
                 if waited > Sys.nanoseconds(cfg.bodyTimeout) { closeConnection(conn) }
                 continue
             }
+            // Pipelined requests still in their handlers: the timeouts wait for their answers.
+            if conn.asyncOpen > 0 { continue }
             switch conn.phase {
             case .idle:
                 if stopping || waited > Sys.nanoseconds(cfg.idleTimeout) { closeConnection(conn) }
@@ -454,7 +465,7 @@ final class EventLoop: @unchecked Sendable {
         }
         listeners = []
         for conn in Array(connections.values)
-        where conn.phase == .idle && conn.pendingOutput == 0 && conn.deferredJob == nil {
+        where conn.phase == .idle && conn.pendingOutput == 0 && conn.quiet {
             closeConnection(conn)
         }
     }

@@ -13,6 +13,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxHeaderCount: Int
     /// Most open connections across all loops; past it new connections are closed at once.
     public var maxConnections: Int
+    /// Most requests of one connection whose async handlers run at once (HTTP/1.1 pipelining);
+    /// answers still leave in request order. Past it the connection's input waits.
+    public var maxPipelinedRequests: Int
     /// Time allowed to send a complete request head once its first byte arrived.
     public var headerTimeout: Duration
     /// Longest gap allowed between pieces of a request body.
@@ -31,6 +34,7 @@ public struct HTTPServerConfiguration: Sendable {
         maxHeaderBytes = 16 * 1024
         maxHeaderCount = 100
         maxConnections = 10_000
+        maxPipelinedRequests = 32
         headerTimeout = .seconds(10)
         bodyTimeout = .seconds(30)
         idleTimeout = .seconds(60)

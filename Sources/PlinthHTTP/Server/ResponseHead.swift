@@ -78,7 +78,8 @@ enum ResponseHead {
     /// check-and-copy per field instead of byte-by-byte string iteration), borrowed in place:
     /// `withUTF8` needs a mutable copy of each string (a retain and release per field).
     private static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
-        let appended = name.utf8.withContiguousStorageIfAvailable { n in
+        // Nil when either string has no contiguous UTF-8 (bridged or lazily built ones).
+        let appended: Void?? = name.utf8.withContiguousStorageIfAvailable { n in
             value.utf8.withContiguousStorageIfAvailable { v in appendField(n, v, to: &out) }
         }
         if appended == nil || appended! == nil {

@@ -73,8 +73,12 @@ final class ControlPlaneDirectory: GatewayDirectory {
         for record in control.readyReplicaEndpoints() {
             guard let parsed = try? HTTPEndpoint(url: record.endpoint) else { continue }
             // Remote replicas come with their node's data-plane secret; local ones are sockets.
+            // Pipelined only to a local `plinth runtime`: an external runtime may answer
+            // pipelined requests one by one, or not at all. (A remote node's forwarder would take
+            // them too; not measured yet, so remote replicas get a request per socket.)
             let replica = ReplicaEndpoint(
-                id: record.replica, endpoint: parsed, ready: true, dataSecret: record.dataSecret)
+                id: record.replica, endpoint: parsed, ready: true, dataSecret: record.dataSecret,
+                pipelined: record.format == "onnx" && record.dataSecret == nil)
             if record.retiring {
                 retiring[record.tenant + "/" + record.deployment, default: [:]][record.version, default: []].append(
                     replica)
