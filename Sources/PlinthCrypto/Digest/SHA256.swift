@@ -25,6 +25,17 @@ public enum SHA256 {
         }
     }
 
+    /// The SHA-256 digest of the UTF-8 bytes of `s` as four words, without an array (a cache key
+    /// hashed and compared word by word).
+    public static func words(_ s: String) -> (UInt64, UInt64, UInt64, UInt64) {
+        var out: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var copy = s
+        copy.withUTF8 { bytes in
+            withUnsafeMutableBytes(of: &out) { plinth_sha256(bytes.baseAddress, bytes.count, $0.baseAddress) }
+        }
+        return out
+    }
+
     /// Lower-case hex of the SHA-256 digest of `bytes`.
     public static func hex(_ bytes: [UInt8]) -> String { Hex.encode(hash(bytes)) }
 
