@@ -15,8 +15,9 @@ public struct RouteOptions: Sendable {
     }
 }
 
-/// One registered route.
-struct Route: Sendable {
+/// One registered route. A class: a match hands it out per request, and a struct copy retained
+/// each of its fields.
+final class Route: Sendable {
     let method: HTTPMethod
     let pattern: String
     let parameterNames: [String]
@@ -24,7 +25,19 @@ struct Route: Sendable {
     let handler: HTTPHandler
     /// Set for routes added with `addAsync`: run on the event loop, answered through a responder.
     /// `handler` then wraps it and waits for the answer (pool threads and `Router.handle`).
-    var asyncHandler: HTTPAsyncHandler? = nil
+    let asyncHandler: HTTPAsyncHandler?
+
+    init(
+        method: HTTPMethod, pattern: String, parameterNames: [String], options: RouteOptions,
+        handler: @escaping HTTPHandler, asyncHandler: HTTPAsyncHandler? = nil
+    ) {
+        self.method = method
+        self.pattern = pattern
+        self.parameterNames = parameterNames
+        self.options = options
+        self.handler = handler
+        self.asyncHandler = asyncHandler
+    }
 }
 
 /// Handler signature: runs on a handler thread (or the event loop for `runsOnEventLoop` routes).

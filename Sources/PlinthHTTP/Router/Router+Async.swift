@@ -19,9 +19,10 @@ extension Router {
             try handler(request, HTTPResponder(box: box))
             return box.wait()
         }
-        var route = Route(method: method, pattern: pattern, parameterNames: names, options: options, handler: blocking)
-        route.asyncHandler = handler
-        insert(route)
+        insert(
+            Route(
+                method: method, pattern: pattern, parameterNames: names, options: options, handler: blocking,
+                asyncHandler: handler))
     }
 }
 
