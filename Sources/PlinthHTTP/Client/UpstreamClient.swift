@@ -12,8 +12,9 @@ import CLinux
 /// A request goes out on a socket of its own by default, written at once. A *pipelined* request
 /// (for servers that answer pipelined requests concurrently, like `plinth runtime`) joins the
 /// endpoint's open socket behind others and is written when the loop's round of events ends,
-/// with the round's other requests, or as soon as `pipelineBatch` are queued: one send and one
-/// receive per batch instead of per request, on both sides.
+/// with the round's other requests, or as soon as `pipelineBatch` are queued (at once when the
+/// socket has nothing in flight): one send and one receive per batch instead of per request, on
+/// both sides.
 ///
 /// `@unchecked Sendable` only so it can sit in `HTTPEventLoop`: every member is used on the loop's
 /// own thread (`HTTPEventLoop.upstream` checks that), never concurrently.
@@ -138,7 +139,9 @@ public final class UpstreamClient: @unchecked Sendable {
         if conn.connecting { return }  // written once connected
         if pipelined {
             conn.unflushed += 1
-            if conn.unflushed >= pipelineBatch {
+            // An idle socket is written at once (the replica may be idle too); behind requests
+            // in flight, the batch waits for the round's end or `pipelineBatch`.
+            if conn.unflushed >= pipelineBatch || conn.inFlight == 1 {
                 write(conn)
                 return
             }
