@@ -31,13 +31,15 @@ final class PipeliningTests: XCTestCase {
         load: Load, remotes: Remotes? = nil, configure: @escaping (inout HTTPServerConfiguration) -> Void = { _ in }
     ) throws -> TestHTTPServer {
         let router = Router()
-        router.addAsync(.GET, "/work/{ms}") { request, responder in
-            remotes?.set.withLock { _ = $0.insert(request.remoteAddress) }
-            let ms = Int(request.pathParameters["ms"] ?? "") ?? 0
-            load.begin()
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(ms)) {
-                load.end()
-                responder.complete(.text("work \(ms)"))
+        for method in [HTTPMethod.GET, .POST] {
+            router.addAsync(method, "/work/{ms}") { request, responder in
+                remotes?.set.withLock { _ = $0.insert(request.remoteAddress) }
+                let ms = Int(request.pathParameters["ms"] ?? "") ?? 0
+                load.begin()
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(ms)) {
+                    load.end()
+                    responder.complete(.text("work \(ms)"))
+                }
             }
         }
         router.add(.GET, "/sync") { _ in .text("open \(load.open)") }
@@ -60,6 +62,17 @@ final class PipeliningTests: XCTestCase {
         }
     }
 
+    /// A backend with a raw client connected to it.
+    private func withBackend(
+        configure: @escaping (inout HTTPServerConfiguration) -> Void = { _ in },
+        _ body: (RawHTTPClient, Load) throws -> Void
+    ) throws {
+        let load = Load()
+        let s = try makeBackend(load: load, configure: configure)
+        defer { s.stop() }
+        try body(try RawHTTPClient(port: s.port), load)
+    }
+
     private func get(_ path: String, close: Bool = false) -> String {
         "GET \(path) HTTP/1.1\r\nHost: x\r\n" + (close ? "Connection: close\r\n" : "") + "\r\n"
     }
@@ -67,77 +80,80 @@ final class PipeliningTests: XCTestCase {
     // MARK: server
 
     func testPipelinedAsyncRequestsRunSideBySideAndAnswerInOrder() throws {
-        let load = Load()
-        let s = try makeBackend(load: load)
-        defer { s.stop() }
-        let c = try RawHTTPClient(port: s.port)
-        try c.send(get("/work/150") + get("/work/10") + get("/work/80") + get("/work/1"))
-        for ms in [150, 10, 80, 1] { XCTAssertEqual(try c.readResponse().text, "work \(ms)") }
-        XCTAssertEqual(load.most, 4, "all four ran at once")
-        // The connection goes on.
-        try c.send(get("/work/1"))
-        XCTAssertEqual(try c.readResponse().text, "work 1")
+        try withBackend { c, load in
+            try c.send(get("/work/150") + get("/work/10") + get("/work/80") + get("/work/1"))
+            for ms in [150, 10, 80, 1] { XCTAssertEqual(try c.readResponse().text, "work \(ms)") }
+            XCTAssertEqual(load.most, 4, "all four ran at once")
+            // The connection goes on.
+            try c.send(get("/work/1"))
+            XCTAssertEqual(try c.readResponse().text, "work 1")
+        }
     }
 
     func testPipelinedRequestsPastTheLimitWait() throws {
-        let load = Load()
-        let s = try makeBackend(load: load) { $0.maxPipelinedRequests = 2 }
-        defer { s.stop() }
-        let c = try RawHTTPClient(port: s.port)
-        try c.send((0..<6).map { get("/work/\(20 + $0)") }.joined())
-        for i in 0..<6 { XCTAssertEqual(try c.readResponse().text, "work \(20 + i)") }
-        XCTAssertEqual(load.most, 2)
-        XCTAssertEqual(load.started, 6)
+        try withBackend(configure: { $0.maxPipelinedRequests = 2 }) { c, load in
+            try c.send((0..<6).map { get("/work/\(20 + $0)") }.joined())
+            for i in 0..<6 { XCTAssertEqual(try c.readResponse().text, "work \(20 + i)") }
+            XCTAssertEqual(load.most, 2)
+            XCTAssertEqual(load.started, 6)
+        }
     }
 
     func testRequestThatIsNotAsyncWaitsForTheOpenAnswers() throws {
-        let load = Load()
-        let s = try makeBackend(load: load)
-        defer { s.stop() }
-        let c = try RawHTTPClient(port: s.port)
-        try c.send(get("/work/80") + get("/sync") + get("/missing") + get("/work/5"))
-        XCTAssertEqual(try c.readResponse().text, "work 80")
-        XCTAssertEqual(try c.readResponse().text, "open 0")
-        XCTAssertEqual(try c.readResponse().status, 404)
-        XCTAssertEqual(try c.readResponse().text, "work 5")
+        try withBackend { c, _ in
+            try c.send(get("/work/80") + get("/sync") + get("/missing") + get("/work/5"))
+            XCTAssertEqual(try c.readResponse().text, "work 80")
+            XCTAssertEqual(try c.readResponse().text, "open 0")
+            XCTAssertEqual(try c.readResponse().status, 404)
+            XCTAssertEqual(try c.readResponse().text, "work 5")
+        }
     }
 
     func testConnectionCloseEndsThePipeline() throws {
-        let load = Load()
-        let s = try makeBackend(load: load)
-        defer { s.stop() }
-        let c = try RawHTTPClient(port: s.port)
-        try c.send(get("/work/40") + get("/work/5", close: true) + get("/work/1"))
-        XCTAssertEqual(try c.readResponse().text, "work 40")
-        let last = try c.readResponse()
-        XCTAssertEqual(last.text, "work 5")
-        XCTAssertEqual(last.header("Connection"), "close")
-        XCTAssertTrue(c.isClosedByPeer())
-        XCTAssertEqual(load.started, 2, "nothing after Connection: close runs")
+        try withBackend { c, load in
+            try c.send(get("/work/40") + get("/work/5", close: true) + get("/work/1"))
+            XCTAssertEqual(try c.readResponse().text, "work 40")
+            let last = try c.readResponse()
+            XCTAssertEqual(last.text, "work 5")
+            XCTAssertEqual(last.header("Connection"), "close")
+            XCTAssertTrue(c.isClosedByPeer())
+            XCTAssertEqual(load.started, 2, "nothing after Connection: close runs")
+        }
     }
 
     func testMalformedRequestBehindOpenAnswersIsRefusedAfterThem() throws {
-        let load = Load()
-        let s = try makeBackend(load: load)
-        defer { s.stop() }
-        let c = try RawHTTPClient(port: s.port)
-        try c.send(get("/work/60") + get("/work/1") + "NOT HTTP\r\n\r\n")
-        XCTAssertEqual(try c.readResponse().text, "work 60")
-        XCTAssertEqual(try c.readResponse().text, "work 1")
-        XCTAssertEqual(try c.readResponse().status, 400)
-        XCTAssertTrue(c.isClosedByPeer())
+        try withBackend { c, _ in
+            try c.send(get("/work/60") + get("/work/1") + "NOT HTTP\r\n\r\n")
+            XCTAssertEqual(try c.readResponse().text, "work 60")
+            XCTAssertEqual(try c.readResponse().text, "work 1")
+            XCTAssertEqual(try c.readResponse().status, 400)
+            XCTAssertTrue(c.isClosedByPeer())
+        }
+    }
+
+    func testBrokenBodyBehindOpenAnswersIsRefusedAfterThem() throws {
+        try withBackend { c, load in
+            try c.send(
+                get("/work/60") + "POST /work/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok"
+                    + "POST /work/2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n"
+                    + get("/work/3"))
+            XCTAssertEqual(try c.readResponse().text, "work 60")
+            XCTAssertEqual(try c.readResponse().text, "work 1")
+            let refused = try c.readResponse()
+            XCTAssertEqual(refused.status, 400)
+            XCTAssertTrue(c.isClosedByPeer())
+            XCTAssertEqual(load.started, 2, "nothing after the broken body runs")
+        }
     }
 
     func testPeerHalfCloseStillGetsEveryPipelinedAnswer() throws {
-        let load = Load()
-        let s = try makeBackend(load: load)
-        defer { s.stop() }
-        let c = try RawHTTPClient(port: s.port)
-        try c.send(get("/work/50") + get("/work/1"))
-        c.shutdownWrite()
-        XCTAssertEqual(try c.readResponse().text, "work 50")
-        XCTAssertEqual(try c.readResponse().text, "work 1")
-        XCTAssertTrue(c.isClosedByPeer())
+        try withBackend { c, _ in
+            try c.send(get("/work/50") + get("/work/1"))
+            c.shutdownWrite()
+            XCTAssertEqual(try c.readResponse().text, "work 50")
+            XCTAssertEqual(try c.readResponse().text, "work 1")
+            XCTAssertTrue(c.isClosedByPeer())
+        }
     }
 
     // MARK: upstream client
@@ -192,6 +208,16 @@ final class PipeliningTests: XCTestCase {
         var complete: Bool { left == 0 }
     }
 
+    /// A backend, a front server forwarding to it, and a raw client of the front.
+    private func withFront(_ body: (RawHTTPClient, Load, TestHTTPServer) throws -> Void) throws {
+        let load = Load()
+        let backend = try makeBackend(load: load)
+        defer { backend.stop() }
+        let front = try makeFront(backend: backend.endpoint)
+        defer { front.stop() }
+        try body(try RawHTTPClient(port: front.port), load, backend)
+    }
+
     private func fan(_ c: RawHTTPClient, _ calls: [String]) throws -> (lines: [String], open: String?) {
         try c.send("GET /fan HTTP/1.1\r\nHost: x\r\nX-Fan: \(calls.joined(separator: ","))\r\n\r\n")
         let r = try c.readResponse()
@@ -218,46 +244,33 @@ final class PipeliningTests: XCTestCase {
     }
 
     func testServerClosingAfterAnAnswerSendsTheRestAgainOnAFreshSocket() throws {
-        let load = Load()
-        let backend = try makeBackend(load: load)
-        defer { backend.stop() }
-        let front = try makeFront(backend: backend.endpoint)
-        defer { front.stop() }
-        let c = try RawHTTPClient(port: front.port)
-        let r = try fan(c, ["/close", "/work/3", "/work/1", "/work/2"])
-        XCTAssertEqual(r.lines, ["200 closing", "200 work 3", "200 work 1", "200 work 2"])
-        XCTAssertEqual(load.started, 3, "each ran once")
+        try withFront { c, load, _ in
+            let r = try fan(c, ["/close", "/work/3", "/work/1", "/work/2"])
+            XCTAssertEqual(r.lines, ["200 closing", "200 work 3", "200 work 1", "200 work 2"])
+            XCTAssertEqual(load.started, 3, "each ran once")
+        }
     }
 
     func testTimedOutPipelinedRequestLeavesTheOnesBehindItAnswered() throws {
-        let load = Load()
-        let backend = try makeBackend(load: load)
-        defer { backend.stop() }
-        let front = try makeFront(backend: backend.endpoint)
-        defer { front.stop() }
-        let c = try RawHTTPClient(port: front.port)
-        let r = try fan(c, ["/work/1500@150", "/work/1@5000"])
-        XCTAssertEqual(r.lines, ["timedOut", "200 work 1"])
-        // The socket with a dropped answer took no new request; it closed once drained or the
-        // next request went elsewhere, and still works.
-        XCTAssertEqual(try fan(c, ["/work/2"]).lines, ["200 work 2"])
+        try withFront { c, _, _ in
+            let r = try fan(c, ["/work/1500@150", "/work/1@5000"])
+            XCTAssertEqual(r.lines, ["timedOut", "200 work 1"])
+            // The late answer was read and dropped: the socket is clean again and serves.
+            XCTAssertEqual(try fan(c, ["/work/2"]).lines, ["200 work 2"])
+        }
     }
 
     func testSocketDyingMidAnswerFailsThatRequestAndReplaysTheOthersOnce() throws {
-        let load = Load()
-        let backend = try makeBackend(load: load)
-        defer { backend.stop() }
-        let front = try makeFront(backend: backend.endpoint)
-        defer { front.stop() }
-        let c = try RawHTTPClient(port: front.port)
-        // A used socket: requests queued behind the broken answer may go out again.
-        XCTAssertEqual(try fan(c, ["/work/1"]).lines, ["200 work 1"])
-        let r = try fan(c, ["/cut", "/work/4", "/work/5"])
-        XCTAssertEqual(r.lines, ["connectionClosed", "200 work 4", "200 work 5"])
-        // On a fresh socket nothing is replayed: the server may be what is broken.
-        let fresh = try makeFront(backend: backend.endpoint)
-        defer { fresh.stop() }
-        let f = try RawHTTPClient(port: fresh.port)
-        XCTAssertEqual(try fan(f, ["/cut", "/work/6"]).lines, ["connectionClosed", "connectionClosed"])
+        try withFront { c, _, backend in
+            // A used socket: requests queued behind the broken answer may go out again.
+            XCTAssertEqual(try fan(c, ["/work/1"]).lines, ["200 work 1"])
+            let r = try fan(c, ["/cut", "/work/4", "/work/5"])
+            XCTAssertEqual(r.lines, ["connectionClosed", "200 work 4", "200 work 5"])
+            // On a fresh socket nothing is replayed: the server may be what is broken.
+            let fresh = try makeFront(backend: backend.endpoint)
+            defer { fresh.stop() }
+            let f = try RawHTTPClient(port: fresh.port)
+            XCTAssertEqual(try fan(f, ["/cut", "/work/6"]).lines, ["connectionClosed", "connectionClosed"])
+        }
     }
 }

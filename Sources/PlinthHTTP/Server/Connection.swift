@@ -52,6 +52,9 @@ final class Connection {
     /// The next request needs the connection to itself (not an async one, an error, or one after
     /// `Connection: close`): parsing waits until every open async answer is out.
     var waitsForAnswers = false
+    /// A pipelined request's body broke while earlier ones were open: the error to answer, and
+    /// close with, once their answers are out.
+    var failAfterAnswers: (status: Int, message: String)?
     /// An answer said `Connection: close`: the answers of later pipelined requests are dropped.
     var closeAnswered = false
     /// The parse phase to go back to when a handler thread hands the connection back (a streamed

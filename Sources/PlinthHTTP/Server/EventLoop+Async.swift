@@ -83,6 +83,14 @@ extension EventLoop {
             return
         }
         respondInline(conn, head, info, response, forceClose: false, async: true)
+        refuseBrokenBodyIfAnswered(conn)
+    }
+
+    /// The error kept for a pipelined request whose body broke, once every earlier answer is out.
+    func refuseBrokenBodyIfAnswered(_ conn: Connection) {
+        guard conn.asyncOpen == 0, let failure = conn.failAfterAnswers else { return }
+        conn.failAfterAnswers = nil
+        respondError(conn, failure.status, failure.message)
     }
 
     /// Sends the answers completed during this round and resumes their connections' input.

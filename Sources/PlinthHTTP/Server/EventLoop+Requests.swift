@@ -46,11 +46,10 @@ extension EventLoop {
                 do {
                     offset += try feedBody(conn, rest)
                 } catch let error as HTTPBodyError {
-                    let response = Router.bodyErrorResponse(error)
-                    respondError(conn, response.status, "\(error)")
+                    respondError(conn, Router.bodyErrorResponse(error).status, "\(error)", afterOpenAnswers: true)
                     return buf.count
                 } catch {
-                    respondError(conn, 400, "malformed body")
+                    respondError(conn, 400, "malformed body", afterOpenAnswers: true)
                     return buf.count
                 }
             case .handler:
@@ -272,9 +271,18 @@ extension EventLoop {
         }
     }
 
-    /// Answers a framing error or timeout with a JSON error and closes after it.
-    func respondError(_ conn: Connection, _ status: Int, _ message: String) {
+    /// Answers a framing error or timeout with a JSON error and closes after it. `afterOpenAnswers`:
+    /// a broken body behind pipelined requests still in their handlers is refused once their
+    /// answers are out (the framing is lost, so nothing more is read).
+    func respondError(_ conn: Connection, _ status: Int, _ message: String, afterOpenAnswers: Bool = false) {
         conn.pendingBody = nil
+        if afterOpenAnswers && conn.asyncOpen > 0 {
+            conn.failAfterAnswers = (status, message)
+            conn.waitsForAnswers = true
+            conn.phase = .idle
+            conn.input.release()
+            return
+        }
         let response = HTTPResponse.error(status, message)
         if case .bytes(let body) = response.body {
             ResponseHead.write(

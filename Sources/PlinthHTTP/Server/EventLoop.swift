@@ -401,6 +401,8 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         if !conn.parked.isEmpty { deliverParked(conn) }
+        refuseBrokenBodyIfAnswered(conn)
+        if conn.closed { return }
         flush(conn)
         if conn.closed || conn.closeAfterFlush { return }
         processBuffered(conn)
