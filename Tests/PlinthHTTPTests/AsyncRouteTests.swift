@@ -61,14 +61,7 @@ final class AsyncRouteTests: XCTestCase {
             Thread.sleep(forTimeInterval: 1.5)
             return .text("slow")
         }
-        router.add(.POST, "/cut") { _ in
-            HTTPResponse(
-                status: 200,
-                body: .stream(length: 100) { writer in
-                    try writer.write(Array("abc".utf8))
-                    throw HTTPError(500, "cut off")
-                })
-        }
+        router.add(.POST, "/cut") { _ in cutOffResponse() }
         router.add(.POST, "/chunked") { _ in
             HTTPResponse(
                 status: 201,
@@ -191,6 +184,16 @@ final class AsyncRouteTests: XCTestCase {
         XCTAssertEqual(refused.status, 502)
         XCTAssertTrue(refused.text.hasPrefix("connectFailed"), refused.text)
     }
+}
+
+/// A response that dies after 3 of its 100 promised bytes.
+func cutOffResponse() -> HTTPResponse {
+    HTTPResponse(
+        status: 200,
+        body: .stream(length: 100) { writer in
+            try writer.write(Array("abc".utf8))
+            throw HTTPError(500, "cut off")
+        })
 }
 
 /// Remote addresses a backend saw (one per client connection).

@@ -48,14 +48,7 @@ final class PipeliningTests: XCTestCase {
             response.headers.set("Connection", "close")
             responder.complete(response)
         }
-        router.add(.GET, "/cut") { _ in
-            HTTPResponse(
-                status: 200,
-                body: .stream(length: 100) { writer in
-                    try writer.write(Array("abc".utf8))
-                    throw HTTPError(500, "cut off")
-                })
-        }
+        router.add(.GET, "/cut") { _ in cutOffResponse() }
         return try TestHTTPServer(router: router) {
             $0.eventLoopCount = 1
             configure(&$0)
