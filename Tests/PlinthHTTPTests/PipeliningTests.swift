@@ -139,6 +139,28 @@ final class PipeliningTests: XCTestCase {
         }
     }
 
+    func testShutdownAnswersEveryOpenPipelinedRequestAndClosesAfterTheLast() throws {
+        let load = Load()
+        let s = try makeBackend(load: load)
+        let c = try RawHTTPClient(port: s.port)
+        try c.send(get("/work/300") + get("/work/10"))
+        let started = Date()
+        while load.started < 2 && Date().timeIntervalSince(started) < 5 { usleep(1000) }
+        let stopped = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            s.stop()
+            stopped.signal()
+        }
+        let first = try c.readResponse()
+        XCTAssertEqual(first.text, "work 300")
+        XCTAssertNil(first.header("Connection"), "a later answer is still to come")
+        let last = try c.readResponse()
+        XCTAssertEqual(last.text, "work 10")
+        XCTAssertEqual(last.header("Connection"), "close")
+        XCTAssertTrue(c.isClosedByPeer())
+        stopped.wait()
+    }
+
     func testPeerHalfCloseStillGetsEveryPipelinedAnswer() throws {
         try withBackend { c, _ in
             try c.send(get("/work/50") + get("/work/1"))

@@ -20,7 +20,7 @@ public struct ReplicaEndpointRecord: Sendable, Equatable {
     /// For an endpoint on a worker's data-plane forwarder: the secret that forwarder accepts.
     public var dataSecret: String?
     /// "onnx" (served by `plinth runtime`) or "external".
-    public var format: String = "onnx"
+    public var format: String
 }
 
 extension ControlPlane {

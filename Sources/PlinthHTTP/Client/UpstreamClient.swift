@@ -333,18 +333,8 @@ public final class UpstreamClient: @unchecked Sendable {
     /// The server closes this socket after the answer just read: requests queued behind it were
     /// not served and go out again on another socket (once).
     private func retire(_ conn: UpstreamConnection) {
-        let rest = conn.takeAll()
-        let endpoint = conn.endpoint
-        discard(conn)
-        for var exchange in rest {
-            guard let completion = exchange.completion else { continue }
-            if exchange.replay {
-                exchange.replay = false
-                start(exchange, endpoint, pipelined: conn.pipelined)
-            } else {
-                completion(.failure(.connectionClosed))
-            }
-        }
+        for i in conn.first..<conn.exchanges.count { conn.exchanges[i].mayReplay = conn.exchanges[i].replay }
+        died(conn, .connectionClosed)
     }
 
     /// The socket failed. The exchange being answered fails with `error` once answer bytes came;
